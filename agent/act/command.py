@@ -1,0 +1,60 @@
+"""A device-level request and the helpers every protocol shares."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from agent.colors import COLORS
+from agent.errors import UnsupportedCommand
+from agent.home.inventory import Device
+from agent.messages import SlotValue
+
+
+@dataclass(frozen=True)
+class Command:
+    """What to do to one device: the intent, and a value or a direction where it takes one."""
+
+    intent: str
+    value: SlotValue | None = None
+    direction: str | None = None  # "up" or "down"
+
+    def number(self, device: Device, low: float, high: float) -> float:
+        if isinstance(self.value, int | float) and not isinstance(self.value, bool):
+            return max(low, min(high, float(self.value)))
+        raise UnsupportedCommand(_need_value(self.intent, device))
+
+    def percent(self, device: Device) -> int:
+        return round(self.number(device, 0, 100))
+
+    def rgb(self, device: Device) -> tuple[int, int, int]:
+        if isinstance(self.value, str) and self.value in COLORS:
+            return COLORS[self.value]
+        raise UnsupportedCommand(f"I don't know the colour {self.value}.")
+
+    @property
+    def relative(self) -> bool:
+        return self.value is None and self.direction in ("up", "down")
+
+
+def _need_value(intent: str, device: Device) -> str:
+    what = {
+        "set_brightness": "how bright",
+        "set_temperature": "what temperature",
+        "set_position": "how far open",
+        "set_volume": "what volume",
+    }.get(intent, "what value")
+    return f"I don't know the {device.name}'s current setting, so tell me {what} exactly."
+
+
+def dumps(obj: dict[str, Any]) -> str:
+    return json.dumps(obj)
+
+
+def scale(percent: float, top: int) -> int:
+    return round(percent * top / 100)
+
+
+def unsupported(device: Device, intent: str) -> UnsupportedCommand:
+    return UnsupportedCommand(f"Sorry, the {device.name} can't do that.")

@@ -1,0 +1,23 @@
+"""Pick the protocol module for a device."""
+
+from __future__ import annotations
+
+from agent.act import homeassistant, tasmota, templates, zigbee2mqtt
+from agent.act.command import Command, unsupported
+from agent.home.inventory import Device
+from agent.home.specs import HomeAssistantSpec, TasmotaSpec, TemplateSpec, Zigbee2MqttSpec
+from agent.messages import Action
+
+
+def actions_for(device: Device, cmd: Command) -> list[Action]:
+    """The MQTT messages that make `device` do `cmd`; UnsupportedCommand if it can't."""
+    spec = device.command
+    if isinstance(spec, HomeAssistantSpec):
+        return homeassistant.actions(device, spec, cmd)
+    if isinstance(spec, Zigbee2MqttSpec):
+        return zigbee2mqtt.actions(device, spec, cmd)
+    if isinstance(spec, TasmotaSpec):
+        return tasmota.actions(device, spec, cmd)
+    if isinstance(spec, TemplateSpec):
+        return templates.actions(device, spec, cmd)
+    raise unsupported(device, cmd.intent)

@@ -1,0 +1,148 @@
+"""Command line: wiring only. Parse arguments, load the config, build the pipeline, run."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from typing import TextIO
+
+import yaml
+
+from agent import __version__
+from agent.config import Config, load_config
+from agent.errors import BrokerError, ConfigError
+from agent.inputs import BadInput, parse_text
+from agent.mqtt import MqttClient
+from agent.pipeline import Pipeline
+from agent.service import Service, Topics, publish_outcome
+from agent.understand.cascade import build_understander
+
+DEFAULT_CONFIG = "/etc/voice-agent/config.yaml"
+EXIT_NOT_ACTED = 1
+EXIT_CONFIG = 2
+EXIT_BROKER = 3
+log = logging.getLogger("agent")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="voice-agent", description="Offline voice and text control of a home over MQTT."
+    )
+    parser.add_argument("--version", action="version", version=f"voice-agent {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config", "-c",
+        default=os.environ.get("VOICE_AGENT_CONFIG", DEFAULT_CONFIG),
+        help=f"config file (default: $VOICE_AGENT_CONFIG or {DEFAULT_CONFIG})",
+    )
+    common.add_argument("--verbose", "-v", action="store_true", help="log debug detail")
+    sub = parser.add_subparsers(dest="command", required=True)
+    say = sub.add_parser("say", parents=[common], help="act on one text command and exit")
+    say.add_argument("text", nargs="+", help="the command, e.g. turn on the kitchen light")
+    say.add_argument("--area", help="the area the command is spoken in (default: site.area)")
+    say.add_argument("--yes", action="store_true",
+                     help="confirm a sensitive action (unlock, open a garage door) up front")
+    sub.add_parser("run", parents=[common], help="the long-running agent")
+    parse = sub.add_parser(
+        "parse", parents=[common],
+        help="read commands on stdin, write one JSON line each; never publishes",
+    )
+    parse.add_argument("--area", help="the area commands are spoken in (default: site.area)")
+    sub.add_parser("config", parents=[common], help="print the effective config, secrets masked")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"voice-agent: invalid config:\n{exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    if args.command == "config":
+        yaml.safe_dump(config.to_dict(), sys.stdout, sort_keys=False)
+        return 0
+    pipeline = _pipeline(config)
+    if args.command == "parse":
+        return parse_lines(pipeline, sys.stdin, sys.stdout, area=args.area)
+    if args.command == "say":
+        return say(config, pipeline, " ".join(args.text), area=args.area, yes=args.yes)
+    return run(config, pipeline)
+
+
+def _pipeline(config: Config) -> Pipeline:
+    return Pipeline(
+        config.home,
+        build_understander(config.understanding),
+        site_area=config.site.area,
+        confirm_timeout_s=config.understanding.confirm_timeout_s,
+    )
+
+
+def parse_lines(pipeline: Pipeline, lines: TextIO, out: TextIO, *, area: str | None) -> int:
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            text = parse_text(line, "stdin").text
+        except BadInput as exc:
+            log.warning("line %d skipped: %s", number, exc)
+            out.write(json.dumps({"text": line.rstrip("\n"), "error": str(exc)}) + "\n")
+            continue
+        event = pipeline.handle(text, area=area).to_dict()
+        del event["actions"]
+        out.write(json.dumps(event) + "\n")
+        out.flush()
+    return 0
+
+
+def say(config: Config, pipeline: Pipeline, text: str, *, area: str | None, yes: bool) -> int:
+    outcome = pipeline.handle(text, area=area)
+    if yes and not outcome.actions and pipeline.has_pending:
+        outcome = pipeline.handle("yes", area=area)
+    topics = Topics(config)
+    client = MqttClient(config.mqtt, f"voice-agent-{config.site.id}-say-{os.getpid()}")
+    try:
+        client.connect_once()
+        publish_outcome(client, topics, outcome)
+    except BrokerError as exc:
+        print(f"voice-agent: {exc}", file=sys.stderr)
+        return EXIT_BROKER
+    finally:
+        client.stop()
+    print(outcome.response)
+    acted = bool(outcome.actions) or (outcome.intent.name == "get_state" and outcome.targets)
+    return 0 if acted else EXIT_NOT_ACTED
+
+
+def run(config: Config, pipeline: Pipeline) -> int:
+    topics = Topics(config)
+    client = MqttClient(
+        config.mqtt,
+        config.mqtt.client_id or f"voice-agent-{config.site.id}",
+        status_topic=topics.status,
+    )
+    service = Service(config, pipeline, client)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        log.info("stopping (signal %d)", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    log.info("voice-agent %s for site %s, broker %s:%d", __version__, config.site.id,
+             config.mqtt.host, config.mqtt.port)
+    service.run(stop)
+    return 0

@@ -1,0 +1,38 @@
+"""Colour names people say, and the RGB each one means."""
+
+from typing import Final
+
+COLORS: Final[dict[str, tuple[int, int, int]]] = {
+    "red": (255, 0, 0),
+    "dark red": (139, 0, 0),
+    "green": (0, 255, 0),
+    "dark green": (0, 100, 0),
+    "lime": (50, 205, 50),
+    "blue": (0, 0, 255),
+    "dark blue": (0, 0, 139),
+    "light blue": (173, 216, 230),
+    "sky blue": (135, 206, 235),
+    "navy": (0, 0, 128),
+    "yellow": (255, 255, 0),
+    "orange": (255, 165, 0),
+    "amber": (255, 191, 0),
+    "purple": (128, 0, 128),
+    "violet": (238, 130, 238),
+    "lilac": (200, 162, 200),
+    "lavender": (230, 230, 250),
+    "pink": (255, 192, 203),
+    "hot pink": (255, 105, 180),
+    "magenta": (255, 0, 255),
+    "cyan": (0, 255, 255),
+    "turquoise": (64, 224, 208),
+    "teal": (0, 128, 128),
+    "white": (255, 255, 255),
+    "warm white": (255, 214, 170),
+    "cool white": (212, 235, 255),
+    "gold": (255, 215, 0),
+    "coral": (255, 127, 80),
+    "salmon": (250, 128, 114),
+    "brown": (165, 42, 42),
+    "indigo": (75, 0, 130),
+    "crimson": (220, 20, 60),
+}

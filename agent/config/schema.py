@@ -1,0 +1,349 @@
+"""The config schema: sections, defaults and cross-checks."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agent.config.yamlread import Problems, Section, parse_file
+from agent.errors import ConfigError
+from agent.home.inventory import SAFETY_POLICIES, Area, Device, Home
+from agent.home.specs import (
+    CommandSpec,
+    HomeAssistantSpec,
+    TasmotaSpec,
+    TemplateCommand,
+    TemplateSpec,
+    Zigbee2MqttSpec,
+)
+from agent.intents import DOMAINS, INTENTS
+
+DEVICE_ID = re.compile(r"^([a-z_]+)\.([a-z0-9_]+)$")
+TOPIC_FORBIDDEN = re.compile(r"[#+\x00]")
+MASK = "********"
+
+
+@dataclass(frozen=True)
+class TlsConfig:
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    insecure: bool = False
+
+
+@dataclass(frozen=True)
+class MqttConfig:
+    host: str = "127.0.0.1"
+    port: int = 1883
+    client_id: str | None = None
+    keepalive: int = 60
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    password_file: str | None = None
+    tls: TlsConfig | None = None
+    topic_prefix: str = "voice-agent"
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    id: str = "default"
+    area: str | None = None
+
+
+@dataclass(frozen=True)
+class UnderstandingConfig:
+    templates: bool = True
+    model: str | None = None
+    threads: int = 1
+    confidence_threshold: float = 0.6
+    confirm_timeout_s: float = 30.0
+
+
+@dataclass(frozen=True)
+class Config:
+    path: str
+    mqtt: MqttConfig
+    site: SiteConfig
+    home: Home
+    understanding: UnderstandingConfig
+
+    def to_dict(self) -> dict[str, Any]:
+        """The effective config, secrets masked: what `voice-agent config` prints."""
+        m = self.mqtt
+        return {
+            "mqtt": {
+                "host": m.host,
+                "port": m.port,
+                "client_id": m.client_id,
+                "keepalive": m.keepalive,
+                "username": m.username,
+                "password": MASK if m.password else None,
+                "password_file": m.password_file,
+                "tls": None if m.tls is None else dict(m.tls.__dict__),
+                "topic_prefix": m.topic_prefix,
+            },
+            "site": dict(self.site.__dict__),
+            "areas": [
+                {"name": a.name, "aliases": list(a.aliases), "floor": a.floor}
+                for a in self.home.areas
+            ],
+            "devices": [_device_dict(d) for d in self.home.devices],
+            "understanding": dict(self.understanding.__dict__),
+        }
+
+
+def _device_dict(d: Device) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": d.id,
+        "name": d.name,
+        "aliases": list(d.aliases),
+        "area": d.area,
+        "device_class": d.device_class,
+    }
+    if d.safety:
+        out["safety"] = d.safety
+    spec = d.command
+    if isinstance(spec, HomeAssistantSpec):
+        out["homeassistant"] = dict(spec.__dict__)
+    elif isinstance(spec, Zigbee2MqttSpec):
+        out["zigbee2mqtt"] = dict(spec.__dict__)
+    elif isinstance(spec, TasmotaSpec):
+        out["tasmota"] = dict(spec.__dict__)
+    elif isinstance(spec, TemplateSpec):
+        out["templates"] = {k: dict(v.__dict__) for k, v in spec.commands.items()}
+    return out
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a config file; raise ConfigError listing every problem."""
+    path = Path(path)
+    node, problems, loader = parse_file(path)
+    if node is None:
+        raise ConfigError([f"{path}: config file is empty"])
+    root = Section(node, "", problems, loader)
+    problems.raise_if_any()
+    mqtt = _mqtt(root.section("mqtt"), path, problems)
+    site = _site(root.section("site"))
+    areas = _areas(root, problems)
+    devices = _devices(root, areas, problems)
+    understanding = _understanding(root.section("understanding"))
+    root.finish()
+    if site.area is not None and not any(a.name == site.area for a in areas):
+        root.error("site", f"site.area {site.area!r} is not one of the areas")
+    problems.raise_if_any()
+    return Config(
+        path=str(path),
+        mqtt=mqtt,
+        site=site,
+        home=Home(areas=tuple(areas), devices=tuple(devices)),
+        understanding=understanding,
+    )
+
+
+def _topic(sec: Section, key: str, value: str | None) -> str | None:
+    if value is not None and (not value or TOPIC_FORBIDDEN.search(value)):
+        sec.error(key, f"{value!r} is not a valid MQTT topic to publish to")
+    return value
+
+
+def _mqtt(sec: Section | None, path: Path, problems: Problems) -> MqttConfig:
+    if sec is None:
+        return MqttConfig()
+    defaults = MqttConfig()
+    password = sec.str("password")
+    password_file = sec.str("password_file")
+    if password is not None and password_file is not None:
+        sec.error("password_file", "give either password or password_file, not both")
+    elif password_file is not None:
+        pw_path = Path(password_file)
+        if not pw_path.is_absolute():
+            pw_path = path.parent / pw_path
+        try:
+            password = pw_path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            sec.error("password_file", f"cannot read {pw_path}: {exc.strerror}")
+    tls = None
+    tls_sec = sec.section("tls")
+    if tls_sec is not None:
+        tls = TlsConfig(
+            ca_file=tls_sec.str("ca_file"),
+            cert_file=tls_sec.str("cert_file"),
+            key_file=tls_sec.str("key_file"),
+            insecure=tls_sec.bool("insecure", False),
+        )
+        tls_sec.finish()
+        if (tls.cert_file is None) != (tls.key_file is None):
+            tls_sec.error(None, "cert_file and key_file go together")
+    prefix = sec.str("topic_prefix", defaults.topic_prefix) or defaults.topic_prefix
+    _topic(sec, "topic_prefix", prefix)
+    cfg = MqttConfig(
+        host=sec.str("host", defaults.host) or defaults.host,
+        port=sec.int("port", defaults.port, minimum=1, maximum=65535),
+        client_id=sec.str("client_id"),
+        keepalive=sec.int("keepalive", defaults.keepalive, minimum=5, maximum=3600),
+        username=sec.str("username"),
+        password=password,
+        password_file=password_file,
+        tls=tls,
+        topic_prefix=prefix.strip("/"),
+    )
+    sec.finish()
+    return cfg
+
+
+def _site(sec: Section | None) -> SiteConfig:
+    if sec is None:
+        return SiteConfig()
+    site_id = sec.str("id", "default") or "default"
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", site_id):
+        sec.error("id", f"expected letters, digits, '-' or '_' (it is part of topics), got {site_id!r}")
+    cfg = SiteConfig(id=site_id, area=sec.str("area"))
+    sec.finish()
+    return cfg
+
+
+def _areas(root: Section, problems: Problems) -> list[Area]:
+    areas: list[Area] = []
+    seen: dict[str, str] = {}
+    for sec in root.sections("areas"):
+        name = sec.req_str("name")
+        area = Area(name=name, aliases=sec.str_list("aliases"), floor=sec.str("floor"))
+        sec.finish()
+        for spoken in (area.name, *area.aliases):
+            key = spoken.casefold()
+            if key in seen:
+                sec.error("name", f"area name or alias {spoken!r} is already used by {seen[key]!r}")
+            seen[key] = name
+        areas.append(area)
+    return areas
+
+
+def _devices(root: Section, areas: list[Area], problems: Problems) -> list[Device]:
+    devices: list[Device] = []
+    ids: set[str] = set()
+    area_names = {a.name for a in areas}
+    for sec in root.sections("devices"):
+        device_id = sec.req_str("id")
+        if device_id:
+            match = DEVICE_ID.match(device_id)
+            if match is None:
+                sec.error("id", f"expected <domain>.<object_id> in lower case, got {device_id!r}")
+            elif match.group(1) not in DOMAINS:
+                sec.error("id", f"unknown domain {match.group(1)!r}; expected one of {', '.join(DOMAINS)}")
+            if device_id in ids:
+                sec.error("id", f"duplicate device id {device_id!r}")
+            ids.add(device_id)
+        name = sec.req_str("name")
+        area = sec.str("area")
+        if area is not None and area not in area_names:
+            known = ", ".join(sorted(area_names)) or "none defined"
+            sec.error("area", f"unknown area {area!r} (areas: {known})")
+        safety = sec.choice("safety", SAFETY_POLICIES, None)
+        device = Device(
+            id=device_id,
+            name=name,
+            area=area,
+            aliases=sec.str_list("aliases"),
+            device_class=sec.str("device_class"),
+            command=_command(sec, device_id, name),
+            safety=safety,
+        )
+        sec.finish()
+        devices.append(device)
+    return devices
+
+
+PROTOCOLS = ("homeassistant", "zigbee2mqtt", "tasmota", "templates")
+
+
+def _command(sec: Section, device_id: str, name: str) -> CommandSpec | None:
+    given = [p for p in PROTOCOLS if sec.has(p)]
+    domain = device_id.split(".", 1)[0]
+    if len(given) > 1:
+        sec.error(given[1], f"give one of {', '.join(PROTOCOLS)}, not {' and '.join(given)}")
+    if not given:
+        if domain not in ("sensor", "binary_sensor"):
+            sec.error(None, f"missing how the device is commanded: one of {', '.join(PROTOCOLS)}")
+        return None
+    protocol = given[0]
+    sub = sec.section(protocol)
+    if sub is None:
+        sec.error(protocol, "expected a mapping")
+        return None
+    spec: CommandSpec
+    if protocol == "homeassistant":
+        spec = _homeassistant(sub, domain)
+    elif protocol == "zigbee2mqtt":
+        defaults_z = Zigbee2MqttSpec(friendly_name=name)
+        spec = Zigbee2MqttSpec(
+            friendly_name=sub.str("friendly_name", name) or name,
+            base_topic=sub.str("base_topic", defaults_z.base_topic) or defaults_z.base_topic,
+            setpoint_key=sub.str("setpoint_key", defaults_z.setpoint_key) or defaults_z.setpoint_key,
+        )
+        _topic(sub, "base_topic", spec.base_topic)
+    elif protocol == "tasmota":
+        relay = sub.int("relay", 0, minimum=1, maximum=32)
+        spec = TasmotaSpec(
+            topic=sub.req_str("topic"),
+            relay=relay or None,
+            shutter=sub.int("shutter", 1, minimum=1, maximum=16),
+            prefix=sub.str("prefix", "cmnd") or "cmnd",
+        )
+        _topic(sub, "topic", spec.topic)
+    else:
+        spec = _templates(sub)
+    sub.finish()
+    return spec
+
+
+def _homeassistant(sub: Section, domain: str) -> HomeAssistantSpec:
+    d = HomeAssistantSpec()
+    values: dict[str, Any] = {"schema": sub.choice("schema", ("default", "json"), "default")}
+    for key, default in d.__dict__.items():
+        if key == "schema":
+            continue
+        if key == "brightness_scale":
+            values[key] = sub.int(key, default, minimum=1, maximum=65535)
+        elif key.endswith("_topic"):
+            values[key] = _topic(sub, key, sub.str(key))
+        else:
+            values[key] = sub.str(key, default)
+    spec = HomeAssistantSpec(**values)
+    if domain not in ("sensor", "binary_sensor", "climate") and spec.command_topic is None and (
+        spec.brightness_command_topic is None
+    ):
+        sub.error(None, "command_topic is required")
+    return spec
+
+
+def _templates(sub: Section) -> TemplateSpec:
+    commands: dict[str, TemplateCommand] = {}
+    for intent in list(sub.keys):
+        entry = sub.section(intent)
+        if intent not in INTENTS or intent == "none":
+            sub.error(intent, f"unknown intent {intent!r}")
+            continue
+        if entry is None:
+            continue
+        topic = entry.req_str("topic")
+        _topic(entry, "topic", topic)
+        commands[intent] = TemplateCommand(topic=topic, payload=entry.str("payload", "") or "")
+        entry.finish()
+    return TemplateSpec(commands=commands)
+
+
+def _understanding(sec: Section | None) -> UnderstandingConfig:
+    if sec is None:
+        return UnderstandingConfig()
+    d = UnderstandingConfig()
+    cfg = UnderstandingConfig(
+        templates=sec.bool("templates", d.templates),
+        model=sec.str("model"),
+        threads=sec.int("threads", d.threads, minimum=1, maximum=64),
+        confidence_threshold=sec.float("confidence_threshold", d.confidence_threshold, minimum=0.0, maximum=1.0),
+        confirm_timeout_s=sec.float("confirm_timeout_s", d.confirm_timeout_s, minimum=1.0, maximum=600.0),
+    )
+    sec.finish()
+    return cfg

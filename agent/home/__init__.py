@@ -1,0 +1,1 @@
+"""The home: areas, devices and how each device is commanded."""

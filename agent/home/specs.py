@@ -1,0 +1,69 @@
+"""How a device is commanded: one spec per protocol. Pure data, read from the config."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class HomeAssistantSpec:
+    """Home Assistant's MQTT integration, default or JSON schema; keys as in its docs."""
+
+    schema: str = "default"  # "default" or "json"
+    command_topic: str | None = None
+    state_topic: str | None = None
+    payload_on: str = "ON"
+    payload_off: str = "OFF"
+    brightness_command_topic: str | None = None
+    brightness_scale: int = 255
+    rgb_command_topic: str | None = None
+    percentage_command_topic: str | None = None
+    set_position_topic: str | None = None
+    payload_open: str = "OPEN"
+    payload_close: str = "CLOSE"
+    payload_stop: str = "STOP"
+    payload_lock: str = "LOCK"
+    payload_unlock: str = "UNLOCK"
+    temperature_command_topic: str | None = None
+    power_command_topic: str | None = None
+    payload_start: str = "start"
+    payload_pause: str = "pause"
+    payload_return_to_base: str = "return_to_base"
+
+
+@dataclass(frozen=True)
+class Zigbee2MqttSpec:
+    """Zigbee2MQTT: JSON on `<base_topic>/<friendly_name>/set`."""
+
+    friendly_name: str
+    base_topic: str = "zigbee2mqtt"
+    setpoint_key: str = "occupied_heating_setpoint"
+
+
+@dataclass(frozen=True)
+class TasmotaSpec:
+    """Tasmota: `cmnd/<topic>/POWER`, `Dimmer`, `Color`, `ShutterPosition`..."""
+
+    topic: str
+    relay: int | None = None  # POWER<n>; None means plain POWER
+    shutter: int = 1
+    prefix: str = "cmnd"
+
+
+@dataclass(frozen=True)
+class TemplateCommand:
+    topic: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class TemplateSpec:
+    """Explicit topic and payload per intent; payloads may use {value}, {percent}, {r}..."""
+
+    commands: dict[str, TemplateCommand] = field(default_factory=dict)
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self.commands)))
+
+
+CommandSpec = HomeAssistantSpec | Zigbee2MqttSpec | TasmotaSpec | TemplateSpec

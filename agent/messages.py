@@ -1,0 +1,93 @@
+"""Typed messages that flow between the stages: text -> Intent -> targets -> Actions -> Reply."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+SlotValue = int | float | str
+
+
+@dataclass(frozen=True)
+class Slots:
+    """What was heard, before resolving: names as spoken, values normalised."""
+
+    device: str | None = None
+    area: str | None = None
+    value: SlotValue | None = None
+    direction: str | None = None  # "up" or "down" for relative changes
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Slots:
+        return cls(
+            device=data.get("device"),
+            area=data.get("area"),
+            value=data.get("value"),
+            direction=data.get("direction"),
+        )
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """Text entering the loop, from the command line, MQTT or speech recognition."""
+
+    text: str
+    source: str = "text"
+
+
+@dataclass(frozen=True)
+class Intent:
+    name: str
+    slots: Slots = field(default_factory=Slots)
+    confidence: float = 1.0
+    tier: str = "template"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "intent": self.name,
+            "slots": self.slots.to_dict(),
+            "confidence": round(self.confidence, 4),
+            "tier": self.tier,
+        }
+
+
+@dataclass(frozen=True)
+class Action:
+    """One MQTT message for one device."""
+
+    device_id: str
+    topic: str
+    payload: str
+    qos: int = 1
+    retain: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"device": self.device_id, "topic": self.topic, "payload": self.payload}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Everything the agent decided about one utterance; the intent event is built from it."""
+
+    text: str
+    intent: Intent
+    targets: tuple[str, ...]
+    actions: tuple[Action, ...]
+    response: str
+    latency_ms: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "intent": self.intent.name,
+            "slots": self.intent.slots.to_dict(),
+            "targets": list(self.targets),
+            "confidence": round(self.intent.confidence, 4),
+            "tier": self.intent.tier,
+            "actions": [a.to_dict() for a in self.actions],
+            "response": self.response,
+            "latency_ms": round(self.latency_ms, 3),
+        }

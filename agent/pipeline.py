@@ -1,0 +1,133 @@
+"""The core of the loop: text in, an Outcome (intent, targets, MQTT actions, reply) out.
+
+No I/O: publishing is the caller's job. The only state is a pending confirmation for a
+sensitive action, which expires after `confirm_timeout_s`.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from agent import reply
+from agent.act.command import Command
+from agent.act.dispatch import actions_for
+from agent.errors import UnsupportedCommand
+from agent.home.inventory import Device, Home
+from agent.messages import Action, Intent, Outcome
+from agent.resolve import Resolution, Resolver
+from agent.understand.normalize import normalize
+
+YES = re.compile(r"^(yes|yeah|yep|yup|sure|confirm|confirmed|correct|do it|go ahead|ok do it|"
+                 r"yes please|yes do it|absolutely|affirmative)$")
+NO = re.compile(r"^(no|nope|nah|cancel|dont|do not|stop|never mind|nevermind|no thanks|"
+                r"no thank you|abort)$")
+
+Understander = Callable[[str], Intent | None]
+
+
+@dataclass(frozen=True)
+class _Pending:
+    intent: Intent
+    targets: tuple[Device, ...]
+    actions: tuple[Action, ...]
+    response: str
+    expires: float
+
+
+class Pipeline:
+    def __init__(
+        self,
+        home: Home,
+        understand: Understander,
+        *,
+        site_area: str | None = None,
+        confirm_timeout_s: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.home = home
+        self.understand = understand
+        self.site_area = site_area
+        self.confirm_timeout_s = confirm_timeout_s
+        self.clock = clock
+        self._resolvers: dict[str | None, Resolver] = {site_area: Resolver(home, site_area)}
+        self._pending: _Pending | None = None
+
+    @property
+    def has_pending(self) -> bool:
+        return self._pending is not None
+
+    def resolver(self, area: str | None) -> Resolver:
+        if area not in self._resolvers:
+            self._resolvers[area] = Resolver(self.home, area)
+        return self._resolvers[area]
+
+    def handle(self, text: str, *, area: str | None = None) -> Outcome:
+        start = time.perf_counter()
+        outcome = self._handle(text, self.site_area if area is None else area)
+        return replace(outcome, latency_ms=(time.perf_counter() - start) * 1000)
+
+    def _handle(self, text: str, area: str | None) -> Outcome:
+        pending, self._pending = self._pending, None
+        if pending is not None and self.clock() <= pending.expires:
+            answer = normalize(text)
+            if YES.match(answer):
+                confirmed = replace(pending.intent, tier="confirmation")
+                ids = tuple(d.id for d in pending.targets)
+                return Outcome(text, confirmed, ids, pending.actions, pending.response)
+            if NO.match(answer):
+                return Outcome(text, Intent("none", tier="confirmation"), (), (), reply.CANCELLED)
+        intent = self.understand(text)
+        if intent is None or intent.name == "none":
+            none = intent or Intent("none", confidence=0.0, tier="none")
+            return Outcome(text, none, (), (), reply.NOT_UNDERSTOOD)
+        resolution = self.resolver(area).resolve(intent)
+        return self._act(text, resolution)
+
+    def _act(self, text: str, res: Resolution) -> Outcome:
+        intent = res.intent
+
+        def out(response: str, targets: tuple[Device, ...] = (),
+                actions: tuple[Action, ...] = ()) -> Outcome:
+            return Outcome(text, intent, tuple(d.id for d in targets), actions, response)
+
+        if res.status == "ambiguous":
+            return out(reply.ambiguous(res.heard, res.candidates))
+        if res.status == "unknown_area":
+            return out(reply.unknown_area(res.heard))
+        if res.status == "no_device":
+            return out(reply.no_device(res.heard, res.area))
+        if res.status == "nothing_there":
+            return out(reply.nothing_there(res.heard, res.area))
+        if res.status == "unsupported":
+            return out(reply.unsupported(intent.name, res.candidates))
+        targets = res.targets
+        if intent.name == "get_state":
+            return out(reply.state_unknown(targets, res.area), targets)
+        denied = tuple(d for d in targets if d.policy(intent.name) == "deny")
+        targets = tuple(d for d in targets if d not in denied)
+        if not targets:
+            return out(reply.denied(intent.name, denied))
+        cmd = Command(intent.name, intent.slots.value, intent.slots.direction)
+        actions: list[Action] = []
+        acted: list[Device] = []
+        problems: list[str] = []
+        for device in targets:
+            try:
+                actions.extend(actions_for(device, cmd))
+                acted.append(device)
+            except UnsupportedCommand as exc:
+                problems.append(str(exc))
+        if not acted:
+            return out(problems[0], targets)
+        done = tuple(acted)
+        response = reply.done(intent.name, intent.slots, done, res.area)
+        if denied:
+            response += " " + reply.denied(intent.name, denied)
+        if any(d.policy(intent.name) == "confirm" for d in done):
+            self._pending = _Pending(intent, done, tuple(actions), response,
+                                     self.clock() + self.confirm_timeout_s)
+            return out(reply.confirm(intent.name, done), done)
+        return out(response, done, tuple(actions))

@@ -1,0 +1,143 @@
+"""Short English replies, one template per intent and outcome. Pure."""
+
+from __future__ import annotations
+
+from agent.home.inventory import Device
+from agent.messages import Slots
+
+NOUNS = {
+    "light": "lights", "switch": "switches", "fan": "fans", "cover": "covers",
+    "lock": "locks", "climate": "thermostats", "media_player": "media players",
+    "vacuum": "vacuums", "valve": "valves", "scene": "scenes", "sensor": "sensors",
+    "binary_sensor": "sensors",
+}
+VERBS = {
+    "turn_on": "turn on", "turn_off": "turn off", "set_brightness": "change the brightness of",
+    "set_color": "change the colour of", "set_temperature": "set the temperature of",
+    "get_state": "check", "lock": "lock", "unlock": "unlock", "open": "open", "close": "close",
+    "set_position": "move", "set_volume": "change the volume of", "media_play": "play",
+    "media_pause": "pause", "media_resume": "resume", "media_next": "skip on",
+    "media_previous": "go back on", "activate_scene": "activate", "vacuum_start": "start",
+    "vacuum_dock": "dock",
+}
+
+
+def spoken(name: str) -> str:
+    """'Kitchen Ceiling Light' -> 'kitchen ceiling light'; 'TV' stays 'TV'."""
+    return " ".join(w.lower() if w[:1].isupper() and w[1:] == w[1:].lower() else w
+                    for w in name.split(" "))
+
+
+def _join(items: list[str]) -> str:
+    if len(items) == 1:
+        return items[0]
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def describe(devices: tuple[Device, ...], area: str | None = None) -> str:
+    if len(devices) <= 2:
+        return _join([f"the {spoken(d.name)}" for d in devices])
+    domains = {d.domain for d in devices}
+    noun = NOUNS[domains.pop()] if len(domains) == 1 else "devices"
+    if area:
+        return f"the {noun} {where(area, devices)}"
+    return f"{len(devices)} {noun}"
+
+
+def where(area: str, devices: tuple[Device, ...] = ()) -> str:
+    """'in the kitchen' for an area; 'downstairs' for a floor."""
+    if any(d.area == area for d in devices) or not devices:
+        return f"in the {spoken(area)}"
+    return spoken(area)
+
+
+def _value(slots: Slots, suffix: str = "") -> str:
+    value = slots.value
+    return f"{value}{suffix}"
+
+
+def done(intent: str, slots: Slots, targets: tuple[Device, ...], area: str | None) -> str:
+    what = describe(targets, area)
+    up = slots.direction == "up"
+    relative = slots.value is None and slots.direction is not None
+    if intent == "turn_on":
+        return f"Turning on {what}."
+    if intent == "turn_off":
+        return f"Turning off {what}."
+    if intent == "set_brightness":
+        if relative:
+            return f"{'Brightening' if up else 'Dimming'} {what}."
+        return f"Setting {what} to {_value(slots, '%')}."
+    if intent == "set_color":
+        return f"Turning {what} {slots.value}."
+    if intent == "set_temperature":
+        if relative:
+            return f"Turning {'up' if up else 'down'} {what}."
+        return f"Setting {what} to {_value(slots)} degrees."
+    if intent == "set_position":
+        return f"Moving {what} to {_value(slots, '%')}."
+    if intent == "set_volume":
+        if relative:
+            return f"Turning {what} {'up' if up else 'down'}."
+        if slots.value == 0:
+            return f"Muting {what}."
+        return f"Setting the volume of {what} to {_value(slots)}."
+    simple = {
+        "lock": "Locking", "unlock": "Unlocking", "open": "Opening", "close": "Closing",
+        "activate_scene": "Activating", "vacuum_start": "Starting", "media_play": "Playing",
+        "media_pause": "Pausing", "media_resume": "Resuming",
+    }
+    if intent in simple:
+        return f"{simple[intent]} {what}."
+    if intent == "media_next":
+        return f"Skipping to the next track on {what}."
+    if intent == "media_previous":
+        return f"Going back a track on {what}."
+    if intent == "vacuum_dock":
+        return f"Sending {what} back to its dock."
+    return "Done."
+
+
+def state_unknown(targets: tuple[Device, ...], area: str | None) -> str:
+    return f"I don't know the state of {describe(targets, area)} yet."
+
+
+def ambiguous(heard: str, candidates: tuple[Device, ...]) -> str:
+    names = [f"the {spoken(d.name)}" for d in candidates[:4]]
+    kind = heard or NOUNS.get(candidates[0].domain, "device").rstrip("s")
+    head = ", ".join(names[:-1]) + " or " + names[-1]
+    return f"Which {kind}, {head}?"
+
+
+def no_device(heard: str, area: str | None) -> str:
+    where = f" in the {spoken(area)}" if area else ""
+    return f"Sorry, I don't know a device called {heard}{where}." if heard else (
+        "Sorry, which device do you mean?"
+    )
+
+
+def nothing_there(heard: str, area: str | None) -> str:
+    where = f" in the {spoken(area)}" if area else ""
+    return f"Sorry, there is no {heard or 'device that can do that'}{where}."
+
+
+def unknown_area(heard: str) -> str:
+    return f"Sorry, I don't know an area called {heard}."
+
+
+def unsupported(intent: str, candidates: tuple[Device, ...]) -> str:
+    if not candidates:
+        return "Sorry, I can't control that."
+    return f"Sorry, I can't {VERBS.get(intent, 'control')} {describe(candidates)}."
+
+
+def confirm(intent: str, targets: tuple[Device, ...]) -> str:
+    return f"Do you really want to {VERBS[intent]} {describe(targets)}? Say yes to confirm."
+
+
+def denied(intent: str, targets: tuple[Device, ...]) -> str:
+    return f"Sorry, I'm not allowed to {VERBS[intent]} {describe(targets)} by voice."
+
+
+NOT_UNDERSTOOD = "Sorry, I didn't understand that."
+CANCELLED = "OK, I won't."

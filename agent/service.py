@@ -1,0 +1,83 @@
+"""The long-running loop: text commands from MQTT in, actions, intent events and replies out."""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+
+from agent.config import Config
+from agent.inputs import BadInput, parse_text
+from agent.messages import Outcome, Transcript
+from agent.mqtt import Message, MqttClient
+from agent.pipeline import Pipeline
+
+log = logging.getLogger(__name__)
+QUEUE_SIZE = 64
+
+
+class Topics:
+    def __init__(self, config: Config) -> None:
+        base = f"{config.mqtt.topic_prefix}/{config.site.id}"
+        self.command = f"{base}/command"
+        self.intent = f"{base}/intent"
+        self.response = f"{base}/response"
+        self.status = f"{base}/status"
+
+
+def publish_outcome(client: MqttClient, topics: Topics, outcome: Outcome) -> None:
+    """Send the devices' messages (QoS 1, waiting for the broker), then the event and reply."""
+    for action in outcome.actions:
+        client.send(action)
+    client.publish(topics.intent, json.dumps(outcome.to_dict()))
+    client.publish(topics.response, outcome.response)
+
+
+class Service:
+    def __init__(self, config: Config, pipeline: Pipeline, client: MqttClient) -> None:
+        self.config = config
+        self.pipeline = pipeline
+        self.client = client
+        self.topics = Topics(config)
+        self.inbox: queue.Queue[Transcript] = queue.Queue(maxsize=QUEUE_SIZE)
+        self.dropped = 0
+        client.subscribe(self.topics.command, self._on_command)
+
+    def _on_command(self, msg: Message) -> None:
+        if msg.retain:
+            log.warning("ignoring a retained message on %s: commands are never replayed", msg.topic)
+            return
+        try:
+            transcript = parse_text(msg.payload, "mqtt")
+        except BadInput as exc:
+            log.warning("skipping a message on %s: %s", msg.topic, exc)
+            return
+        try:
+            self.inbox.put_nowait(transcript)
+        except queue.Full:
+            self.dropped += 1
+            log.error("command queue full; dropped %r (%d dropped so far)", transcript.text,
+                      self.dropped)
+
+    def run(self, stop: threading.Event) -> None:
+        log.info("listening for text on %s", self.topics.command)
+        self.client.start()
+        try:
+            while not stop.is_set():
+                try:
+                    transcript = self.inbox.get(timeout=0.2)
+                except queue.Empty:
+                    continue
+                self.handle(transcript)
+        finally:
+            self.client.stop()
+
+    def handle(self, transcript: Transcript) -> None:
+        try:
+            outcome = self.pipeline.handle(transcript.text)
+            log.info("%r -> %s %s: %s", transcript.text, outcome.intent.name,
+                     ",".join(outcome.targets) or "-", outcome.response)
+            publish_outcome(self.client, self.topics, outcome)
+        except Exception:  # a task boundary: the service never dies on one command
+            log.exception("handling %r failed", transcript.text)

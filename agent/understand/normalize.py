@@ -1,0 +1,112 @@
+"""Text normalisation shared by the understanding tiers and the resolver.
+
+Lower case, punctuation to spaces, apostrophes dropped ("what's" -> "whats"), "%" to
+"percent", and number words to digits ("twenty one point five" -> "21.5").
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+_UNITS: Final = {
+    "zero": 0, "oh": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+    "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
+    "eighteen": 18, "nineteen": 19,
+}
+_TENS: Final = {
+    "twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60,
+    "seventy": 70, "eighty": 80, "ninety": 90,
+}
+_NUMBER_WORDS: Final = set(_UNITS) | set(_TENS) | {"hundred"}
+_APOSTROPHES = re.compile(r"['\u2019\u2018`]")
+_PERCENT = re.compile(r"(\d)\s*%")
+_NON_WORD = re.compile(r"[^a-z0-9.]+")
+_STRAY_DOTS = re.compile(r"(?<!\d)\.|\.(?!\d)")
+_SPACES = re.compile(r"\s+")
+
+
+def _words_to_number(words: list[str]) -> int | None:
+    """Parse a run of number words ("one hundred", "twenty one"); None if it isn't one."""
+    total = 0
+    current = 0
+    for word in words:
+        if word in _UNITS:
+            if current % 10 or (current and current < 20 and current >= 10):
+                return None  # "five six" is not a number
+            current += _UNITS[word]
+        elif word in _TENS:
+            if current:
+                return None
+            current += _TENS[word]
+        elif word == "hundred":
+            current = max(current, 1) * 100
+            total += current
+            current = 0
+        else:
+            return None
+    return total + current
+
+
+def _convert_numbers(tokens: list[str]) -> list[str]:
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok in _NUMBER_WORDS and not (tok == "oh" or tok == "one" and _is_pronoun_one(tokens, i)):
+            j = i
+            run: list[str] = []
+            while j < len(tokens) and (tokens[j] in _NUMBER_WORDS and tokens[j] != "oh" or (
+                tokens[j] == "and" and run and run[-1] == "hundred"
+            )):
+                if tokens[j] != "and":
+                    run.append(tokens[j])
+                j += 1
+            value = _words_to_number(run)
+            if value is None:
+                out.append(tok)
+                i += 1
+                continue
+            text = str(value)
+            # "twenty one point five"
+            if j + 1 < len(tokens) and tokens[j] == "point" and tokens[j + 1] in _UNITS:
+                text += "." + str(_UNITS[tokens[j + 1]])
+                j += 2
+            out.append(text)
+            i = j
+            continue
+        if tok == "a" and i + 1 < len(tokens) and tokens[i + 1] == "hundred":
+            out.append("100")
+            i += 2
+            continue
+        out.append(tok)
+        i += 1
+    return out
+
+
+def _is_pronoun_one(tokens: list[str], i: int) -> bool:
+    """'the one in the kitchen', 'that one': keep the word."""
+    prev = tokens[i - 1] if i else ""
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+    return prev in {"the", "this", "that", "which", "other", "big", "small", "every"} or nxt in {
+        "in", "on", "by", "near", "next",
+    }
+
+
+def normalize(text: str) -> str:
+    text = text.casefold()
+    text = _APOSTROPHES.sub("", text)
+    text = _PERCENT.sub(r"\1 percent", text)
+    text = text.replace("-", " ")
+    text = _NON_WORD.sub(" ", text)
+    text = _STRAY_DOTS.sub(" ", text)
+    tokens = _SPACES.sub(" ", text).strip().split(" ")
+    if tokens == [""]:
+        return ""
+    return " ".join(_convert_numbers(tokens))
+
+
+def to_number(text: str) -> int | float:
+    value = float(text)
+    return int(value) if value.is_integer() else value
