@@ -42,6 +42,7 @@ class MqttClient:
         self.status_topic = status_topic
         self._subs: dict[str, Handler] = {}
         self._connected = threading.Event()
+        self._stopping = False
         self._refused: str | None = None
         self._client = paho.Client(
             CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv311
@@ -88,7 +89,7 @@ class MqttClient:
         self, client: paho.Client, userdata: object, flags: object, reason: ReasonCode,
         properties: object,
     ) -> None:
-        if self._connected.is_set():
+        if self._connected.is_set() and not self._stopping:
             log.warning("lost the MQTT broker %s (%s); reconnecting", self.where, reason)
         self._connected.clear()
 
@@ -152,6 +153,7 @@ class MqttClient:
             raise BrokerError(f"the broker at {self.where} did not acknowledge {action.topic}")
 
     def stop(self) -> None:
+        self._stopping = True
         if self.status_topic is not None and self._connected.is_set():
             info = self._client.publish(self.status_topic, "offline", qos=1, retain=True)
             try:

@@ -95,6 +95,9 @@ class Pipeline:
 
         if res.status == "ambiguous":
             return out(reply.ambiguous(res.heard, res.candidates))
+        if res.status in ("unknown_area", "no_device", "nothing_there"):
+            # nothing to act on: the vocabulary's `none`, with the reason as the reply
+            intent = replace(intent, name="none")
         if res.status == "unknown_area":
             return out(reply.unknown_area(res.heard))
         if res.status == "no_device":
@@ -124,10 +127,12 @@ class Pipeline:
             return out(problems[0], targets)
         done = tuple(acted)
         response = reply.done(intent.name, intent.slots, done, res.area)
+        if problems:
+            response += " " + problems[0]
         if denied:
             response += " " + reply.denied(intent.name, denied)
         if any(d.policy(intent.name) == "confirm" for d in done):
             self._pending = _Pending(intent, done, tuple(actions), response,
                                      self.clock() + self.confirm_timeout_s)
             return out(reply.confirm(intent.name, done), done)
-        return out(response, done, tuple(actions))
+        return out(response, targets, tuple(actions))

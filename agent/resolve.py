@@ -275,6 +275,9 @@ class Resolver:
             if candidate in KIND_WORDS:
                 q.kind_word = candidate
                 return self._by_kind(q, KIND_WORDS[candidate], intent)
+        partial = self._partial(single, scope)
+        if partial:
+            return partial
         # 3. fuzzy: typos and misrecognitions
         fuzzy = self._fuzzy(phrase, q, q.phrase)
         if fuzzy:
@@ -284,6 +287,15 @@ class Resolver:
             q.kind_word = close[0]
             return self._by_kind(q, KIND_WORDS[close[0]], intent)
         return Resolution("no_device", intent, heard=q.phrase, area=q.area_label)
+
+    def _partial(self, phrase: str, scope: frozenset[str] | None) -> list[Device]:
+        """Every word heard is in the device's name: 'ceiling' -> 'Kitchen Ceiling Light'."""
+        words = set(phrase.split(" "))
+        hits = [
+            d for form, devices in self.names.items() for d in devices
+            if words <= set(form.split(" ")) and (scope is None or d.area in scope)
+        ]
+        return list(dict.fromkeys(hits))
 
     def _within(self, devices: list[Device], q: _Query) -> list[Device]:
         """Devices sharing one name: keep those in the asked area, else the site's area."""
@@ -359,7 +371,7 @@ class Resolver:
             if len(adapted) == 1:
                 new_name = adapted.pop()
                 assert new_name is not None
-                intent = replace(intent, name=new_name)
+                intent = _adapted(intent, new_name)
                 able = [d for d in devices if d.domain in INTENT_DOMAINS[new_name]]
         if not able:
             return Resolution("unsupported", intent, candidates=tuple(devices), heard=heard,
@@ -372,3 +384,12 @@ class Resolver:
                               area=q.area_label)
         return Resolution("ok", intent, targets=tuple(able), heard=heard, area=q.area_label)
 
+
+
+def _adapted(intent: Intent, name: str) -> Intent:
+    """The intent the devices can do; 'lower the blinds' (down, no value) means close them."""
+    slots = intent.slots
+    if name == "set_position" and slots.value is None and slots.direction is not None:
+        name = "open" if slots.direction == "up" else "close"
+        slots = replace(slots, direction=None)
+    return replace(intent, name=name, slots=slots)

@@ -1,0 +1,207 @@
+"""Shared fixtures: a real Mosquitto broker on a free loopback port, a recording subscriber,
+and configs written for the test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import paho.mqtt.client as paho
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "configs" / "agent.example.yaml"
+VOICE_AGENT = [sys.executable, "-m", "agent"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Broker:
+    def __init__(self, workdir: Path, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.conf = workdir / f"mosquitto-{self.port}.conf"
+        self.conf.write_text(
+            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+            "log_dest stderr\n"
+        )
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Broker:
+        exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        self.proc = subprocess.Popen(
+            [exe, "-c", str(self.conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("mosquitto did not start")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(10)
+            self.proc = None
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[Broker]:
+    if not (shutil.which("mosquitto") or Path("/usr/sbin/mosquitto").exists()):
+        pytest.fail("mosquitto is not installed (apt-get install mosquitto)")
+    b = Broker(tmp_path).start()
+    yield b
+    b.stop()
+
+
+@dataclass(frozen=True)
+class Received:
+    topic: str
+    payload: str
+    retain: bool
+    qos: int = 0
+
+
+class Recorder:
+    """Subscribes to topics on the broker and records every message."""
+
+    def __init__(self, port: int, topics: tuple[str, ...] = ("#",)) -> None:
+        self.messages: list[Received] = []
+        self._lock = threading.Condition()
+        self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"rec-{time.time_ns()}")
+        subscribed = threading.Event()
+
+        def on_connect(c: paho.Client, *_: object) -> None:
+            for t in topics:
+                c.subscribe(t, qos=1)
+
+        def on_subscribe(*_: object) -> None:
+            subscribed.set()
+
+        def on_message(c: paho.Client, u: object, msg: paho.MQTTMessage) -> None:
+            with self._lock:
+                self.messages.append(
+                    Received(msg.topic, msg.payload.decode("utf-8", "replace"), bool(msg.retain),
+                             msg.qos)
+                )
+                self._lock.notify_all()
+
+        self.client.on_connect = on_connect
+        self.client.on_subscribe = on_subscribe
+        self.client.on_message = on_message
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+        assert subscribed.wait(5), "recorder could not subscribe"
+
+    def wait_for(self, pred: Callable[[Received], bool], timeout: float = 10.0) -> Received:
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                for m in self.messages:
+                    if pred(m):
+                        return m
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    seen = "\n".join(f"  {m.topic} {m.payload!r}" for m in self.messages)
+                    raise AssertionError(f"no matching message; seen:\n{seen}")
+                self._lock.wait(left)
+
+    def on(self, topic: str, timeout: float = 10.0) -> Received:
+        return self.wait_for(lambda m: m.topic == topic, timeout)
+
+    def device_messages(self) -> list[tuple[str, str]]:
+        return [(m.topic, m.payload) for m in self.messages
+                if not m.topic.startswith("voice-agent/")]
+
+    def publish(self, topic: str, payload: str, *, retain: bool = False) -> None:
+        self.client.publish(topic, payload, qos=1, retain=retain).wait_for_publish(5)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+@pytest.fixture
+def recorder(broker: Broker) -> Iterator[Recorder]:
+    r = Recorder(broker.port)
+    yield r
+    r.close()
+
+
+def example_config(tmp_path: Path, port: int, extra: str = "") -> Path:
+    """The example config with the test broker's port (and optional lines appended)."""
+    text = EXAMPLE.read_text().replace("  port: 1883 ", f"  port: {port} ", 1)
+    assert f"port: {port}" in text
+    path = tmp_path / "agent.yaml"
+    path.write_text(text + extra)
+    return path
+
+
+def run_cli(*args: str, stdin: str | None = None, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    return subprocess.run(
+        [*VOICE_AGENT, *args], input=stdin, capture_output=True, text=True, timeout=timeout,
+        cwd=ROOT, env=env,
+    )
+
+
+class Agent:
+    """`voice-agent run` as a child process."""
+
+    def __init__(self, config: Path, log: Path) -> None:
+        self.log = log
+        self._log_file = log.open("wb")
+        self.proc = subprocess.Popen(
+            [*VOICE_AGENT, "run", "--config", str(config)], cwd=ROOT,
+            stdout=self._log_file, stderr=subprocess.STDOUT,
+            env=dict(os.environ, PYTHONUNBUFFERED="1"),
+        )
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def wait_log(self, needle: str, timeout: float = 15) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if needle in self.output():
+                return
+            assert self.proc.poll() is None, f"agent exited:\n{self.output()}"
+            time.sleep(0.05)
+        raise AssertionError(f"{needle!r} not in agent log:\n{self.output()}")
+
+    def stop(self) -> int:
+        self.proc.terminate()
+        try:
+            return self.proc.wait(10)
+        finally:
+            self._log_file.close()
+
+
+@pytest.fixture
+def agent_factory(tmp_path: Path) -> Iterator[Callable[[Path], Agent]]:
+    agents: list[Agent] = []
+
+    def make(config: Path) -> Agent:
+        a = Agent(config, tmp_path / f"agent-{len(agents)}.log")
+        agents.append(a)
+        return a
+
+    yield make
+    for a in agents:
+        if a.proc.poll() is None:
+            a.stop()

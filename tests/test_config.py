@@ -1,0 +1,152 @@
+"""Config errors a user sees: file, line, key and what was expected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent.config import load_config
+from agent.errors import ConfigError
+from tests.conftest import EXAMPLE, run_cli
+
+BASE = """\
+mqtt: {host: 127.0.0.1, port: 1883}
+site: {id: kitchen-pi, area: Kitchen}
+areas:
+  - {name: Kitchen, aliases: [cooking area]}
+devices:
+  - id: light.kitchen_ceiling
+    name: Kitchen Ceiling Light
+    aliases: [big light]
+    area: Kitchen
+    device_class: null
+    homeassistant: {command_topic: home/kitchen/set}
+"""
+
+
+def problems(tmp_path: Path, text: str) -> list[str]:
+    path = tmp_path / "agent.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    return [p.replace(str(path), "agent.yaml") for p in err.value.problems]
+
+
+def test_example_config_loads_every_protocol() -> None:
+    config = load_config(EXAMPLE)
+    assert config.site.id == "kitchen-pi"
+    kinds = {type(d.command).__name__ for d in config.home.devices if d.command}
+    assert kinds == {"HomeAssistantSpec", "Zigbee2MqttSpec", "TasmotaSpec", "TemplateSpec"}
+
+
+def test_minimal_contract_config_loads(tmp_path: Path) -> None:
+    path = tmp_path / "agent.yaml"
+    path.write_text(BASE)
+    config = load_config(path)
+    device = config.home.devices[0]
+    assert (device.id, device.name, device.aliases, device.area) == (
+        "light.kitchen_ceiling", "Kitchen Ceiling Light", ("big light",), "Kitchen"
+    )
+    assert config.mqtt.port == 1883 and config.site.area == "Kitchen"
+
+
+def test_wrong_type_names_line_and_key(tmp_path: Path) -> None:
+    text = BASE.replace("port: 1883", "port: eighteen")
+    assert problems(tmp_path, text) == [
+        "agent.yaml:1: mqtt.port: expected an integer, got 'eighteen'"
+    ]
+
+
+def test_unknown_key_is_an_error_with_a_hint(tmp_path: Path) -> None:
+    text = BASE.replace("    area: Kitchen\n", "    areaa: Kitchen\n")
+    assert problems(tmp_path, text) == ["agent.yaml:9: devices[0].areaa: unknown key (did you mean 'area'?)"]
+
+
+def test_unknown_top_level_section(tmp_path: Path) -> None:
+    assert problems(tmp_path, BASE + "mqqt: {}\n") == [
+        "agent.yaml:12: mqqt: unknown key (did you mean 'mqtt'?)"
+    ]
+
+
+def test_duplicate_device_id(tmp_path: Path) -> None:
+    text = BASE + """\
+  - id: light.kitchen_ceiling
+    name: Another
+    homeassistant: {command_topic: x/y}
+"""
+    assert problems(tmp_path, text) == [
+        "agent.yaml:12: devices[1].id: duplicate device id 'light.kitchen_ceiling'"
+    ]
+
+
+def test_device_in_unknown_area(tmp_path: Path) -> None:
+    text = BASE.replace("    area: Kitchen\n", "    area: Attic\n")
+    assert problems(tmp_path, text) == [
+        "agent.yaml:9: devices[0].area: unknown area 'Attic' (areas: Kitchen)"
+    ]
+
+
+def test_bad_yaml_names_the_line(tmp_path: Path) -> None:
+    text = BASE + "  - id: [unclosed\n"
+    (msg,) = problems(tmp_path, text)
+    assert msg.startswith("agent.yaml:13: invalid YAML:")
+
+
+def test_duplicate_yaml_key(tmp_path: Path) -> None:
+    text = BASE.replace("    name: Kitchen Ceiling Light\n",
+                        "    name: Kitchen Ceiling Light\n    name: Again\n")
+    assert problems(tmp_path, text) == ["agent.yaml:8: devices[0].name: duplicate key"]
+
+
+def test_bad_device_id_and_domain(tmp_path: Path) -> None:
+    text = BASE.replace("light.kitchen_ceiling", "toaster.kitchen")
+    assert problems(tmp_path, text) == [
+        "agent.yaml:6: devices[0].id: unknown domain 'toaster'; expected one of light, switch, "
+        "fan, cover, lock, climate, media_player, vacuum, valve, scene, sensor, binary_sensor"
+    ]
+
+
+def test_device_without_protocol(tmp_path: Path) -> None:
+    text = BASE.replace("    homeassistant: {command_topic: home/kitchen/set}\n", "")
+    assert problems(tmp_path, text) == [
+        "agent.yaml:6: devices[0]: missing how the device is commanded: one of homeassistant, "
+        "zigbee2mqtt, tasmota, templates"
+    ]
+
+
+def test_several_problems_reported_together(tmp_path: Path) -> None:
+    text = BASE.replace("port: 1883", "port: 70000").replace("id: kitchen-pi", "id: kitchen pi")
+    assert problems(tmp_path, text) == [
+        "agent.yaml:1: mqtt.port: expected an integer from 1 to 65535, got 70000",
+        "agent.yaml:2: site.id: expected letters, digits, '-' or '_' (it is part of topics), "
+        "got 'kitchen pi'",
+    ]
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_config_command_masks_password(tmp_path: Path) -> None:
+    secret = tmp_path / "mqtt-password"
+    secret.write_text("hunter2\n")
+    path = tmp_path / "agent.yaml"
+    path.write_text(BASE.replace(
+        "port: 1883}", "port: 1883, username: va, password_file: mqtt-password}"
+    ))
+    assert load_config(path).mqtt.password == "hunter2"
+    result = run_cli("config", "--config", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "hunter2" not in result.stdout
+    assert "password: '********'" in result.stdout
+    assert "username: va" in result.stdout
+
+
+def test_cli_reports_config_errors(tmp_path: Path) -> None:
+    path = tmp_path / "agent.yaml"
+    path.write_text(BASE.replace("port: 1883", "port: x"))
+    result = run_cli("say", "--config", str(path), "turn on the big light")
+    assert result.returncode == 2
+    assert f"{path}:1: mqtt.port: expected an integer, got 'x'" in result.stderr
