@@ -37,7 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"voice-agent {__version__}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--config", "-c",
+        "--config",
+        "-c",
         default=os.environ.get("VOICE_AGENT_CONFIG", DEFAULT_CONFIG),
         help=f"config file (default: $VOICE_AGENT_CONFIG or {DEFAULT_CONFIG})",
     )
@@ -46,11 +47,15 @@ def _parser() -> argparse.ArgumentParser:
     say = sub.add_parser("say", parents=[common], help="act on one text command and exit")
     say.add_argument("text", nargs="+", help="the command, e.g. turn on the kitchen light")
     say.add_argument("--area", help="the area the command is spoken in (default: site.area)")
-    say.add_argument("--yes", action="store_true",
-                     help="confirm a sensitive action (unlock, open a garage door) up front")
+    say.add_argument(
+        "--yes",
+        action="store_true",
+        help="confirm a sensitive action (unlock, open a garage door) up front",
+    )
     sub.add_parser("run", parents=[common], help="the long-running agent")
     parse = sub.add_parser(
-        "parse", parents=[common],
+        "parse",
+        parents=[common],
         help="read commands on stdin, write one JSON line each; never publishes",
     )
     parse.add_argument("--area", help="the area commands are spoken in (default: site.area)")
@@ -142,7 +147,12 @@ def run(config: Config, pipeline: Pipeline) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    log.info("voice-agent %s for site %s, broker %s:%d", __version__, config.site.id,
-             config.mqtt.host, config.mqtt.port)
+    log.info(
+        "voice-agent %s for site %s, broker %s:%d",
+        __version__,
+        config.site.id,
+        config.mqtt.host,
+        config.mqtt.port,
+    )
     service.run(stop)
     return 0

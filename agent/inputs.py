@@ -17,20 +17,22 @@ def parse_text(raw: bytes | str, source: str) -> Transcript:
     """Raise BadInput with a message fit for a log line."""
     if isinstance(raw, bytes):
         try:
-            raw = raw.decode("utf-8")
+            text = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise BadInput("payload is not UTF-8 text") from None
-    raw = raw.strip()
-    if raw.startswith("{"):
+    else:
+        text = raw
+    text = text.strip()
+    if text.startswith("{"):
         try:
-            data = json.loads(raw)
+            data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise BadInput(f"invalid JSON: {exc.msg} at column {exc.colno}") from None
         if not isinstance(data, dict) or not isinstance(data.get("text"), str):
             raise BadInput('JSON payload needs a "text" string')
-        raw = data["text"].strip()
-    if not raw:
+        text = data["text"].strip()
+    if not text:
         raise BadInput("empty text")
-    if len(raw) > MAX_TEXT:
+    if len(text) > MAX_TEXT:
         raise BadInput(f"text longer than {MAX_TEXT} characters")
-    return Transcript(raw, source)
+    return Transcript(text, source)

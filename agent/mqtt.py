@@ -3,6 +3,7 @@ made in on_connect so they survive reconnects, QoS 1 publishing."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import ssl
 import threading
@@ -70,7 +71,11 @@ class MqttClient:
 
     # -- callbacks (paho's network thread) --------------------------------------------------
     def _on_connect(
-        self, client: paho.Client, userdata: object, flags: object, reason: ReasonCode,
+        self,
+        client: paho.Client,
+        userdata: object,
+        flags: object,
+        reason: ReasonCode,
         properties: object,
     ) -> None:
         if reason.is_failure:
@@ -86,7 +91,11 @@ class MqttClient:
         self._connected.set()
 
     def _on_disconnect(
-        self, client: paho.Client, userdata: object, flags: object, reason: ReasonCode,
+        self,
+        client: paho.Client,
+        userdata: object,
+        flags: object,
+        reason: ReasonCode,
         properties: object,
     ) -> None:
         if self._connected.is_set() and not self._stopping:
@@ -156,9 +165,7 @@ class MqttClient:
         self._stopping = True
         if self.status_topic is not None and self._connected.is_set():
             info = self._client.publish(self.status_topic, "offline", qos=1, retain=True)
-            try:
+            with contextlib.suppress(RuntimeError, ValueError):
                 info.wait_for_publish(2.0)
-            except (RuntimeError, ValueError):
-                pass
         self._client.disconnect()
         self._client.loop_stop()

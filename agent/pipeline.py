@@ -20,10 +20,14 @@ from agent.messages import Action, Intent, Outcome
 from agent.resolve import Resolution, Resolver
 from agent.understand.normalize import normalize
 
-YES = re.compile(r"^(yes|yeah|yep|yup|sure|confirm|confirmed|correct|do it|go ahead|ok do it|"
-                 r"yes please|yes do it|absolutely|affirmative)$")
-NO = re.compile(r"^(no|nope|nah|cancel|dont|do not|stop|never mind|nevermind|no thanks|"
-                r"no thank you|abort)$")
+YES = re.compile(
+    r"^(yes|yeah|yep|yup|sure|confirm|confirmed|correct|do it|go ahead|ok do it|"
+    r"yes please|yes do it|absolutely|affirmative)$"
+)
+NO = re.compile(
+    r"^(no|nope|nah|cancel|dont|do not|stop|never mind|nevermind|no thanks|"
+    r"no thank you|abort)$"
+)
 
 Understander = Callable[[str], Intent | None]
 
@@ -89,8 +93,9 @@ class Pipeline:
     def _act(self, text: str, res: Resolution) -> Outcome:
         intent = res.intent
 
-        def out(response: str, targets: tuple[Device, ...] = (),
-                actions: tuple[Action, ...] = ()) -> Outcome:
+        def out(
+            response: str, targets: tuple[Device, ...] = (), actions: tuple[Action, ...] = ()
+        ) -> Outcome:
             return Outcome(text, intent, tuple(d.id for d in targets), actions, response)
 
         if res.status == "ambiguous":
@@ -132,7 +137,8 @@ class Pipeline:
         if denied:
             response += " " + reply.denied(intent.name, denied)
         if any(d.policy(intent.name) == "confirm" for d in done):
-            self._pending = _Pending(intent, done, tuple(actions), response,
-                                     self.clock() + self.confirm_timeout_s)
+            self._pending = _Pending(
+                intent, done, tuple(actions), response, self.clock() + self.confirm_timeout_s
+            )
             return out(reply.confirm(intent.name, done), done)
         return out(response, targets, tuple(actions))

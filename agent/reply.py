@@ -6,26 +6,48 @@ from agent.home.inventory import Device
 from agent.messages import Slots
 
 NOUNS = {
-    "light": "lights", "switch": "switches", "fan": "fans", "cover": "covers",
-    "lock": "locks", "climate": "thermostats", "media_player": "media players",
-    "vacuum": "vacuums", "valve": "valves", "scene": "scenes", "sensor": "sensors",
+    "light": "lights",
+    "switch": "switches",
+    "fan": "fans",
+    "cover": "covers",
+    "lock": "locks",
+    "climate": "thermostats",
+    "media_player": "media players",
+    "vacuum": "vacuums",
+    "valve": "valves",
+    "scene": "scenes",
+    "sensor": "sensors",
     "binary_sensor": "sensors",
 }
 VERBS = {
-    "turn_on": "turn on", "turn_off": "turn off", "set_brightness": "change the brightness of",
-    "set_color": "change the colour of", "set_temperature": "set the temperature of",
-    "get_state": "check", "lock": "lock", "unlock": "unlock", "open": "open", "close": "close",
-    "set_position": "move", "set_volume": "change the volume of", "media_play": "play",
-    "media_pause": "pause", "media_resume": "resume", "media_next": "skip on",
-    "media_previous": "go back on", "activate_scene": "activate", "vacuum_start": "start",
+    "turn_on": "turn on",
+    "turn_off": "turn off",
+    "set_brightness": "change the brightness of",
+    "set_color": "change the colour of",
+    "set_temperature": "set the temperature of",
+    "get_state": "check",
+    "lock": "lock",
+    "unlock": "unlock",
+    "open": "open",
+    "close": "close",
+    "set_position": "move",
+    "set_volume": "change the volume of",
+    "media_play": "play",
+    "media_pause": "pause",
+    "media_resume": "resume",
+    "media_next": "skip on",
+    "media_previous": "go back on",
+    "activate_scene": "activate",
+    "vacuum_start": "start",
     "vacuum_dock": "dock",
 }
 
 
 def spoken(name: str) -> str:
     """'Kitchen Ceiling Light' -> 'kitchen ceiling light'; 'TV' stays 'TV'."""
-    return " ".join(w.lower() if w[:1].isupper() and w[1:] == w[1:].lower() else w
-                    for w in name.split(" "))
+    return " ".join(
+        w.lower() if w[:1].isupper() and w[1:] == w[1:].lower() else w for w in name.split(" ")
+    )
 
 
 def _join(items: list[str]) -> str:
@@ -83,9 +105,15 @@ def done(intent: str, slots: Slots, targets: tuple[Device, ...], area: str | Non
             return f"Muting {what}."
         return f"Setting the volume of {what} to {_value(slots)}."
     simple = {
-        "lock": "Locking", "unlock": "Unlocking", "open": "Opening", "close": "Closing",
-        "activate_scene": "Activating", "vacuum_start": "Starting", "media_play": "Playing",
-        "media_pause": "Pausing", "media_resume": "Resuming",
+        "lock": "Locking",
+        "unlock": "Unlocking",
+        "open": "Opening",
+        "close": "Closing",
+        "activate_scene": "Activating",
+        "vacuum_start": "Starting",
+        "media_play": "Playing",
+        "media_pause": "Pausing",
+        "media_resume": "Resuming",
     }
     if intent in simple:
         return f"{simple[intent]} {what}."
@@ -111,8 +139,10 @@ def ambiguous(heard: str, candidates: tuple[Device, ...]) -> str:
 
 def no_device(heard: str, area: str | None) -> str:
     where = f" in the {spoken(area)}" if area else ""
-    return f"Sorry, I don't know a device called {heard}{where}." if heard else (
-        "Sorry, which device do you mean?"
+    return (
+        f"Sorry, I don't know a device called {heard}{where}."
+        if heard
+        else ("Sorry, which device do you mean?")
     )
 
 

@@ -19,10 +19,28 @@ from agent.understand.normalize import normalize
 
 FUZZY_CUTOFF = 0.8
 HERE = frozenset({"here", "in here", "this room", "the room", "this area"})
-EVERYWHERE = ("everywhere", "in the house", "in the whole house", "the whole house",
-              "around the house", "in every room", "throughout the house", "in the home")
-QUANTIFIERS = ("all of the", "all the", "all of", "all", "every", "each", "both the", "both",
-               "any of the", "any")
+EVERYWHERE = (
+    "everywhere",
+    "in the house",
+    "in the whole house",
+    "the whole house",
+    "around the house",
+    "in every room",
+    "throughout the house",
+    "in the home",
+)
+QUANTIFIERS = (
+    "all of the",
+    "all the",
+    "all of",
+    "all",
+    "every",
+    "each",
+    "both the",
+    "both",
+    "any of the",
+    "any",
+)
 DETERMINERS = ("the", "my", "our", "a", "an", "this", "that", "these", "those", "your")
 PRONOUNS = frozenset({"it", "them", "they", "that", "this", "everything", "stuff", "things"})
 
@@ -35,8 +53,10 @@ def _kinds(words: str, *kinds: tuple[str, str | None]) -> None:
         KIND_WORDS[word.strip()] = kinds
 
 
-_kinds("light,lamp,lighting,bulb,light bulb,lightbulb,lite,ceiling light,spotlight,spot",
-       ("light", None))
+_kinds(
+    "light,lamp,lighting,bulb,light bulb,lightbulb,lite,ceiling light,spotlight,spot",
+    ("light", None),
+)
 _kinds("switch,plug,socket,outlet,plug socket,power socket,smart plug,power", ("switch", None))
 _kinds("fan,ceiling fan,ventilator", ("fan", None))
 _kinds("blind,shade,shutter,curtain,cover,roller blind,drape,awning", ("cover", None))
@@ -45,14 +65,21 @@ _kinds("gate,driveway gate", ("cover", "gate"))
 _kinds("window", ("cover", "window"), ("binary_sensor", "window"))
 _kinds("door", ("lock", None), ("cover", "door"), ("binary_sensor", "door"))
 _kinds("lock,door lock,deadbolt", ("lock", None))
-_kinds("thermostat,heating,heat,heater,radiator,ac,air conditioning,air con,aircon,climate,"
-       "air conditioner,boiler", ("climate", None))
+_kinds(
+    "thermostat,heating,heat,heater,radiator,ac,air conditioning,air con,aircon,climate,"
+    "air conditioner,boiler",
+    ("climate", None),
+)
 _kinds("temperature,temp", ("sensor", "temperature"), ("climate", None))
 _kinds("humidity", ("sensor", "humidity"))
-_kinds("tv,television,telly,speaker,music,stereo,radio,media player,player,sound,movie,show,"
-       "song,podcast,audio,video,film,tunes,sound system,media", ("media_player", None))
-_kinds("vacuum,hoover,robot,roomba,vacuum cleaner,robot vacuum,robot cleaner,cleaner",
-       ("vacuum", None))
+_kinds(
+    "tv,television,telly,speaker,music,stereo,radio,media player,player,sound,movie,show,"
+    "song,podcast,audio,video,film,tunes,sound system,media",
+    ("media_player", None),
+)
+_kinds(
+    "vacuum,hoover,robot,roomba,vacuum cleaner,robot vacuum,robot cleaner,cleaner", ("vacuum", None)
+)
 _kinds("valve,water,sprinkler,irrigation,water valve", ("valve", None))
 _kinds("scene", ("scene", None))
 _kinds("sensor", ("sensor", None), ("binary_sensor", None))
@@ -265,17 +292,17 @@ class Resolver:
             return in_scope
         is_kind_word = phrase in KIND_WORDS or single in KIND_WORDS
         # a name without its area ("ceiling light"), in the asked area or the site's area
-        scope = q.scope if q.explicit_scope else self._site_scope()
-        if scope is not None and not (is_kind_word and q.plural):
-            hits = self.short_names.get(phrase) or self.short_names.get(single) or []
-            in_scope = [d for d in dict.fromkeys(hits) if d.area in scope]
-            if in_scope:
-                return in_scope
+        near = q.scope if q.explicit_scope else self._site_scope()
+        if near is not None and not (is_kind_word and q.plural):
+            short = self.short_names.get(phrase) or self.short_names.get(single) or []
+            local = [d for d in dict.fromkeys(short) if d.area in near]
+            if local:
+                return local
         for candidate in (phrase, single):
             if candidate in KIND_WORDS:
                 q.kind_word = candidate
                 return self._by_kind(q, KIND_WORDS[candidate], intent)
-        partial = self._partial(single, scope)
+        partial = self._partial(single, near)
         if partial:
             return partial
         # 3. fuzzy: typos and misrecognitions
@@ -292,7 +319,9 @@ class Resolver:
         """Every word heard is in the device's name: 'ceiling' -> 'Kitchen Ceiling Light'."""
         words = set(phrase.split(" "))
         hits = [
-            d for form, devices in self.names.items() for d in devices
+            d
+            for form, devices in self.names.items()
+            for d in devices
             if words <= set(form.split(" ")) and (scope is None or d.area in scope)
         ]
         return list(dict.fromkeys(hits))
@@ -374,16 +403,20 @@ class Resolver:
                 intent = _adapted(intent, new_name)
                 able = [d for d in devices if d.domain in INTENT_DOMAINS[new_name]]
         if not able:
-            return Resolution("unsupported", intent, candidates=tuple(devices), heard=heard,
-                              area=q.area_label)
-        several_allowed = q.all or q.plural or all(d.domain == "light" for d in able) or (
-            intent.name == "get_state"
+            return Resolution(
+                "unsupported", intent, candidates=tuple(devices), heard=heard, area=q.area_label
+            )
+        several_allowed = (
+            q.all
+            or q.plural
+            or all(d.domain == "light" for d in able)
+            or (intent.name == "get_state")
         )
         if len(able) > 1 and not several_allowed:
-            return Resolution("ambiguous", intent, candidates=tuple(able), heard=heard,
-                              area=q.area_label)
+            return Resolution(
+                "ambiguous", intent, candidates=tuple(able), heard=heard, area=q.area_label
+            )
         return Resolution("ok", intent, targets=tuple(able), heard=heard, area=q.area_label)
-
 
 
 def _adapted(intent: Intent, name: str) -> Intent:

@@ -57,8 +57,9 @@ class Service:
             self.inbox.put_nowait(transcript)
         except queue.Full:
             self.dropped += 1
-            log.error("command queue full; dropped %r (%d dropped so far)", transcript.text,
-                      self.dropped)
+            log.error(
+                "command queue full; dropped %r (%d dropped so far)", transcript.text, self.dropped
+            )
 
     def run(self, stop: threading.Event) -> None:
         log.info("listening for text on %s", self.topics.command)
@@ -76,8 +77,13 @@ class Service:
     def handle(self, transcript: Transcript) -> None:
         try:
             outcome = self.pipeline.handle(transcript.text)
-            log.info("%r -> %s %s: %s", transcript.text, outcome.intent.name,
-                     ",".join(outcome.targets) or "-", outcome.response)
+            log.info(
+                "%r -> %s %s: %s",
+                transcript.text,
+                outcome.intent.name,
+                ",".join(outcome.targets) or "-",
+                outcome.response,
+            )
             publish_outcome(self.client, self.topics, outcome)
         except Exception:  # a task boundary: the service never dies on one command
             log.exception("handling %r failed", transcript.text)

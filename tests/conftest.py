@@ -96,8 +96,9 @@ class Recorder:
         def on_message(c: paho.Client, u: object, msg: paho.MQTTMessage) -> None:
             with self._lock:
                 self.messages.append(
-                    Received(msg.topic, msg.payload.decode("utf-8", "replace"), bool(msg.retain),
-                             msg.qos)
+                    Received(
+                        msg.topic, msg.payload.decode("utf-8", "replace"), bool(msg.retain), msg.qos
+                    )
                 )
                 self._lock.notify_all()
 
@@ -125,8 +126,9 @@ class Recorder:
         return self.wait_for(lambda m: m.topic == topic, timeout)
 
     def device_messages(self) -> list[tuple[str, str]]:
-        return [(m.topic, m.payload) for m in self.messages
-                if not m.topic.startswith("voice-agent/")]
+        return [
+            (m.topic, m.payload) for m in self.messages if not m.topic.startswith("voice-agent/")
+        ]
 
     def publish(self, topic: str, payload: str, *, retain: bool = False) -> None:
         self.client.publish(topic, payload, qos=1, retain=retain).wait_for_publish(5)
@@ -152,11 +154,18 @@ def example_config(tmp_path: Path, port: int, extra: str = "") -> Path:
     return path
 
 
-def run_cli(*args: str, stdin: str | None = None, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, stdin: str | None = None, timeout: float = 30
+) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     return subprocess.run(
-        [*VOICE_AGENT, *args], input=stdin, capture_output=True, text=True, timeout=timeout,
-        cwd=ROOT, env=env,
+        [*VOICE_AGENT, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env=env,
     )
 
 
@@ -167,8 +176,10 @@ class Agent:
         self.log = log
         self._log_file = log.open("wb")
         self.proc = subprocess.Popen(
-            [*VOICE_AGENT, "run", "--config", str(config)], cwd=ROOT,
-            stdout=self._log_file, stderr=subprocess.STDOUT,
+            [*VOICE_AGENT, "run", "--config", str(config)],
+            cwd=ROOT,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
             env=dict(os.environ, PYTHONUNBUFFERED="1"),
         )
 

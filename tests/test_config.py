@@ -46,7 +46,10 @@ def test_minimal_contract_config_loads(tmp_path: Path) -> None:
     config = load_config(path)
     device = config.home.devices[0]
     assert (device.id, device.name, device.aliases, device.area) == (
-        "light.kitchen_ceiling", "Kitchen Ceiling Light", ("big light",), "Kitchen"
+        "light.kitchen_ceiling",
+        "Kitchen Ceiling Light",
+        ("big light",),
+        "Kitchen",
     )
     assert config.mqtt.port == 1883 and config.site.area == "Kitchen"
 
@@ -60,7 +63,9 @@ def test_wrong_type_names_line_and_key(tmp_path: Path) -> None:
 
 def test_unknown_key_is_an_error_with_a_hint(tmp_path: Path) -> None:
     text = BASE.replace("    area: Kitchen\n", "    areaa: Kitchen\n")
-    assert problems(tmp_path, text) == ["agent.yaml:9: devices[0].areaa: unknown key (did you mean 'area'?)"]
+    assert problems(tmp_path, text) == [
+        "agent.yaml:9: devices[0].areaa: unknown key (did you mean 'area'?)"
+    ]
 
 
 def test_unknown_top_level_section(tmp_path: Path) -> None:
@@ -70,11 +75,14 @@ def test_unknown_top_level_section(tmp_path: Path) -> None:
 
 
 def test_duplicate_device_id(tmp_path: Path) -> None:
-    text = BASE + """\
+    text = (
+        BASE
+        + """\
   - id: light.kitchen_ceiling
     name: Another
     homeassistant: {command_topic: x/y}
 """
+    )
     assert problems(tmp_path, text) == [
         "agent.yaml:12: devices[1].id: duplicate device id 'light.kitchen_ceiling'"
     ]
@@ -94,8 +102,9 @@ def test_bad_yaml_names_the_line(tmp_path: Path) -> None:
 
 
 def test_duplicate_yaml_key(tmp_path: Path) -> None:
-    text = BASE.replace("    name: Kitchen Ceiling Light\n",
-                        "    name: Kitchen Ceiling Light\n    name: Again\n")
+    text = BASE.replace(
+        "    name: Kitchen Ceiling Light\n", "    name: Kitchen Ceiling Light\n    name: Again\n"
+    )
     assert problems(tmp_path, text) == ["agent.yaml:8: devices[0].name: duplicate key"]
 
 
@@ -133,9 +142,9 @@ def test_config_command_masks_password(tmp_path: Path) -> None:
     secret = tmp_path / "mqtt-password"
     secret.write_text("hunter2\n")
     path = tmp_path / "agent.yaml"
-    path.write_text(BASE.replace(
-        "port: 1883}", "port: 1883, username: va, password_file: mqtt-password}"
-    ))
+    path.write_text(
+        BASE.replace("port: 1883}", "port: 1883, username: va, password_file: mqtt-password}")
+    )
     assert load_config(path).mqtt.password == "hunter2"
     result = run_cli("config", "--config", str(path))
     assert result.returncode == 0, result.stderr

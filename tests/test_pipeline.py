@@ -67,8 +67,13 @@ def pipeline(tmp_path: Path, clock: Clock) -> Pipeline:
     path = tmp_path / "home.yaml"
     path.write_text(HOME)
     config = load_config(path)
-    return Pipeline(config.home, TemplateMatcher.load().match, site_area="Hallway",
-                    confirm_timeout_s=30, clock=clock)
+    return Pipeline(
+        config.home,
+        TemplateMatcher.load().match,
+        site_area="Hallway",
+        confirm_timeout_s=30,
+        clock=clock,
+    )
 
 
 def test_ambiguous_lock_asks_which_and_acts_on_nothing(pipeline: Pipeline) -> None:
@@ -136,7 +141,8 @@ def test_only_locks_lock(pipeline: Pipeline) -> None:
 def test_unknown_things_are_none_with_a_reason(pipeline: Pipeline) -> None:
     spaceship = pipeline.handle("turn on the spaceship")
     assert (spaceship.intent.name, spaceship.response) == (
-        "none", "Sorry, I don't know a device called spaceship."
+        "none",
+        "Sorry, I don't know a device called spaceship.",
     )
     attic = pipeline.handle("turn on the lights in the attic")
     assert attic.response == "Sorry, I don't know an area called attic."
@@ -150,7 +156,8 @@ def test_area_context_and_in_here(tmp_path: Path) -> None:
     kitchen = Pipeline(config.home, matcher, site_area="Kitchen")
     bedroom = Pipeline(config.home, matcher, site_area="Bedroom")
     assert kitchen.handle("turn on the lights").targets == (
-        "light.kitchen_ceiling", "light.kitchen_counter"
+        "light.kitchen_ceiling",
+        "light.kitchen_counter",
     )
     assert bedroom.handle("turn on the lights in here").targets == ("light.bedroom_lamp",)
     # --area overrides the site's area for one command

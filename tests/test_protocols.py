@@ -36,17 +36,28 @@ CASES = [
     ("open the garden sprinkler", [("home/garden/valve/set", "OPEN")]),
     # Home Assistant MQTT, JSON schema
     ("turn on the reading lamp", [("home/living/lamp/set", '{"state": "ON"}')]),
-    ("set the reading lamp to 50 percent",
-     [("home/living/lamp/set", '{"state": "ON", "brightness": 128}')]),
-    ("make the reading lamp blue",
-     [("home/living/lamp/set", '{"state": "ON", "color": {"r": 0, "g": 0, "b": 255}}')]),
+    (
+        "set the reading lamp to 50 percent",
+        [("home/living/lamp/set", '{"state": "ON", "brightness": 128}')],
+    ),
+    (
+        "make the reading lamp blue",
+        [("home/living/lamp/set", '{"state": "ON", "color": {"r": 0, "g": 0, "b": 255}}')],
+    ),
     # Zigbee2MQTT
     ("turn on the counter lights", [("zigbee2mqtt/kitchen/counter/set", '{"state": "ON"}')]),
-    ("set the bedroom lamp to 50 percent",
-     [("zigbee2mqtt/Bedroom Lamp/set", '{"state": "ON", "brightness": 127}')]),
-    ("make the bedroom lamp brighter", [("zigbee2mqtt/Bedroom Lamp/set", '{"brightness_step": 51}')]),
-    ("make the bedroom lamp green",
-     [("zigbee2mqtt/Bedroom Lamp/set", '{"state": "ON", "color": {"r": 0, "g": 255, "b": 0}}')]),
+    (
+        "set the bedroom lamp to 50 percent",
+        [("zigbee2mqtt/Bedroom Lamp/set", '{"state": "ON", "brightness": 127}')],
+    ),
+    (
+        "make the bedroom lamp brighter",
+        [("zigbee2mqtt/Bedroom Lamp/set", '{"brightness_step": 51}')],
+    ),
+    (
+        "make the bedroom lamp green",
+        [("zigbee2mqtt/Bedroom Lamp/set", '{"state": "ON", "color": {"r": 0, "g": 255, "b": 0}}')],
+    ),
     ("set the blinds to 30 percent", [("zigbee2mqtt/Living Room Blinds/set", '{"position": 30}')]),
     ("open the blinds", [("zigbee2mqtt/Living Room Blinds/set", '{"state": "OPEN"}')]),
     ("lock the back door", [("zigbee2mqtt/Back Door Lock/set", '{"state": "LOCK"}')]),
@@ -60,8 +71,10 @@ CASES = [
     ("pause the tv", [("home/tv/cmd", "pause")]),
     ("switch on the telly", [("home/tv/power", "on")]),
     # groups: one message per device
-    ("turn off the lights in the living room",
-     [("home/living/lamp/set", '{"state": "OFF"}'), ("cmnd/living_ceiling/POWER", "OFF")]),
+    (
+        "turn off the lights in the living room",
+        [("home/living/lamp/set", '{"state": "OFF"}'), ("cmnd/living_ceiling/POWER", "OFF")],
+    ),
 ]
 
 
@@ -72,7 +85,10 @@ def config(tmp_path: Path, broker: Broker) -> Path:
 
 @pytest.mark.parametrize(("text", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_device_receives_exact_message(
-    text: str, expected: list[tuple[str, str]], config: Path, recorder: Recorder,
+    text: str,
+    expected: list[tuple[str, str]],
+    config: Path,
+    recorder: Recorder,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert main(["say", "--config", str(config), text]) == 0
@@ -93,13 +109,24 @@ def test_say_as_a_user_runs_it(config: Path, recorder: Recorder) -> None:
     assert result.stdout == "Turning on the kitchen ceiling light and the counter lights.\n"
     recorder.wait_for(lambda m: m.topic == "zigbee2mqtt/kitchen/counter/set")
     assert sorted(recorder.device_messages()) == [
-        ("home/kitchen/ceiling/set", "ON"), ("zigbee2mqtt/kitchen/counter/set", '{"state": "ON"}')
+        ("home/kitchen/ceiling/set", "ON"),
+        ("zigbee2mqtt/kitchen/counter/set", '{"state": "ON"}'),
     ]
     event = json.loads(recorder.on("voice-agent/kitchen-pi/intent").payload)
-    assert set(event) == {"text", "intent", "slots", "targets", "confidence", "tier", "actions",
-                          "response", "latency_ms"}
+    assert set(event) == {
+        "text",
+        "intent",
+        "slots",
+        "targets",
+        "confidence",
+        "tier",
+        "actions",
+        "response",
+        "latency_ms",
+    }
     assert (event["intent"], event["targets"]) == (
-        "turn_on", ["light.kitchen_ceiling", "light.kitchen_counter"]
+        "turn_on",
+        ["light.kitchen_ceiling", "light.kitchen_counter"],
     )
 
 
@@ -123,6 +150,7 @@ def test_say_unlock_waits_for_yes_unless_confirmed(config: Path, recorder: Recor
 
 def test_say_with_the_broker_down_fails_clearly(tmp_path: Path) -> None:
     from tests.conftest import free_port
+
     port = free_port()
     config = example_config(tmp_path, port)
     result = run_cli("say", "--config", str(config), "turn on the big light")
@@ -136,6 +164,7 @@ def test_say_with_the_broker_down_fails_clearly(tmp_path: Path) -> None:
 
 # -- pure checks of protocol options the example home doesn't use -------------------------------
 
+
 def test_tasmota_relay_and_shutter_index() -> None:
     plug = Device("switch.strip", "Strip", command=TasmotaSpec(topic="strip", relay=2))
     assert actions_for(plug, Command("turn_off")) == [
@@ -145,12 +174,19 @@ def test_tasmota_relay_and_shutter_index() -> None:
     assert actions_for(blind, Command("set_position", 40)) == [
         Action("cover.b", "cmnd/blinds/ShutterPosition2", "40")
     ]
-    assert actions_for(blind, Command("open")) == [Action("cover.b", "cmnd/blinds/ShutterOpen2", "")]
+    assert actions_for(blind, Command("open")) == [
+        Action("cover.b", "cmnd/blinds/ShutterOpen2", "")
+    ]
 
 
 def test_home_assistant_custom_payloads_and_scale() -> None:
-    spec = HomeAssistantSpec(command_topic="l/set", payload_on="1", payload_off="0",
-                             brightness_command_topic="l/b", brightness_scale=100)
+    spec = HomeAssistantSpec(
+        command_topic="l/set",
+        payload_on="1",
+        payload_off="0",
+        brightness_command_topic="l/b",
+        brightness_scale=100,
+    )
     light = Device("light.l", "L", command=spec)
     assert actions_for(light, Command("turn_on")) == [Action("light.l", "l/set", "1")]
     assert actions_for(light, Command("set_brightness", 35)) == [Action("light.l", "l/b", "35")]
@@ -158,8 +194,11 @@ def test_home_assistant_custom_payloads_and_scale() -> None:
 
 
 def test_relative_change_without_known_state_is_explained() -> None:
-    light = Device("light.l", "Porch Light",
-                   command=HomeAssistantSpec(command_topic="l/set", brightness_command_topic="l/b"))
+    light = Device(
+        "light.l",
+        "Porch Light",
+        command=HomeAssistantSpec(command_topic="l/set", brightness_command_topic="l/b"),
+    )
     with pytest.raises(UnsupportedCommand, match="Porch Light's current setting"):
         actions_for(light, Command("set_brightness", None, "up"))
 

@@ -30,13 +30,17 @@ def test_text_command_over_mqtt(
     event = json.loads(recorder.on("voice-agent/kitchen-pi/intent").payload)
     assert event["text"] == "turn on the coffee machine"
     assert (event["intent"], event["targets"], event["tier"]) == (
-        "turn_on", ["switch.coffee_machine"], "template"
+        "turn_on",
+        ["switch.coffee_machine"],
+        "template",
     )
     assert event["actions"] == [
         {"device": "switch.coffee_machine", "topic": "cmnd/coffee/POWER", "payload": "ON"}
     ]
     assert event["latency_ms"] > 0
-    assert recorder.on("voice-agent/kitchen-pi/response").payload == "Turning on the coffee machine."
+    assert (
+        recorder.on("voice-agent/kitchen-pi/response").payload == "Turning on the coffee machine."
+    )
     recorder.publish(COMMAND, json.dumps({"text": "set the desk lamp to 40 percent"}))
     assert recorder.on("cmnd/desk_lamp/Dimmer").payload == "40"
 
@@ -112,5 +116,4 @@ def test_last_will_and_clean_stop(
     late.close()
     agent = started(agent_factory, config, recorder)
     assert agent.stop() == 0
-    recorder.wait_for(lambda m: m.topic == STATUS and m.payload == "offline"
-                      and m is not offline)
+    recorder.wait_for(lambda m: m.topic == STATUS and m.payload == "offline" and m is not offline)

@@ -71,7 +71,10 @@ def test_slots_as_heard() -> None:
         "tier": "template",
     }
     intent = matcher.match("turn on the big light in the kitchen")
-    assert intent is not None and intent.slots.to_dict() == {"device": "big light", "area": "kitchen"}
+    assert intent is not None and intent.slots.to_dict() == {
+        "device": "big light",
+        "area": "kitchen",
+    }
 
 
 def test_templates_are_data_a_file_can_replace(tmp_path: Path) -> None:

@@ -22,9 +22,11 @@ def _json_light(device: Device, spec: HomeAssistantSpec, cmd: Command) -> Action
         body = {"state": "OFF"}
     elif cmd.intent == "set_brightness":
         pct = cmd.percent(device)
-        body = {"state": "OFF"} if pct == 0 else {
-            "state": "ON", "brightness": scale(pct, spec.brightness_scale)
-        }
+        body = (
+            {"state": "OFF"}
+            if pct == 0
+            else {"state": "ON", "brightness": scale(pct, spec.brightness_scale)}
+        )
     elif cmd.intent == "set_color":
         r, g, b = cmd.rgb(device)
         body = {"state": "ON", "color": {"r": r, "g": g, "b": b}}
@@ -43,8 +45,9 @@ def _default(device: Device, spec: HomeAssistantSpec, cmd: Command) -> list[Acti
         if i == "set_temperature":
             return send(spec.temperature_command_topic, _num(cmd.number(device, 5, 35)))
         if i in ("turn_on", "turn_off"):
-            return send(spec.power_command_topic,
-                        spec.payload_on if i == "turn_on" else spec.payload_off)
+            return send(
+                spec.power_command_topic, spec.payload_on if i == "turn_on" else spec.payload_off
+            )
     elif d == "cover" or d == "valve":
         payloads = {"open": spec.payload_open, "close": spec.payload_close}
         if i in payloads:
@@ -53,7 +56,9 @@ def _default(device: Device, spec: HomeAssistantSpec, cmd: Command) -> list[Acti
             return send(spec.set_position_topic or spec.command_topic, str(cmd.percent(device)))
     elif d == "lock":
         if i in ("lock", "unlock"):
-            return send(spec.command_topic, spec.payload_lock if i == "lock" else spec.payload_unlock)
+            return send(
+                spec.command_topic, spec.payload_lock if i == "lock" else spec.payload_unlock
+            )
     elif d == "vacuum":
         payloads = {"vacuum_start": spec.payload_start, "vacuum_dock": spec.payload_return_to_base}
         if i in payloads:

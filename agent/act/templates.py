@@ -24,12 +24,19 @@ def actions(device: Device, spec: TemplateSpec, cmd: Command) -> list[Action]:
     )
     if cmd.value is not None:
         value = str(cmd.value)
-        fields.update(value=value, percent=value, brightness=value, temperature=value,
-                      position=value, volume=value)
+        fields.update(
+            value=value,
+            percent=value,
+            brightness=value,
+            temperature=value,
+            position=value,
+            volume=value,
+        )
         if isinstance(cmd.value, str) and cmd.value in COLORS:
             r, g, b = COLORS[cmd.value]
-            fields.update(r=str(r), g=str(g), b=str(b), hex=f"{r:02X}{g:02X}{b:02X}",
-                          color=cmd.value)
+            fields.update(
+                r=str(r), g=str(g), b=str(b), hex=f"{r:02X}{g:02X}{b:02X}", color=cmd.value
+            )
     try:
         topic = template.topic.format_map(fields)
         payload = template.payload.format_map(fields)

@@ -22,9 +22,11 @@ def actions(device: Device, spec: Zigbee2MqttSpec, cmd: Command) -> list[Action]
             body = {"brightness_step": step if cmd.direction == "up" else -step}
         else:
             pct = cmd.percent(device)
-            body = {"state": "OFF"} if pct == 0 else {
-                "state": "ON", "brightness": scale(pct, BRIGHTNESS_MAX)
-            }
+            body = (
+                {"state": "OFF"}
+                if pct == 0
+                else {"state": "ON", "brightness": scale(pct, BRIGHTNESS_MAX)}
+            )
     elif d == "light" and i == "set_color":
         r, g, b = cmd.rgb(device)
         body = {"state": "ON", "color": {"r": r, "g": g, "b": b}}

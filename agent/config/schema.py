@@ -152,8 +152,8 @@ def _mqtt(sec: Section | None, path: Path, problems: Problems) -> MqttConfig:
     if sec is None:
         return MqttConfig()
     defaults = MqttConfig()
-    password = sec.str("password")
-    password_file = sec.str("password_file")
+    password = sec.text("password")
+    password_file = sec.text("password_file")
     if password is not None and password_file is not None:
         sec.error("password_file", "give either password or password_file, not both")
     elif password_file is not None:
@@ -168,22 +168,22 @@ def _mqtt(sec: Section | None, path: Path, problems: Problems) -> MqttConfig:
     tls_sec = sec.section("tls")
     if tls_sec is not None:
         tls = TlsConfig(
-            ca_file=tls_sec.str("ca_file"),
-            cert_file=tls_sec.str("cert_file"),
-            key_file=tls_sec.str("key_file"),
-            insecure=tls_sec.bool("insecure", False),
+            ca_file=tls_sec.text("ca_file"),
+            cert_file=tls_sec.text("cert_file"),
+            key_file=tls_sec.text("key_file"),
+            insecure=tls_sec.flag("insecure", False),
         )
         tls_sec.finish()
         if (tls.cert_file is None) != (tls.key_file is None):
             tls_sec.error(None, "cert_file and key_file go together")
-    prefix = sec.str("topic_prefix", defaults.topic_prefix) or defaults.topic_prefix
+    prefix = sec.text("topic_prefix", defaults.topic_prefix) or defaults.topic_prefix
     _topic(sec, "topic_prefix", prefix)
     cfg = MqttConfig(
-        host=sec.str("host", defaults.host) or defaults.host,
-        port=sec.int("port", defaults.port, minimum=1, maximum=65535),
-        client_id=sec.str("client_id"),
-        keepalive=sec.int("keepalive", defaults.keepalive, minimum=5, maximum=3600),
-        username=sec.str("username"),
+        host=sec.text("host", defaults.host) or defaults.host,
+        port=sec.integer("port", defaults.port, minimum=1, maximum=65535),
+        client_id=sec.text("client_id"),
+        keepalive=sec.integer("keepalive", defaults.keepalive, minimum=5, maximum=3600),
+        username=sec.text("username"),
         password=password,
         password_file=password_file,
         tls=tls,
@@ -196,10 +196,12 @@ def _mqtt(sec: Section | None, path: Path, problems: Problems) -> MqttConfig:
 def _site(sec: Section | None) -> SiteConfig:
     if sec is None:
         return SiteConfig()
-    site_id = sec.str("id", "default") or "default"
+    site_id = sec.text("id", "default") or "default"
     if not re.fullmatch(r"[A-Za-z0-9_-]+", site_id):
-        sec.error("id", f"expected letters, digits, '-' or '_' (it is part of topics), got {site_id!r}")
-    cfg = SiteConfig(id=site_id, area=sec.str("area"))
+        sec.error(
+            "id", f"expected letters, digits, '-' or '_' (it is part of topics), got {site_id!r}"
+        )
+    cfg = SiteConfig(id=site_id, area=sec.text("area"))
     sec.finish()
     return cfg
 
@@ -208,8 +210,8 @@ def _areas(root: Section, problems: Problems) -> list[Area]:
     areas: list[Area] = []
     seen: dict[str, str] = {}
     for sec in root.sections("areas"):
-        name = sec.req_str("name")
-        area = Area(name=name, aliases=sec.str_list("aliases"), floor=sec.str("floor"))
+        name = sec.req_text("name")
+        area = Area(name=name, aliases=sec.str_list("aliases"), floor=sec.text("floor"))
         sec.finish()
         for spoken in (area.name, *area.aliases):
             key = spoken.casefold()
@@ -225,18 +227,20 @@ def _devices(root: Section, areas: list[Area], problems: Problems) -> list[Devic
     ids: set[str] = set()
     area_names = {a.name for a in areas}
     for sec in root.sections("devices"):
-        device_id = sec.req_str("id")
+        device_id = sec.req_text("id")
         if device_id:
             match = DEVICE_ID.match(device_id)
             if match is None:
                 sec.error("id", f"expected <domain>.<object_id> in lower case, got {device_id!r}")
             elif match.group(1) not in DOMAINS:
-                sec.error("id", f"unknown domain {match.group(1)!r}; expected one of {', '.join(DOMAINS)}")
+                sec.error(
+                    "id", f"unknown domain {match.group(1)!r}; expected one of {', '.join(DOMAINS)}"
+                )
             if device_id in ids:
                 sec.error("id", f"duplicate device id {device_id!r}")
             ids.add(device_id)
-        name = sec.req_str("name")
-        area = sec.str("area")
+        name = sec.req_text("name")
+        area = sec.text("area")
         if area is not None and area not in area_names:
             known = ", ".join(sorted(area_names)) or "none defined"
             sec.error("area", f"unknown area {area!r} (areas: {known})")
@@ -246,7 +250,7 @@ def _devices(root: Section, areas: list[Area], problems: Problems) -> list[Devic
             name=name,
             area=area,
             aliases=sec.str_list("aliases"),
-            device_class=sec.str("device_class"),
+            device_class=sec.text("device_class"),
             command=_command(sec, device_id, name),
             safety=safety,
         )
@@ -278,18 +282,19 @@ def _command(sec: Section, device_id: str, name: str) -> CommandSpec | None:
     elif protocol == "zigbee2mqtt":
         defaults_z = Zigbee2MqttSpec(friendly_name=name)
         spec = Zigbee2MqttSpec(
-            friendly_name=sub.str("friendly_name", name) or name,
-            base_topic=sub.str("base_topic", defaults_z.base_topic) or defaults_z.base_topic,
-            setpoint_key=sub.str("setpoint_key", defaults_z.setpoint_key) or defaults_z.setpoint_key,
+            friendly_name=sub.text("friendly_name", name) or name,
+            base_topic=sub.text("base_topic", defaults_z.base_topic) or defaults_z.base_topic,
+            setpoint_key=sub.text("setpoint_key", defaults_z.setpoint_key)
+            or defaults_z.setpoint_key,
         )
         _topic(sub, "base_topic", spec.base_topic)
     elif protocol == "tasmota":
-        relay = sub.int("relay", 0, minimum=1, maximum=32)
+        relay = sub.integer("relay", 0, minimum=1, maximum=32)
         spec = TasmotaSpec(
-            topic=sub.req_str("topic"),
+            topic=sub.req_text("topic"),
             relay=relay or None,
-            shutter=sub.int("shutter", 1, minimum=1, maximum=16),
-            prefix=sub.str("prefix", "cmnd") or "cmnd",
+            shutter=sub.integer("shutter", 1, minimum=1, maximum=16),
+            prefix=sub.text("prefix", "cmnd") or "cmnd",
         )
         _topic(sub, "topic", spec.topic)
     else:
@@ -305,14 +310,16 @@ def _homeassistant(sub: Section, domain: str) -> HomeAssistantSpec:
         if key == "schema":
             continue
         if key == "brightness_scale":
-            values[key] = sub.int(key, default, minimum=1, maximum=65535)
+            values[key] = sub.integer(key, default, minimum=1, maximum=65535)
         elif key.endswith("_topic"):
-            values[key] = _topic(sub, key, sub.str(key))
+            values[key] = _topic(sub, key, sub.text(key))
         else:
-            values[key] = sub.str(key, default)
+            values[key] = sub.text(key, default)
     spec = HomeAssistantSpec(**values)
-    if domain not in ("sensor", "binary_sensor", "climate") and spec.command_topic is None and (
-        spec.brightness_command_topic is None
+    if (
+        domain not in ("sensor", "binary_sensor", "climate")
+        and spec.command_topic is None
+        and (spec.brightness_command_topic is None)
     ):
         sub.error(None, "command_topic is required")
     return spec
@@ -327,9 +334,9 @@ def _templates(sub: Section) -> TemplateSpec:
             continue
         if entry is None:
             continue
-        topic = entry.req_str("topic")
+        topic = entry.req_text("topic")
         _topic(entry, "topic", topic)
-        commands[intent] = TemplateCommand(topic=topic, payload=entry.str("payload", "") or "")
+        commands[intent] = TemplateCommand(topic=topic, payload=entry.text("payload", "") or "")
         entry.finish()
     return TemplateSpec(commands=commands)
 
@@ -339,11 +346,15 @@ def _understanding(sec: Section | None) -> UnderstandingConfig:
         return UnderstandingConfig()
     d = UnderstandingConfig()
     cfg = UnderstandingConfig(
-        templates=sec.bool("templates", d.templates),
-        model=sec.str("model"),
-        threads=sec.int("threads", d.threads, minimum=1, maximum=64),
-        confidence_threshold=sec.float("confidence_threshold", d.confidence_threshold, minimum=0.0, maximum=1.0),
-        confirm_timeout_s=sec.float("confirm_timeout_s", d.confirm_timeout_s, minimum=1.0, maximum=600.0),
+        templates=sec.flag("templates", d.templates),
+        model=sec.text("model"),
+        threads=sec.integer("threads", d.threads, minimum=1, maximum=64),
+        confidence_threshold=sec.number(
+            "confidence_threshold", d.confidence_threshold, minimum=0.0, maximum=1.0
+        ),
+        confirm_timeout_s=sec.number(
+            "confirm_timeout_s", d.confirm_timeout_s, minimum=1.0, maximum=600.0
+        ),
     )
     sec.finish()
     return cfg

@@ -46,9 +46,7 @@ def parse_file(path: Path) -> tuple[yaml.Node | None, Problems, yaml.SafeLoader]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark is not None else ""
-        raise ConfigError(
-            [f"{path}{line}: invalid YAML: {exc.problem or exc.context}"]
-        ) from None
+        raise ConfigError([f"{path}{line}: invalid YAML: {exc.problem or exc.context}"]) from None
     except yaml.YAMLError as exc:
         raise ConfigError([f"{path}: invalid YAML: {exc}"]) from None
     return node, problems, loader
@@ -113,7 +111,7 @@ class Section:
         self.problems.add(self.node, self._sub(key), "required key is missing")
 
     # -- typed getters -------------------------------------------------------------------------
-    def str(self, key: str, default: str | None = None, *, required: bool = False) -> str | None:
+    def text(self, key: str, default: str | None = None, *, required: bool = False) -> str | None:
         got = self._value(key)
         if got is None or got[1] is None:
             if required:
@@ -128,10 +126,10 @@ class Section:
             return default
         return str(value)
 
-    def req_str(self, key: str) -> str:
-        return self.str(key, required=True) or ""
+    def req_text(self, key: str) -> str:
+        return self.text(key, required=True) or ""
 
-    def int(
+    def integer(
         self, key: str, default: int, *, minimum: int | None = None, maximum: int | None = None
     ) -> int:
         got = self._value(key)
@@ -143,13 +141,19 @@ class Section:
             return default
         if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
             self.problems.add(
-                node, self._sub(key), f"expected an integer from {minimum} to {maximum}, got {value}"
+                node,
+                self._sub(key),
+                f"expected an integer from {minimum} to {maximum}, got {value}",
             )
             return default
         return value
 
-    def float(
-        self, key: str, default: float, *, minimum: float | None = None,
+    def number(
+        self,
+        key: str,
+        default: float,
+        *,
+        minimum: float | None = None,
         maximum: float | None = None,
     ) -> float:
         got = self._value(key)
@@ -166,7 +170,7 @@ class Section:
             return default
         return float(value)
 
-    def bool(self, key: str, default: bool) -> bool:
+    def flag(self, key: str, default: bool) -> bool:
         got = self._value(key)
         if got is None or got[1] is None:
             return default
@@ -177,7 +181,7 @@ class Section:
         return value
 
     def choice(self, key: str, choices: tuple[str, ...], default: str | None) -> str | None:
-        value = self.str(key)
+        value = self.text(key)
         if value is None:
             return default
         if value not in choices:
@@ -194,16 +198,24 @@ class Section:
             value = got[1]
             if isinstance(value, str):
                 return (value,)
-            self.problems.add(node, self._sub(key), f"expected a list of strings, got {_kind(node)}")
+            self.problems.add(
+                node, self._sub(key), f"expected a list of strings, got {_kind(node)}"
+            )
             return ()
         if not isinstance(node, yaml.SequenceNode):
-            self.problems.add(node, self._sub(key), f"expected a list of strings, got {_kind(node)}")
+            self.problems.add(
+                node, self._sub(key), f"expected a list of strings, got {_kind(node)}"
+            )
             return ()
         out: list[str] = []
         for i, item in enumerate(node.value):
-            value = self.loader.construct_object(item) if isinstance(item, yaml.ScalarNode) else None
+            value = (
+                self.loader.construct_object(item) if isinstance(item, yaml.ScalarNode) else None
+            )
             if not isinstance(value, str) or not value.strip():
-                self.problems.add(item, f"{self._sub(key)}[{i}]", f"expected a string, got {_kind(item)}")
+                self.problems.add(
+                    item, f"{self._sub(key)}[{i}]", f"expected a string, got {_kind(item)}"
+                )
                 continue
             out.append(value)
         return tuple(out)
@@ -230,7 +242,7 @@ class Section:
         sub = self.section(key)
         if sub is None:
             return {}
-        out = {k: sub.req_str(k) for k in list(sub.keys)}
+        out = {k: sub.req_text(k) for k in list(sub.keys)}
         return out
 
     def finish(self) -> None:

@@ -10,14 +10,38 @@ import re
 from typing import Final
 
 _UNITS: Final = {
-    "zero": 0, "oh": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
-    "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
-    "eighteen": 18, "nineteen": 19,
+    "zero": 0,
+    "oh": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
 }
 _TENS: Final = {
-    "twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60,
-    "seventy": 70, "eighty": 80, "ninety": 90,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fourty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
 }
 _NUMBER_WORDS: Final = set(_UNITS) | set(_TENS) | {"hundred"}
 _APOSTROPHES = re.compile(r"['\u2019\u2018`]")
@@ -54,12 +78,15 @@ def _convert_numbers(tokens: list[str]) -> list[str]:
     i = 0
     while i < len(tokens):
         tok = tokens[i]
-        if tok in _NUMBER_WORDS and not (tok == "oh" or tok == "one" and _is_pronoun_one(tokens, i)):
+        if tok in _NUMBER_WORDS and not (
+            tok == "oh" or (tok == "one" and _is_pronoun_one(tokens, i))
+        ):
             j = i
             run: list[str] = []
-            while j < len(tokens) and (tokens[j] in _NUMBER_WORDS and tokens[j] != "oh" or (
-                tokens[j] == "and" and run and run[-1] == "hundred"
-            )):
+            while j < len(tokens) and (
+                (tokens[j] in _NUMBER_WORDS and tokens[j] != "oh")
+                or (tokens[j] == "and" and run and run[-1] == "hundred")
+            ):
                 if tokens[j] != "and":
                     run.append(tokens[j])
                 j += 1
@@ -90,7 +117,11 @@ def _is_pronoun_one(tokens: list[str], i: int) -> bool:
     prev = tokens[i - 1] if i else ""
     nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
     return prev in {"the", "this", "that", "which", "other", "big", "small", "every"} or nxt in {
-        "in", "on", "by", "near", "next",
+        "in",
+        "on",
+        "by",
+        "near",
+        "next",
     }
 
 

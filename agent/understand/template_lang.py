@@ -26,8 +26,11 @@ SLOT_PATTERNS: dict[str, str] = {
     "number": NUMBER,
     "percent": NUMBER + r"(?: percent| per cent)?",
     "temperature": NUMBER + r"(?: degrees?)?(?: celsius| centigrade| fahrenheit| c| f)?",
-    "degrees": NUMBER + r" degrees?(?: celsius| centigrade| fahrenheit| c| f)?"
-    + "|" + NUMBER + r" (?:celsius|centigrade|fahrenheit)",
+    "degrees": NUMBER
+    + r" degrees?(?: celsius| centigrade| fahrenheit| c| f)?"
+    + "|"
+    + NUMBER
+    + r" (?:celsius|centigrade|fahrenheit)",
 }
 # Slots whose text is free (names as heard); the rest are values.
 WILDCARD_SLOTS = frozenset({"device", "area"})

@@ -37,7 +37,9 @@ class Template:
 
 
 class TemplateMatcher:
-    def __init__(self, templates: list[Template], prefixes: re.Pattern[str], suffixes: re.Pattern[str]):
+    def __init__(
+        self, templates: list[Template], prefixes: re.Pattern[str], suffixes: re.Pattern[str]
+    ):
         self.templates = templates
         self._prefixes = prefixes
         self._suffixes = suffixes
@@ -70,9 +72,7 @@ class TemplateMatcher:
                         pattern, groups = compile_template(sentence, rules, colors)
                     except TemplateSyntaxError as exc:
                         raise ConfigError([f"{name}: {intent}: {exc}"]) from None
-                    constrained = frozenset(
-                        g for g in groups if f"(?P<{g}>(?:" in pattern.pattern
-                    )
+                    constrained = frozenset(g for g in groups if f"(?P<{g}>(?:" in pattern.pattern)
                     templates.append(
                         Template(intent, sentence, pattern, groups, fixed, constrained)
                     )
