@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Set up a checkout on Debian / Raspberry Pi OS: system packages, then .venv with the agent.
+#   scripts/bootstrap.sh          runtime only
+#   scripts/bootstrap.sh --dev    plus test and lint tools
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+extras=""
+packages=(python3-venv python3-pip mosquitto mosquitto-clients)
+if [[ "${1:-}" == "--dev" ]]; then
+    extras="[dev]"
+    packages+=(shellcheck)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    sudo=""
+    if [[ $EUID -ne 0 ]]; then
+        command -v sudo >/dev/null || { echo "bootstrap: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+        sudo="sudo"
+    fi
+    echo "bootstrap: installing ${missing[*]}"
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+[[ -x .venv/bin/python ]] || python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q -e ".${extras}"
+echo "bootstrap: ready (.venv/bin/voice-agent)"
