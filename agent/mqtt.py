@@ -107,7 +107,7 @@ class MqttClient:
         if handler is None:
             return
         try:
-            handler(Message(msg.topic, msg.payload, bool(msg.retain)))
+            handler(Message(msg.topic, bytes(msg.payload), bool(msg.retain)))
         except Exception:  # a task boundary: one bad message never stops the client
             log.exception("handling a message on %s failed", msg.topic)
 
