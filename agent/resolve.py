@@ -96,6 +96,8 @@ ADAPT: dict[tuple[str, str], str] = {
     ("turn_on", "scene"): "activate_scene",
     ("turn_on", "vacuum"): "vacuum_start",
     ("turn_off", "vacuum"): "vacuum_dock",
+    ("open", "lock"): "unlock",
+    ("close", "lock"): "lock",
     ("turn_on", "valve"): "open",
     ("turn_off", "valve"): "close",
     ("vacuum_start", "light"): "turn_on",
@@ -283,8 +285,9 @@ class Resolver:
             if not q.explicit_scope:
                 q.scope, q.area_label, q.explicit_scope = scope, label, True
             phrase = rest
-            if not phrase:
-                return self._by_kind(q, None, intent)
+            if not phrase:  # just an area: "turn off the kitchen" means its lights
+                lights = KIND_WORDS["light"] if intent.name in ("turn_on", "turn_off") else None
+                return self._by_kind(q, lights, intent)
         single, q.plural = _singular(phrase)
         hits = self.names.get(phrase) or self.names.get(single) or []
         in_scope = [d for d in dict.fromkeys(hits) if q.scope is None or d.area in q.scope]

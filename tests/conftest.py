@@ -30,12 +30,14 @@ def free_port() -> int:
 
 
 class Broker:
-    def __init__(self, workdir: Path, port: int | None = None) -> None:
+    def __init__(self, workdir: Path, port: int | None = None, extra: str = "") -> None:
         self.port = port or free_port()
         self.conf = workdir / f"mosquitto-{self.port}.conf"
+        anonymous = "false" if "password_file" in extra else "true"
+        user = "user root\n" if os.geteuid() == 0 else ""  # read keys under a 0700 tmp dir
         self.conf.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-            "log_dest stderr\n"
+            f"{user}listener {self.port} 127.0.0.1\nallow_anonymous {anonymous}\n"
+            f"persistence false\nlog_dest stderr\n{extra}"
         )
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -80,10 +82,21 @@ class Received:
 class Recorder:
     """Subscribes to topics on the broker and records every message."""
 
-    def __init__(self, port: int, topics: tuple[str, ...] = ("#",)) -> None:
+    def __init__(
+        self,
+        port: int,
+        topics: tuple[str, ...] = ("#",),
+        *,
+        ca_file: str | None = None,
+        login: tuple[str, str] | None = None,
+    ) -> None:
         self.messages: list[Received] = []
         self._lock = threading.Condition()
         self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"rec-{time.time_ns()}")
+        if ca_file:
+            self.client.tls_set(ca_certs=ca_file)
+        if login:
+            self.client.username_pw_set(*login)
         subscribed = threading.Event()
 
         def on_connect(c: paho.Client, *_: object) -> None:

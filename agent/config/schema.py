@@ -157,9 +157,7 @@ def _mqtt(sec: Section | None, path: Path, problems: Problems) -> MqttConfig:
     if password is not None and password_file is not None:
         sec.error("password_file", "give either password or password_file, not both")
     elif password_file is not None:
-        pw_path = Path(password_file)
-        if not pw_path.is_absolute():
-            pw_path = path.parent / pw_path
+        pw_path = _beside(path, password_file)
         try:
             password = pw_path.read_text(encoding="utf-8").strip()
         except OSError as exc:
@@ -168,9 +166,9 @@ def _mqtt(sec: Section | None, path: Path, problems: Problems) -> MqttConfig:
     tls_sec = sec.section("tls")
     if tls_sec is not None:
         tls = TlsConfig(
-            ca_file=tls_sec.text("ca_file"),
-            cert_file=tls_sec.text("cert_file"),
-            key_file=tls_sec.text("key_file"),
+            ca_file=_readable(tls_sec, "ca_file", path),
+            cert_file=_readable(tls_sec, "cert_file", path),
+            key_file=_readable(tls_sec, "key_file", path),
             insecure=tls_sec.flag("insecure", False),
         )
         tls_sec.finish()
@@ -191,6 +189,25 @@ def _mqtt(sec: Section | None, path: Path, problems: Problems) -> MqttConfig:
     )
     sec.finish()
     return cfg
+
+
+def _beside(config_path: Path, name: str) -> Path:
+    """A file named in the config, relative to the config file's folder."""
+    file = Path(name).expanduser()
+    return file if file.is_absolute() else config_path.parent / file
+
+
+def _readable(sec: Section, key: str, config_path: Path) -> str | None:
+    name = sec.text(key)
+    if name is None:
+        return None
+    file = _beside(config_path, name)
+    try:
+        with file.open("rb"):
+            pass
+    except OSError as exc:
+        sec.error(key, f"cannot read {file}: {exc.strerror}")
+    return str(file)
 
 
 def _site(sec: Section | None) -> SiteConfig:
