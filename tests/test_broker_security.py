@@ -16,19 +16,63 @@ def secure_broker(tmp_path: Path) -> Iterator[tuple[Broker, Path]]:
     def ssl(*args: str) -> None:
         subprocess.run(["openssl", *args], cwd=tmp_path, check=True, capture_output=True)
 
-    ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=test-ca",
-        "-keyout", "ca.key", "-out", "ca.crt")
-    ssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
-        "-keyout", "server.key", "-out", "server.csr")
+    ssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=test-ca",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+    )
+    ssl(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    )
     (tmp_path / "san.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    ssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-        "-CAcreateserial", "-days", "2", "-extfile", "san.ext", "-out", "server.crt")
-    subprocess.run(["mosquitto_passwd", "-c", "-b", str(tmp_path / "passwd"), "agent", "s3cret"],
-                   check=True, capture_output=True)
-    broker = Broker(tmp_path, extra=(
-        f"cafile {tmp_path}/ca.crt\ncertfile {tmp_path}/server.crt\n"
-        f"keyfile {tmp_path}/server.key\npassword_file {tmp_path}/passwd\n"
-    )).start()
+    ssl(
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+        "-out",
+        "server.crt",
+    )
+    subprocess.run(
+        ["mosquitto_passwd", "-c", "-b", str(tmp_path / "passwd"), "agent", "s3cret"],
+        check=True,
+        capture_output=True,
+    )
+    broker = Broker(
+        tmp_path,
+        extra=(
+            f"cafile {tmp_path}/ca.crt\ncertfile {tmp_path}/server.crt\n"
+            f"keyfile {tmp_path}/server.key\npassword_file {tmp_path}/passwd\n"
+        ),
+    ).start()
     yield broker, tmp_path
     broker.stop()
 
@@ -36,11 +80,13 @@ def secure_broker(tmp_path: Path) -> Iterator[tuple[Broker, Path]]:
 def secure_config(tmp_path: Path, port: int, password: str) -> Path:
     (tmp_path / "mqtt.pw").write_text(password + "\n")
     config = example_config(tmp_path, port)
-    text = config.read_text().replace(
-        "  username: null ", "  username: agent ", 1
-    ).replace("  password: null ", "  # password: null ", 1).replace(
-        "  password_file: null", "  password_file: mqtt.pw", 1
-    ).replace("  # tls:  ", "  tls:\n    ca_file: ca.crt\n  # ", 1)
+    text = (
+        config.read_text()
+        .replace("  username: null ", "  username: agent ", 1)
+        .replace("  password: null ", "  # password: null ", 1)
+        .replace("  password_file: null", "  password_file: mqtt.pw", 1)
+        .replace("  # tls:  ", "  tls:\n    ca_file: ca.crt\n  # ", 1)
+    )
     config.write_text(text)
     return config
 
@@ -73,7 +119,9 @@ def test_wrong_password_is_a_clear_error(secure_broker: tuple[Broker, Path]) -> 
 
 def test_missing_tls_file_is_a_config_error(tmp_path: Path) -> None:
     config = example_config(tmp_path, 1883)
-    config.write_text(config.read_text().replace("  # tls:  ", "  tls:\n    ca_file: nope.crt\n  # ", 1))
+    config.write_text(
+        config.read_text().replace("  # tls:  ", "  tls:\n    ca_file: nope.crt\n  # ", 1)
+    )
     result = run_cli("say", "--config", str(config), "turn on the coffee machine")
     assert result.returncode == 2
     assert f"{config}:13: mqtt.tls.ca_file: cannot read {tmp_path}/nope.crt: No such file" in (
