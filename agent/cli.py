@@ -16,12 +16,12 @@ import yaml
 
 from agent import __version__
 from agent.config import Config, load_config
-from agent.errors import BrokerError, ConfigError
+from agent.errors import AgentError, BrokerError, ConfigError
 from agent.inputs import BadInput, parse_text
 from agent.mqtt import MqttClient
 from agent.pipeline import Pipeline
 from agent.service import Service, Topics, publish_outcome
-from agent.understand.cascade import build_understander
+from agent.understand.cascade import build_tiers
 
 DEFAULT_CONFIG = "/etc/voice-agent/config.yaml"
 EXIT_NOT_ACTED = 1
@@ -78,7 +78,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "config":
         yaml.safe_dump(config.to_dict(), sys.stdout, sort_keys=False)
         return 0
-    pipeline = _pipeline(config)
+    try:
+        pipeline = _pipeline(config)
+    except AgentError as exc:
+        print(f"voice-agent: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     if args.command == "parse":
         return parse_lines(pipeline, sys.stdin, sys.stdout, area=args.area)
     if args.command == "say":
@@ -89,9 +93,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _pipeline(config: Config) -> Pipeline:
     return Pipeline(
         config.home,
-        build_understander(config.understanding),
+        build_tiers(config.understanding),
         site_area=config.site.area,
         confirm_timeout_s=config.understanding.confirm_timeout_s,
+        confidence_threshold=config.understanding.confidence_threshold,
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from agent import reply
@@ -29,7 +29,9 @@ NO = re.compile(
     r"no thank you|abort)$"
 )
 
-Understander = Callable[[str], Intent | None]
+Tier = Callable[[str], Intent | None]
+# When a tier's names can't be resolved, a later tier gets a try.
+RETRY = frozenset({"no_device", "unknown_area", "nothing_there"})
 
 
 @dataclass(frozen=True)
@@ -45,16 +47,18 @@ class Pipeline:
     def __init__(
         self,
         home: Home,
-        understand: Understander,
+        tiers: Sequence[Tier],
         *,
         site_area: str | None = None,
         confirm_timeout_s: float = 30.0,
+        confidence_threshold: float = 0.6,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.home = home
-        self.understand = understand
+        self.tiers = tuple(tiers)
         self.site_area = site_area
         self.confirm_timeout_s = confirm_timeout_s
+        self.confidence_threshold = confidence_threshold
         self.clock = clock
         self._resolvers: dict[str | None, Resolver] = {site_area: Resolver(home, site_area)}
         self._pending: _Pending | None = None
@@ -83,12 +87,27 @@ class Pipeline:
                 return Outcome(text, confirmed, ids, pending.actions, pending.response)
             if NO.match(answer):
                 return Outcome(text, Intent("none", tier="confirmation"), (), (), reply.CANCELLED)
-        intent = self.understand(text)
-        if intent is None or intent.name == "none":
-            none = intent or Intent("none", confidence=0.0, tier="none")
-            return Outcome(text, none, (), (), reply.NOT_UNDERSTOOD)
-        resolution = self.resolver(area).resolve(intent)
-        return self._act(text, resolution)
+        unresolved: Resolution | None = None
+        for intent in self._understood(text):
+            if intent.name == "none":
+                break
+            resolution = self.resolver(area).resolve(intent)
+            if resolution.status not in RETRY:
+                return self._act(text, resolution)
+            unresolved = unresolved or resolution
+        else:
+            intent = Intent("none", confidence=0.0, tier="none")
+        if unresolved is not None:
+            return self._act(text, unresolved)
+        unsure = intent.tier == "model" and intent.confidence < self.confidence_threshold
+        return Outcome(text, intent, (), (), reply.UNSURE if unsure else reply.NOT_UNDERSTOOD)
+
+    def _understood(self, text: str) -> Iterator[Intent]:
+        """Each tier's answer in turn; the model only runs when it's needed."""
+        for tier in self.tiers:
+            intent = tier(text)
+            if intent is not None:
+                yield intent
 
     def _act(self, text: str, res: Resolution) -> Outcome:
         intent = res.intent

@@ -170,4 +170,5 @@ def denied(intent: str, targets: tuple[Device, ...]) -> str:
 
 
 NOT_UNDERSTOOD = "Sorry, I didn't understand that."
+UNSURE = "Sorry, I'm not sure what you want me to do. Could you say it another way?"
 CANCELLED = "OK, I won't."

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -18,6 +17,9 @@ import time
 from pathlib import Path
 
 import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import peak_rss
 
 ROOT = Path(__file__).resolve().parent.parent
 PREFIXES = ["", "please ", "hey computer ", "could you ", "can you please "]
@@ -45,7 +47,14 @@ def main() -> int:
         i += 1
     started = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "agent", "parse", "--config", args.config],
+        [
+            sys.executable,
+            str(ROOT / "bench" / "peak_rss.py"),
+            "agent",
+            "parse",
+            "--config",
+            args.config,
+        ],
         input="\n".join(lines) + "\n",
         capture_output=True,
         text=True,
@@ -53,7 +62,7 @@ def main() -> int:
         cwd=ROOT,
     )
     wall = time.perf_counter() - started
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    peak_mb = peak_rss.peak_from(proc.stderr)
     events = [json.loads(line) for line in proc.stdout.splitlines()]
     latencies = [e["latency_ms"] for e in events]
     assert len(events) == len(lines), (len(events), len(lines))
@@ -77,7 +86,7 @@ def main() -> int:
         ("throughput (cmd/s)", f"{len(events) / sum(latencies) * 1000:.0f}"),
         ("process wall time (s)", f"{wall:.2f}"),
         ("startup + I/O (s)", f"{wall - sum(latencies) / 1000:.2f}"),
-        ("peak RSS (MB)", f"{peak_kib / 1024:.1f}"),
+        ("peak RSS (MB)", f"{peak_mb:.1f}"),
         (
             "template tier: written for it",
             f"{right[True]}/{total[True]} right",

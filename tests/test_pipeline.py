@@ -69,7 +69,7 @@ def pipeline(tmp_path: Path, clock: Clock) -> Pipeline:
     config = load_config(path)
     return Pipeline(
         config.home,
-        TemplateMatcher.load().match,
+        [TemplateMatcher.load().match],
         site_area="Hallway",
         confirm_timeout_s=30,
         clock=clock,
@@ -153,8 +153,8 @@ def test_unknown_things_are_none_with_a_reason(pipeline: Pipeline) -> None:
 def test_area_context_and_in_here(tmp_path: Path) -> None:
     config = load_config(EXAMPLE)
     matcher = TemplateMatcher.load().match
-    kitchen = Pipeline(config.home, matcher, site_area="Kitchen")
-    bedroom = Pipeline(config.home, matcher, site_area="Bedroom")
+    kitchen = Pipeline(config.home, [matcher], site_area="Kitchen")
+    bedroom = Pipeline(config.home, [matcher], site_area="Bedroom")
     assert kitchen.handle("turn on the lights").targets == (
         "light.kitchen_ceiling",
         "light.kitchen_counter",
@@ -166,7 +166,7 @@ def test_area_context_and_in_here(tmp_path: Path) -> None:
 
 def test_group_reply_names_the_place() -> None:
     config = load_config(EXAMPLE)
-    pipeline = Pipeline(config.home, TemplateMatcher.load().match, site_area="Kitchen")
+    pipeline = Pipeline(config.home, [TemplateMatcher.load().match], site_area="Kitchen")
     assert pipeline.handle("turn off all the lights downstairs").response == (
         "Turning off the lights downstairs."
     )

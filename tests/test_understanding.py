@@ -23,7 +23,7 @@ TEMPLATE_CASES = [c for c in CASES if c.get("templates", True)]
 @pytest.fixture(scope="module")
 def pipeline() -> Pipeline:
     config = load_config(EXAMPLE)
-    return Pipeline(config.home, TemplateMatcher.load().match, site_area=config.site.area)
+    return Pipeline(config.home, [TemplateMatcher.load().match], site_area=config.site.area)
 
 
 @pytest.mark.parametrize("case", TEMPLATE_CASES, ids=[c["text"] for c in TEMPLATE_CASES])

@@ -128,7 +128,7 @@ def load_config(path: str | Path) -> Config:
     site = _site(root.section("site"))
     areas = _areas(root, problems)
     devices = _devices(root, areas, problems)
-    understanding = _understanding(root.section("understanding"))
+    understanding = _understanding(root.section("understanding"), path)
     root.finish()
     if site.area is not None and not any(a.name == site.area for a in areas):
         root.error("site", f"site.area {site.area!r} is not one of the areas")
@@ -358,13 +358,19 @@ def _templates(sub: Section) -> TemplateSpec:
     return TemplateSpec(commands=commands)
 
 
-def _understanding(sec: Section | None) -> UnderstandingConfig:
+def _understanding(sec: Section | None, path: Path) -> UnderstandingConfig:
     if sec is None:
         return UnderstandingConfig()
     d = UnderstandingConfig()
+    model = sec.text("model")
+    if model is not None:
+        folder = _beside(path, model)
+        if not (folder / "model.int8.onnx").is_file():
+            sec.error("model", f"no model.int8.onnx in {folder} (the folder of the model)")
+        model = str(folder)
     cfg = UnderstandingConfig(
         templates=sec.flag("templates", d.templates),
-        model=sec.text("model"),
+        model=model,
         threads=sec.integer("threads", d.threads, minimum=1, maximum=64),
         confidence_threshold=sec.number(
             "confidence_threshold", d.confidence_threshold, minimum=0.0, maximum=1.0

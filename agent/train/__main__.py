@@ -1,0 +1,3 @@
+from agent.train.train import main
+
+raise SystemExit(main())
