@@ -85,6 +85,9 @@ _kinds("scene", ("scene", None))
 _kinds("sensor", ("sensor", None), ("binary_sensor", None))
 _kinds("motion,motion sensor", ("binary_sensor", "motion"))
 
+# Kinds of device that usually serve the whole house from one place.
+HOUSE_WIDE = frozenset({"climate", "vacuum"})
+
 # When the devices found can't do the intent as heard, the intent they can do.
 ADAPT: dict[tuple[str, str], str] = {
     ("set_brightness", "climate"): "set_temperature",
@@ -134,6 +137,7 @@ class _Query:
     explicit_scope: bool = False
     kind_word: str = ""
     area_label: str | None = None
+    unknown_area: str | None = None
 
 
 def _singular(phrase: str) -> tuple[str, bool]:
@@ -245,7 +249,8 @@ class Resolver:
         if slots.area:
             scope, label = self.find_area(slots.area)
             if scope is None and label is None and normalize(slots.area) not in HERE:
-                return Resolution("unknown_area", intent, heard=slots.area)
+                # only a device named outright can do without the place ("for the delivery")
+                query.unknown_area = slots.area
             query.scope, query.area_label, query.explicit_scope = scope, label, scope is not None
         self._parse_phrase(query)
         found = self._find(query, intent)
@@ -272,7 +277,7 @@ class Resolver:
     def _find(self, q: _Query, intent: Intent) -> list[Device] | Resolution:
         phrase = q.phrase
         if not phrase:
-            return self._by_kind(q, None, intent)
+            return self._by_kind(q, _usual_kind(intent, q), intent)
         # 1. a device's exact name or alias
         exact = self.names.get(phrase) or self.names.get(_singular(phrase)[0])
         if exact:
@@ -284,10 +289,9 @@ class Resolver:
             rest, scope, label = in_phrase
             if not q.explicit_scope:
                 q.scope, q.area_label, q.explicit_scope = scope, label, True
-            phrase = rest
+            phrase = q.phrase = rest
             if not phrase:  # just an area: "turn off the kitchen" means its lights
-                lights = KIND_WORDS["light"] if intent.name in ("turn_on", "turn_off") else None
-                return self._by_kind(q, lights, intent)
+                return self._by_kind(q, _usual_kind(intent, q), intent)
         single, q.plural = _singular(phrase)
         hits = self.names.get(phrase) or self.names.get(single) or []
         in_scope = [d for d in dict.fromkeys(hits) if q.scope is None or d.area in q.scope]
@@ -368,6 +372,8 @@ class Resolver:
         self, q: _Query, kinds: tuple[tuple[str, str | None], ...] | None, intent: Intent
     ) -> list[Device] | Resolution:
         """Every device of a kind (or able to do the intent) in scope."""
+        if q.unknown_area is not None:
+            return Resolution("unknown_area", intent, heard=q.unknown_area)
         wanted = INTENT_DOMAINS.get(intent.name, frozenset())
 
         def fits(device: Device) -> bool:
@@ -382,7 +388,11 @@ class Resolver:
             return [d for d in self.home.devices if fits(d) and (scope is None or d.area in scope)]
 
         if q.explicit_scope:
-            return in_scope(q.scope) or self._nothing(q, intent)
+            local = in_scope(q.scope)
+            if not local and wanted <= HOUSE_WIDE and q.scope is not None:
+                # one thermostat or robot vacuum serves the whole house
+                local = in_scope(None)
+            return local or self._nothing(q, intent)
         site = self._site_scope()
         if site is not None and not q.all:
             local = in_scope(site)
@@ -420,6 +430,13 @@ class Resolver:
                 "ambiguous", intent, candidates=tuple(able), heard=heard, area=q.area_label
             )
         return Resolution("ok", intent, targets=tuple(able), heard=heard, area=q.area_label)
+
+
+def _usual_kind(intent: Intent, q: _Query) -> tuple[tuple[str, str | None], ...] | None:
+    """With only a place named, switching on or off means its lights."""
+    if q.explicit_scope and intent.name in ("turn_on", "turn_off"):
+        return KIND_WORDS["light"]
+    return None
 
 
 def _adapted(intent: Intent, name: str) -> Intent:

@@ -20,6 +20,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import peak_rss
+from table import print_table
 
 ROOT = Path(__file__).resolve().parent.parent
 PREFIXES = ["", "please ", "hey computer ", "could you ", "can you please "]
@@ -96,11 +97,7 @@ def main() -> int:
             f"{right[False]}/{total[False]} right",
         ),
     ]
-    width = max(len(r[0]) for r in rows)
-    print(f"{'metric':<{width}}  value")
-    print(f"{'-' * width}  {'-' * 12}")
-    for name, value in rows:
-        print(f"{name:<{width}}  {value}")
+    print_table(rows)
     return 0
 
 

@@ -21,15 +21,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import devset
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import dev_home
 import peak_rss
+from table import print_table
 
 from agent.config import load_config
 from agent.messages import Intent
 from agent.pipeline import Pipeline
-from agent.understand.cascade import cascade, with_threshold
+from agent.understand.cascade import with_threshold
 from agent.understand.model_tier import ModelTier
 from agent.understand.templates import TemplateMatcher
+from tests import devset
 
 ROOT = Path(__file__).resolve().parent.parent
 THRESHOLD = 0.6
@@ -122,10 +125,18 @@ def main() -> int:
     int8 = ModelTier(model_dir)
     rows += score("int8 model", with_threshold(int8.predict, THRESHOLD), cases)
     templates = TemplateMatcher.load().match
-    rows += score(
-        "templates -> int8", cascade([templates, with_threshold(int8.predict, THRESHOLD)]), cases
-    )
     rows += score("templates alone", templates, cases)
+    home = dev_home.build(cases)
+    agent = Pipeline(
+        home, [templates, with_threshold(int8.predict, THRESHOLD)], confidence_threshold=THRESHOLD
+    )
+
+    def as_agent(text: str) -> Intent:
+        outcome = agent.handle(text)
+        agent.handle("no")
+        return outcome.intent
+
+    rows += score("agent: templates -> int8", as_agent, cases)
     for threads in (1, 4):
         p50, p95 = latency(model_dir, threads, [c for c in cases if c.intent != "none"])
         rows.append(
@@ -134,11 +145,7 @@ def main() -> int:
     rows.append(("voice-agent parse peak RSS", f"{parse_rss(model_dir, cases):.1f} MB"))
     size = (model_dir / "model.int8.onnx").stat().st_size
     rows.append(("int8 model size", f"{size / 1e6:.1f} MB"))
-    width = max(len(r[0]) for r in rows)
-    print(f"{'metric':<{width}}  value")
-    print(f"{'-' * width}  {'-' * 24}")
-    for name, value in rows:
-        print(f"{name:<{width}}  {value}")
+    print_table(rows)
     return 0
 
 

@@ -161,7 +161,8 @@ def recorder(broker: Broker) -> Iterator[Recorder]:
 def example_config(tmp_path: Path, port: int, extra: str = "") -> Path:
     """The example config with the test broker's port (and optional lines appended)."""
     text = EXAMPLE.read_text().replace("  port: 1883 ", f"  port: {port} ", 1)
-    assert f"port: {port}" in text
+    text = text.replace("  model: ../models/", f"  model: {ROOT}/models/", 1)
+    assert f"port: {port}" in text and f"{ROOT}/models/" in text
     path = tmp_path / "agent.yaml"
     path.write_text(text + extra)
     return path

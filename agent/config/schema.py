@@ -364,7 +364,7 @@ def _understanding(sec: Section | None, path: Path) -> UnderstandingConfig:
     d = UnderstandingConfig()
     model = sec.text("model")
     if model is not None:
-        folder = _beside(path, model)
+        folder = _beside(path, model).resolve()
         if not (folder / "model.int8.onnx").is_file():
             sec.error("model", f"no model.int8.onnx in {folder} (the folder of the model)")
         model = str(folder)

@@ -497,6 +497,8 @@ SCENES = [
     "spooky",
 ]
 
+CLIMATE_WORDS = ["temperature", "heat", "heating", "thermostat", "temp"]
+READINGS = ["temperature", "temp", "humidity"]
 LEVELS = ["full", "max", "maximum", "half", "halfway", "half way", "a quarter", "quarter"]
 LIGHTS = ["lights", "light", "lamps", "the lights", "all the lights"]
 PERCENTS = ["{n} percent", "{n} percent", "{n}%", "{n} per cent", "{n}"]
@@ -532,6 +534,13 @@ FRAMES: dict[str, list[F]] = {
             "",
         ),
         ("<the> {device} (needs|need) to be on", ""),
+        ("(could|can|should|would) <the> {device} (come on|go on|be on|be switched on)", ""),
+        ("<the> {device} (needs to|should|has to|ought to) (come on|go on|be on)", ""),
+        (
+            "(i need|i want) <the> {device} on (for the delivery|for a bit|for the kids|"
+            "so i can see|while i cook|for an hour|before bed)",
+            "",
+        ),
         ("(give me|let there be) [some] {lights} [<in> <the> {area}]", ""),
         ("{lights} on [<in> <the> {area}]", ""),
         ("(power|boot) up <the> {device}", ""),
@@ -565,6 +574,12 @@ FRAMES: dict[str, list[F]] = {
         ("{area} {device} off", ""),
         ("(darkness|blackout) [<in> <the> {area}] please", ""),
         ("no more {device}", ""),
+        (
+            "<the> {device} (has been|was left|is still) on (all day|all morning|since lunch|"
+            "all night) (turn|switch) it off",
+            "",
+        ),
+        ("<the> {device} (can|could|should) (go off|be off|be switched off)", ""),
     ],
     "set_brightness": [
         (
@@ -579,6 +594,9 @@ FRAMES: dict[str, list[F]] = {
         ),
         ("(set|change) <the> {area} (lights|lighting|brightness) to {pct}", ""),
         ("{device} (to|at) {pct}", ""),
+        ("(can|could) <the> {device} go (to|down to|up to) {pct}", ""),
+        ("(drop|take|bring) <the> {device} (down|up) to {pct}", ""),
+        ("{device} brightness to {pct}", ""),
         ("{device} brightness {pct}", ""),
         ("brightness {pct} [<in> <the> {area}]", ""),
         ("(i want|id like) <the> {device} at {pct}", ""),
@@ -633,6 +651,8 @@ FRAMES: dict[str, list[F]] = {
         ("(go|switch) {color} (with|on) <the> {device}", ""),
         ("(paint|bathe) <the> {area} in {color} [light]", ""),
         ("(can|could) <the> {device} be {color}", ""),
+        ("<the> {area} should be {color}", ""),
+        ("(id like|i want) <the> {device} in {color}", ""),
         ("{color} (for|on) <the> {device}", ""),
     ],
     "set_temperature": [
@@ -641,7 +661,9 @@ FRAMES: dict[str, list[F]] = {
             "[<in> <the> {area}]",
             "",
         ),
-        ("[<can>] (set|change|adjust) <the> temperature [<in> <the> {area}] to {temp}", ""),
+        ("[<can>] (set|change|adjust) <the> {climate} [<in> <the> {area}] to {temp}", ""),
+        ("(adjust|set|put) <the> {device} <in> <the> {area} (to|at) {temp}", ""),
+        ("(heat|warm) <the> {area} up to {temp}", ""),
         ("(make|keep|get) it {temp} [<in> (here|<the> {area})]", ""),
         ("(i want|id like) it {temp} [<in> (here|<the> {area})]", ""),
         ("{device} (to|at) {temp}", ""),
@@ -663,9 +685,11 @@ FRAMES: dict[str, list[F]] = {
         ),
         ("(im|i am|were|we are) (freezing|cold|chilly|shivering)", "up"),
         ("(im|i am|were|we are) (boiling|hot|sweating|melting|too warm)", "down"),
-        ("(raise|increase|bump up) <the> (temperature|heat|heating) [<in> <the> {area}]", "up"),
+        ("(raise|increase|bump up) <the> {climate} [<in> <the> {area}]", "up"),
+        ("(turn|crank) up <the> {climate} [<bit>]", "up"),
+        ("(turn|knock) down <the> {climate} [<bit>]", "down"),
         (
-            "(lower|decrease|reduce|drop) <the> (temperature|heat|heating) [<in> <the> {area}]",
+            "(lower|decrease|reduce|drop) <the> {climate} [<in> <the> {area}]",
             "down",
         ),
         ("(warm|heat) (it|things|the place|the house) up [<in> <the> {area}]", "up"),
@@ -684,7 +708,9 @@ FRAMES: dict[str, list[F]] = {
             "unlocked|running)",
             "",
         ),
-        ("(whats|what is) <the> (temperature|temp|humidity) [<in> <the> {area}]", ""),
+        ("(whats|what is) <the> {reading} [<in> <the> {area}]", ""),
+        ("how (warm|cold|hot|humid) is it [(outside|<in> <the> {area})]", ""),
+        ("check (whether|if) <the> {device} is (on|off|open|locked)", ""),
         ("(how|how warm|how cold|how hot|how humid) is it [<in> <the> {area}]", ""),
         ("(whats|what is) <the> {device} (set to|at|reading|doing|showing)", ""),
         ("(whats|what is) <the> (status|state) of <the> {device}", ""),
@@ -694,7 +720,7 @@ FRAMES: dict[str, list[F]] = {
         ("(can you|could you) check <the> {device}", ""),
         ("how (bright|open) is <the> {device}", ""),
         ("(is|are) (everything|all <the> {device}) (locked|off|closed) [<in> <the> {area}]", ""),
-        ("(tell me|give me) <the> (temperature|status|reading) [<in> <the> {area}]", ""),
+        ("(tell me|give me) <the> {reading} [<in> <the> {area}]", ""),
         (
             "(do you know|can you tell me) (if|whether) <the> {device} (is|are) (on|off|open|"
             "locked)",
@@ -717,7 +743,11 @@ FRAMES: dict[str, list[F]] = {
         ("[<can>] (unlock|unbolt|open up) <the> {device}", ""),
         ("let (me|us|them) in [through <the> {device}]", ""),
         ("<the> {device} (needs|need) (unlocking|to be unlocked)", ""),
-        ("(take the lock off|release the lock on) <the> {device}", ""),
+        ("(take the lock off|release the lock on|open the lock on) <the> {device}", ""),
+        (
+            "unlock <the> {device} for (the cleaner|the dog walker|the kids|the delivery|my mum)",
+            "",
+        ),
         ("(i am|im|were) (home|at the door|outside) unlock <the> {device}", ""),
         ("{device} unlock", ""),
     ],
@@ -733,6 +763,8 @@ FRAMES: dict[str, list[F]] = {
         ("<the> {device} (up|open) [please]", ""),
         ("(open|raise) <the> {device} (all the way|fully|completely)", ""),
         ("(turn on|start) <the> {device}", ""),
+        ("draw <the> {device} open", ""),
+        ("open <the> {device} for (the delivery driver|the postman|the car|the kids)", ""),
     ],
     "close": [
         (
@@ -746,7 +778,7 @@ FRAMES: dict[str, list[F]] = {
         ("<the> {device} (down|closed|shut) [please]", ""),
         ("(close|shut|lower) <the> {device} (all the way|fully|completely)", ""),
         ("(give me|i need) some privacy [<in> <the> {area}]", ""),
-        ("(turn off|stop) <the> {device}", ""),
+        ("(turn off|stop|shut off|retract) <the> {device}", ""),
     ],
     "set_position": [
         (
@@ -765,15 +797,17 @@ FRAMES: dict[str, list[F]] = {
         ("volume [to] {num} [(on|for) <the> {device}]", ""),
         ("{mute} <the> {device}", ""),
         ("{mute} <the> (sound|volume|audio)", ""),
-        ("(turn|crank|pump) up <the> (volume|sound|music|{device})", "up"),
-        ("(turn|crank|pump) <the> (volume|sound|music|{device}) up", "up"),
+        ("(turn|crank|pump) up <the> (volume|sound|music|{device}) [<in> <the> {area}]", "up"),
+        ("(turn|crank|pump) <the> (volume|sound|music|{device}) up [<in> <the> {area}]", "up"),
+        ("turn it (up|up a bit|up a notch)", "up"),
+        ("turn it (down|down a bit|down a notch)", "down"),
         ("(make|get) <the> {device} louder", "up"),
         (
             "(louder|more volume|volume up|a bit louder|little louder) [please] [(on|for) <the> "
             "{device}]",
             "up",
         ),
-        ("(i cant|we cant|i can barely|nobody can) hear <the> (tv|music|{device})", "up"),
+        ("(i cant|we cant|i can barely|nobody can) hear <the> (music|{device})", "up"),
         ("(turn|bring|take) down <the> (volume|sound|music|{device})", "down"),
         ("(turn|bring|take) <the> (volume|sound|music|{device}) down", "down"),
         ("(make|get) <the> {device} (quieter|softer)", "down"),
@@ -782,7 +816,7 @@ FRAMES: dict[str, list[F]] = {
             "{device}]",
             "down",
         ),
-        ("<the> (music|tv|{device}) is (too loud|way too loud|deafening|blasting)", "down"),
+        ("<the> (music|{device}) is (too loud|way too loud|far too loud|blasting)", "down"),
         ("(raise|increase|boost) <the> volume [(on|of) <the> {device}]", "up"),
         ("(lower|decrease|reduce|drop) <the> volume [(on|of) <the> {device}]", "down"),
     ],
@@ -794,7 +828,9 @@ FRAMES: dict[str, list[F]] = {
         ("play", ""),
     ],
     "media_pause": [
-        ("[<can>] pause <the> (music|song|movie|show|tv|video|film|podcast|{device})", ""),
+        ("[<can>] pause <the> (music|song|movie|show|video|film|podcast|{device})", ""),
+        ("(stop|kill|cut) the music [<in> <the> {area}]", ""),
+        ("pause <the> (music|song|movie|show|film|podcast) (on|in) <the> {device}", ""),
         ("pause [it|that|this|playback] [(on|in) <the> {device}]", ""),
         ("(stop|halt) <the> (music|song|movie|playback|video) [(on|in) <the> {device}]", ""),
         ("(hold on|wait) pause (it|that|the {device})", ""),
@@ -834,6 +870,7 @@ FRAMES: dict[str, list[F]] = {
         ("(its|it is) {scene} time", ""),
         ("(lets|let us) (do|go) {scene} (mode|scene)", ""),
         ("(go to|switch to) {scene} mode", ""),
+        ("(activate|trigger|run|load|enable|switch to|set) [<the>] {scene}", ""),
     ],
     "vacuum_start": [
         ("[<can>] (start|run|turn on|switch on|launch|begin|fire up|send out) <the> {device}", ""),

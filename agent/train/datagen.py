@@ -15,6 +15,8 @@ SLOT_OF = {
     "device": "device",
     "scene": "device",
     "lights": "device",
+    "climate": "device",
+    "reading": "device",
     "area": "area",
     "pct": "value",
     "temp": "value",
@@ -201,6 +203,10 @@ def _fill(slot: str, intent: str, domain: str, rng: random.Random) -> str:
         return rng.choice(corpus.COLOR_NAMES)
     if slot == "level":
         return rng.choice(corpus.LEVELS)
+    if slot == "climate":
+        return rng.choice(corpus.CLIMATE_WORDS)
+    if slot == "reading":
+        return rng.choice(corpus.READINGS)
     if slot == "lights":
         return rng.choice(corpus.LIGHTS)
     if slot == "mute":

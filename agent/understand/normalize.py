@@ -49,6 +49,7 @@ _PERCENT = re.compile(r"(\d)\s*%")
 _NON_WORD = re.compile(r"[^a-z0-9.]+")
 _STRAY_DOTS = re.compile(r"(?<!\d)\.|\.(?!\d)")
 _SPACES = re.compile(r"\s+")
+_OF_FOR_OFF = re.compile(r"\b(turn|switch|shut|power|turned|switched) of\b")  # a common typo
 
 
 def _words_to_number(words: list[str]) -> int | None:
@@ -132,6 +133,7 @@ def normalize(text: str) -> str:
     text = text.replace("-", " ")
     text = _NON_WORD.sub(" ", text)
     text = _STRAY_DOTS.sub(" ", text)
+    text = _OF_FOR_OFF.sub(r"\1 off", text)
     tokens = _SPACES.sub(" ", text).strip().split(" ")
     if tokens == [""]:
         return ""

@@ -1,11 +1,13 @@
-"""A small sentence-template language compiled to regular expressions.
+"""A small sentence-template language: one parser, two uses.
 
     (a|b)    one of the alternatives      [a|b]   optional alternatives
     <rule>   a named expansion             {slot}  a slot: device, area, percent, number,
                                                     temperature, degrees or color
     {device:a|<rule>}  a device (or area) slot limited to the given alternatives
 
-Words are matched on normalised text (see normalize.py) with every word followed by a single
+`compile_template` turns a template into a regular expression for the template tier; the
+training recipe samples sentences from the same parse tree (agent/train/sampler.py). Words
+are matched on normalised text (see normalize.py) with every word followed by a single
 space, so optional parts need no special spacing rules.
 """
 
@@ -13,16 +15,60 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 
 class TemplateSyntaxError(ValueError):
     pass
 
 
+@dataclass(frozen=True)
+class Slot:
+    name: str
+    options: list[list[Node]] | None = field(default=None, compare=False)
+
+
+# A parsed template is a sequence; an item is a word, a slot, or ("alt"|"opt", options).
+Node = list["Node"] | tuple[str, list[list["Node"]]] | str | Slot
+
 NUMBER = r"\d+(?:\.\d+)?"
+# A free-text name never holds these words: "could the reading lamp come on" has no device
+# called "could the reading lamp come", and "turn it up" names none.
+NEVER_IN_NAME = (
+    "could should would can will need needs has have had been is are was were it its and but "
+    "so because please me you we i im if whether again open closed next previous behind near "
+    "beside while when then than also too very really just"
+)
+# ... and these only as its last word ("the switch", but not "switch the lamp").
+NOT_BEFORE_END = (
+    "on off in at to into for from with by up down a an drop take bring make put set turn "
+    "switch get give let start stop keep go come leave check tell show paint bump crank knock "
+    "raise lower dim increase decrease brightness volume level want like"
+)
+
+
+# Those words get a marker character in front (in the text and in the templates' own words),
+# so a name is simply a run of words without the marker.
+NEVER_MARK = "\x01"
+INNER_MARK = "\x02"
+_MARKS = {w: NEVER_MARK for w in NEVER_IN_NAME.split()} | {
+    w: INNER_MARK for w in NOT_BEFORE_END.split()
+}
+NAME = rf"(?:[^\s{NEVER_MARK}{INNER_MARK}]\S* ){{0,5}}?[^\s{NEVER_MARK}]\S*"
+
+
+def mark(text: str) -> str:
+    """Normalised text with the marker before each word a name may not hold."""
+    return " ".join(_MARKS.get(w, "") + w for w in text.split(" "))
+
+
+def unmark(text: str) -> str:
+    return text.replace(NEVER_MARK, "").replace(INNER_MARK, "")
+
+
 SLOT_PATTERNS: dict[str, str] = {
-    "device": r"\S.*?",
-    "area": r"\S.*?",
+    "device": NAME,
+    "area": NAME,
     "number": NUMBER,
     "percent": NUMBER + r"(?: percent| per cent)?",
     "temperature": NUMBER + r"(?: degrees?)?(?: celsius| centigrade| fahrenheit| c| f)?",
@@ -34,34 +80,33 @@ SLOT_PATTERNS: dict[str, str] = {
 }
 # Slots whose text is free (names as heard); the rest are values.
 WILDCARD_SLOTS = frozenset({"device", "area"})
+MAX_DEPTH = 10
 
 
-class _Compiler:
-    def __init__(self, rules: Mapping[str, str], colors: list[str]) -> None:
+class _Parser:
+    def __init__(self, text: str, rules: Mapping[str, str], depth: int = 0) -> None:
+        if depth > MAX_DEPTH:
+            raise TemplateSyntaxError(f"rules expand too deep in {text!r}")
+        self.text = text
         self.rules = rules
-        self.colors = sorted(colors, key=len, reverse=True)
-        self.groups: dict[str, str] = {}  # regex group name -> slot name
-        self.depth = 0
-
-    def compile(self, template: str) -> str:
-        self.text = template
+        self.depth = depth
         self.pos = 0
-        out = self._alternatives(end=None)
-        if self.pos != len(self.text):
-            raise TemplateSyntaxError(f"unexpected {self.text[self.pos]!r} in {template!r}")
-        return out
 
-    def _alternatives(self, end: str | None) -> str:
+    def parse(self) -> list[Node]:
+        options = self.alternatives(None)
+        if self.pos != len(self.text):
+            raise TemplateSyntaxError(f"unexpected {self.text[self.pos]!r} in {self.text!r}")
+        return [("alt", options)] if len(options) > 1 else options[0]
+
+    def alternatives(self, end: str | None) -> list[list[Node]]:
         options = [self._sequence(end)]
         while self.pos < len(self.text) and self.text[self.pos] == "|":
             self.pos += 1
             options.append(self._sequence(end))
-        if len(options) == 1:
-            return options[0]
-        return "(?:" + "|".join(options) + ")"
+        return options
 
-    def _sequence(self, end: str | None) -> str:
-        parts: list[str] = []
+    def _sequence(self, end: str | None) -> list[Node]:
+        items: list[Node] = []
         while self.pos < len(self.text):
             ch = self.text[self.pos]
             if ch == " ":
@@ -73,31 +118,25 @@ class _Compiler:
             elif ch in "([":
                 close = ")" if ch == "(" else "]"
                 self.pos += 1
-                inner = self._alternatives(close)
+                options = self.alternatives(close)
                 if self.pos >= len(self.text) or self.text[self.pos] != close:
                     raise TemplateSyntaxError(f"missing {close!r} in {self.text!r}")
                 self.pos += 1
-                parts.append(f"(?:{inner})" + ("?" if ch == "[" else ""))
+                items.append(("alt" if ch == "(" else "opt", options))
             elif ch == "<":
                 name = self._until(">")
                 if name not in self.rules:
                     raise TemplateSyntaxError(f"unknown rule <{name}> in {self.text!r}")
-                if self.depth > 10:
-                    raise TemplateSyntaxError(f"rule <{name}> expands too deep")
-                saved = (self.text, self.pos)
-                self.depth += 1
-                sub = self.compile(self.rules[name])
-                self.depth -= 1
-                self.text, self.pos = saved
-                parts.append(f"(?:{sub})")
+                rule = _Parser(self.rules[name], self.rules, self.depth + 1)
+                items.append(("alt", rule.alternatives(None)))
             elif ch == "{":
-                parts.append(self._slot(self._until("}")))
+                items.append(self._slot(self._until("}")))
             else:
                 start = self.pos
                 while self.pos < len(self.text) and self.text[self.pos] not in " |()[]<>{}":
                     self.pos += 1
-                parts.append(re.escape(self.text[start : self.pos]) + " ")
-        return "".join(parts)
+                items.append(self.text[start : self.pos])
+        return items
 
     def _until(self, close: str) -> str:
         end = self.text.find(close, self.pos)
@@ -107,32 +146,67 @@ class _Compiler:
         self.pos = end + 1
         return name
 
-    def _slot(self, slot: str) -> str:
-        if ":" in slot:  # {device:a|b}: a slot limited to these alternatives
-            slot, body = slot.split(":", 1)
-            if slot not in WILDCARD_SLOTS:
-                raise TemplateSyntaxError(f"only device and area slots take alternatives: {slot}")
-            saved = (self.text, self.pos)
-            inner = self.compile(body)
-            self.text, self.pos = saved
-            group = f"{slot}_{len(self.groups)}"
-            self.groups[group] = slot
-            return f"(?P<{group}>(?:{inner}))"
-        if slot == "color":
+    def _slot(self, body: str) -> Slot:
+        if ":" not in body:
+            return Slot(body)
+        name, alternatives = body.split(":", 1)
+        if name not in WILDCARD_SLOTS:
+            raise TemplateSyntaxError(f"only device and area slots take alternatives: {name}")
+        return Slot(name, _Parser(alternatives, self.rules, self.depth + 1).alternatives(None))
+
+
+def parse(template: str, rules: Mapping[str, str]) -> list[Node]:
+    return _Parser(template, rules).parse()
+
+
+class _Compiler:
+    def __init__(self, colors: list[str]) -> None:
+        self.colors = sorted(colors, key=len, reverse=True)
+        self.groups: dict[str, str] = {}  # regex group name -> slot name
+        self.constrained: set[str] = set()
+
+    def sequence(self, items: list[Node]) -> str:
+        return "".join(self.item(item) for item in items)
+
+    def options(self, options: list[list[Node]]) -> str:
+        if len(options) == 1:
+            return self.sequence(options[0])
+        return "(?:" + "|".join(self.sequence(o) for o in options) + ")"
+
+    def item(self, item: Node) -> str:
+        if isinstance(item, str):
+            return re.escape(_MARKS.get(item, "") + item) + " "
+        if isinstance(item, Slot):
+            return self.slot(item)
+        if isinstance(item, tuple):
+            kind, options = item
+            return f"(?:{self.options(options)})" + ("?" if kind == "opt" else "")
+        return self.sequence(item)
+
+    def slot(self, slot: Slot) -> str:
+        group = f"{slot.name}_{len(self.groups)}"
+        self.groups[group] = slot.name
+        if slot.options is not None:
+            self.constrained.add(group)
+            return f"(?P<{group}>(?:{self.options(slot.options)}))"
+        if slot.name == "color":
             pattern = "|".join(re.escape(c) for c in self.colors)
-        elif slot in SLOT_PATTERNS:
-            pattern = SLOT_PATTERNS[slot]
+        elif slot.name in SLOT_PATTERNS:
+            pattern = SLOT_PATTERNS[slot.name]
         else:
-            raise TemplateSyntaxError(f"unknown slot {{{slot}}} in {self.text!r}")
-        group = f"{slot}_{len(self.groups)}"
-        self.groups[group] = slot
+            raise TemplateSyntaxError(f"unknown slot {{{slot.name}}}")
         return f"(?P<{group}>{pattern}) "
 
 
-def compile_template(
-    template: str, rules: Mapping[str, str], colors: list[str]
-) -> tuple[re.Pattern[str], dict[str, str]]:
-    """Return the regex (to fullmatch normalised text plus a trailing space) and its groups."""
-    compiler = _Compiler(rules, colors)
-    regex = compiler.compile(template)
-    return re.compile(regex), compiler.groups
+@dataclass(frozen=True)
+class Compiled:
+    pattern: re.Pattern[str]
+    groups: dict[str, str]  # regex group -> slot name
+    constrained: frozenset[str]  # groups limited to listed alternatives
+
+
+def compile_template(template: str, rules: Mapping[str, str], colors: list[str]) -> Compiled:
+    """The regex to fullmatch normalised text plus a trailing space, and its slot groups."""
+    compiler = _Compiler(colors)
+    regex = compiler.sequence(parse(template, rules))
+    return Compiled(re.compile(regex), compiler.groups, frozenset(compiler.constrained))

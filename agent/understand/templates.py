@@ -19,10 +19,17 @@ from agent.errors import ConfigError
 from agent.intents import INTENTS
 from agent.messages import Intent, Slots, SlotValue
 from agent.understand.normalize import normalize, to_number
-from agent.understand.template_lang import WILDCARD_SLOTS, TemplateSyntaxError, compile_template
+from agent.understand.template_lang import (
+    WILDCARD_SLOTS,
+    TemplateSyntaxError,
+    compile_template,
+    mark,
+    unmark,
+)
 
 # Prefix and suffix words are stripped before matching, repeatedly.
 _VALUE_SLOTS = {"number", "percent", "temperature", "degrees"}
+_FILLER = re.compile(r"um+|uh+|er+m?|hmm+")
 _NUMBER_IN = re.compile(r"\d+(?:\.\d+)?")
 
 
@@ -69,12 +76,11 @@ class TemplateMatcher:
                 fixed = dict(entry.get("slots", {}))
                 for sentence in entry["sentences"]:
                     try:
-                        pattern, groups = compile_template(sentence, rules, colors)
+                        c = compile_template(sentence, rules, colors)
                     except TemplateSyntaxError as exc:
                         raise ConfigError([f"{name}: {intent}: {exc}"]) from None
-                    constrained = frozenset(g for g in groups if f"(?P<{g}>(?:" in pattern.pattern)
                     templates.append(
-                        Template(intent, sentence, pattern, groups, fixed, constrained)
+                        Template(intent, sentence, c.pattern, c.groups, fixed, c.constrained)
                     )
         prefixes = _affix_pattern(data.get("prefixes", []), start=True)
         suffixes = _affix_pattern(data.get("suffixes", []), start=False)
@@ -89,10 +95,11 @@ class TemplateMatcher:
         return text
 
     def match(self, text: str) -> Intent | None:
-        core = self.strip_affixes(normalize(text))
+        words = [w for w in normalize(text).split(" ") if w and not _FILLER.fullmatch(w)]
+        core = self.strip_affixes(" ".join(words))
         if not core:
             return None
-        subject = core + " "
+        subject = mark(core) + " "
         best: tuple[tuple[int, int, int], Template, re.Match[str]] | None = None
         for index, template in enumerate(self.templates):
             m = template.pattern.fullmatch(subject)
@@ -126,6 +133,7 @@ def _slots(template: Template, m: re.Match[str]) -> Slots:
         text = m.group(group)
         if text is None:
             continue
+        text = unmark(text)
         if slot in WILDCARD_SLOTS:
             values[slot] = text.strip()
         elif slot in _VALUE_SLOTS:

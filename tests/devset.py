@@ -1,4 +1,7 @@
-"""Reading the hand-written dev set (tests/data/dev.tsv) and scoring predictions on it."""
+"""Reading our hand-written TSV command lists (tests/data/*.tsv) and scoring predictions.
+
+A line: text <TAB> intent <TAB> slots as key=value;key=value (device, area, value, direction).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,8 @@ from pathlib import Path
 from agent.messages import Intent, SlotValue
 from agent.understand.normalize import normalize, to_number
 
-DEV = Path(__file__).resolve().parent.parent / "tests" / "data" / "dev.tsv"
+DATA = Path(__file__).resolve().parent / "data"
+DEV = DATA / "dev.tsv"
 
 
 @dataclass(frozen=True)
