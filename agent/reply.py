@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from agent.home.inventory import Device
 from agent.messages import Slots
+from agent.wording import spoken, the
 
 NOUNS = {
     "light": "lights",
@@ -43,13 +44,6 @@ VERBS = {
 }
 
 
-def spoken(name: str) -> str:
-    """'Kitchen Ceiling Light' -> 'kitchen ceiling light'; 'TV' stays 'TV'."""
-    return " ".join(
-        w.lower() if w[:1].isupper() and w[1:] == w[1:].lower() else w for w in name.split(" ")
-    )
-
-
 def _join(items: list[str]) -> str:
     if len(items) == 1:
         return items[0]
@@ -58,7 +52,7 @@ def _join(items: list[str]) -> str:
 
 def describe(devices: tuple[Device, ...], area: str | None = None) -> str:
     if len(devices) <= 2:
-        return _join([f"the {spoken(d.name)}" for d in devices])
+        return _join([the(d.name) for d in devices])
     domains = {d.domain for d in devices}
     noun = NOUNS[domains.pop()] if len(domains) == 1 else "devices"
     if area:
@@ -131,7 +125,7 @@ def state_unknown(targets: tuple[Device, ...], area: str | None) -> str:
 
 
 def ambiguous(heard: str, candidates: tuple[Device, ...]) -> str:
-    names = [f"the {spoken(d.name)}" for d in candidates[:4]]
+    names = [the(d.name) for d in candidates[:4]]
     kind = heard or NOUNS.get(candidates[0].domain, "device").rstrip("s")
     head = ", ".join(names[:-1]) + " or " + names[-1]
     return f"Which {kind}, {head}?"

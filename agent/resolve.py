@@ -189,7 +189,7 @@ class Resolver:
         areas = {a.name: a for a in home.areas}
         for device in home.devices:
             for spoken in (device.name, *device.aliases):
-                form = normalize(spoken)
+                form = _strip_prefix(normalize(spoken), DETERMINERS)[0] or normalize(spoken)
                 self.names.setdefault(form, []).append(device)
                 self.names.setdefault(_singular(form)[0], []).append(device)
                 short = self._without_area(form, areas.get(device.area or ""))

@@ -60,11 +60,21 @@ def build(cases: list[Case]) -> Home:
     # what every home has: a light in each room; a thermostat, a speaker and a vacuum
     for area in areas:
         oid = "_".join(area.split(" "))
-        devices[f"light:{area}"] = Device(f"light.{oid}_ceiling", f"{area} ceiling light", area,
-                                          command=HomeAssistantSpec(command_topic=f"b/{oid}"))
-    for domain, name in (("climate", "house thermostat"), ("media_player", "living room speaker"),
-                         ("vacuum", "robot vacuum")):
-        devices[domain] = Device(f"{domain}.house", name, safety="allow",
-                                 command=HomeAssistantSpec(command_topic=f"b/{domain}",
-                                                           temperature_command_topic="b/t"))
+        devices[f"light:{area}"] = Device(
+            f"light.{oid}_ceiling",
+            f"{area} ceiling light",
+            area,
+            command=HomeAssistantSpec(command_topic=f"b/{oid}"),
+        )
+    for domain, name in (
+        ("climate", "house thermostat"),
+        ("media_player", "living room speaker"),
+        ("vacuum", "robot vacuum"),
+    ):
+        devices[domain] = Device(
+            f"{domain}.house",
+            name,
+            safety="allow",
+            command=HomeAssistantSpec(command_topic=f"b/{domain}", temperature_command_topic="b/t"),
+        )
     return Home(areas=tuple(Area(a) for a in areas), devices=tuple(devices.values()))

@@ -118,3 +118,41 @@ def test_short_training_run_exports_a_working_model(tmp_path: Path) -> None:
     intent = tier.predict("turn on the kitchen light")
     assert intent.name in tier.intents
     assert 0.0 < intent.confidence <= 1.0
+
+
+UNSEEN_HOME = """\
+site: {id: t, area: Study}
+areas: [{name: Study}, {name: Snug}]
+devices:
+  - {id: light.zephyr_orb, name: Zephyr Orb, area: Study, zigbee2mqtt: {friendly_name: orb}}
+  - {id: switch.tea_warmer, name: "Nana's Tea Warmer", area: Snug, tasmota: {topic: tea}}
+  - id: light.kraken
+    name: The Kraken
+    area: Snug
+    homeassistant: {command_topic: kraken/set, brightness_command_topic: kraken/b}
+understanding: {model: MODEL}
+"""
+
+
+def test_names_never_seen_in_training_need_no_retraining(tmp_path: Path) -> None:
+    """None of these names is in the training vocabularies; templates match none of these."""
+    config = tmp_path / "home.yaml"
+    config.write_text(UNSEEN_HOME.replace("MODEL", str(MODEL)))
+    lines = (
+        "could you get the zephyr orb going\n"
+        "nana's tea warmer needs to come on\n"
+        "I'd like the kraken at 40 percent\n"
+    )
+    result = run_cli("parse", "--config", str(config), stdin=lines)
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(e["intent"], e["tier"], e["targets"]) for e in events] == [
+        ("turn_on", "model", ["light.zephyr_orb"]),
+        ("turn_on", "model", ["switch.tea_warmer"]),
+        ("set_brightness", "model", ["light.kraken"]),
+    ]
+    assert [e["response"] for e in events] == [
+        "Turning on the zephyr orb.",
+        "Turning on Nana's tea warmer.",
+        "Setting the kraken to 40%.",
+    ]

@@ -199,7 +199,7 @@ def test_relative_change_without_known_state_is_explained() -> None:
         "Porch Light",
         command=HomeAssistantSpec(command_topic="l/set", brightness_command_topic="l/b"),
     )
-    with pytest.raises(UnsupportedCommand, match="Porch Light's current setting"):
+    with pytest.raises(UnsupportedCommand, match="the porch light's current setting"):
         actions_for(light, Command("set_brightness", None, "up"))
 
 

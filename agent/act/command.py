@@ -10,6 +10,7 @@ from agent.colors import COLORS
 from agent.errors import UnsupportedCommand
 from agent.home.inventory import Device
 from agent.messages import SlotValue
+from agent.wording import the
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def _need_value(intent: str, device: Device) -> str:
         "set_position": "how far open",
         "set_volume": "what volume",
     }.get(intent, "what value")
-    return f"I don't know the {device.name}'s current setting, so tell me {what} exactly."
+    return f"I don't know {the(device.name)}'s current setting, so tell me {what} exactly."
 
 
 def dumps(obj: dict[str, Any]) -> str:
@@ -57,4 +58,4 @@ def scale(percent: float, top: int) -> int:
 
 
 def unsupported(device: Device, intent: str) -> UnsupportedCommand:
-    return UnsupportedCommand(f"Sorry, the {device.name} can't do that.")
+    return UnsupportedCommand(f"Sorry, {the(device.name)} can't do that.")
