@@ -69,6 +69,9 @@ def main() -> int:
     assert len(events) == len(lines), (len(events), len(lines))
 
     # Coverage: the first pass over the phrasings, checked against what we wrote down.
+    tiers: dict[str, int] = {}
+    for event in events:
+        tiers[event["tier"]] = tiers.get(event["tier"], 0) + 1
     right = {True: 0, False: 0}
     total = {True: 0, False: 0}
     for case, event in zip(cases, events, strict=False):
@@ -88,14 +91,9 @@ def main() -> int:
         ("process wall time (s)", f"{wall:.2f}"),
         ("startup + I/O (s)", f"{wall - sum(latencies) / 1000:.2f}"),
         ("peak RSS (MB)", f"{peak_mb:.1f}"),
-        (
-            "template tier: written for it",
-            f"{right[True]}/{total[True]} right",
-        ),
-        (
-            "template tier: paraphrases for the model",
-            f"{right[False]}/{total[False]} right",
-        ),
+        ("phrasings written for the templates", f"{right[True]}/{total[True]} right"),
+        ("paraphrases beyond the templates", f"{right[False]}/{total[False]} right"),
+        ("answered by tier", ", ".join(f"{t} {n}" for t, n in sorted(tiers.items()))),
     ]
     print_table(rows)
     return 0
