@@ -6,12 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 extras=""
-packages=(python3-venv python3-pip mosquitto mosquitto-clients)
+packages=(python3-venv python3-pip mosquitto mosquitto-clients libportaudio2 libatomic1)
 dev=false
 if [[ "${1:-}" == "--dev" ]]; then
     dev=true
     extras="[dev,train]"
-    packages+=(shellcheck)
+    packages+=(shellcheck espeak-ng sox)
 fi
 
 missing=()

@@ -1,0 +1,1 @@
+"""Voice in: audio sources, end of speech, grammars and speech recognisers."""

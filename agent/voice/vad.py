@@ -1,0 +1,100 @@
+"""End of speech: an energy voice-activity detector with an adaptive noise floor.
+
+Speech starts after `start_ms` of frames well above the noise floor, and ends after
+`silence_ms` of quiet or at `max_utterance_s`; `preroll_ms` of audio before the start is kept
+so the first syllable survives. Pure: bytes in, Utterances out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from agent.voice.audio import BLOCK_MS, RATE
+
+
+@dataclass(frozen=True)
+class Utterance:
+    audio: bytes  # 16 kHz mono s16le, pre-roll included
+    start_s: float  # where speech started in the stream
+    end_s: float  # where end of speech was decided
+    reason: str  # "silence", "max_length" or "end_of_input"
+
+
+@dataclass(frozen=True)
+class VadSettings:
+    silence_ms: int = 700
+    max_utterance_s: float = 8.0
+    preroll_ms: int = 300
+    start_ms: int = 90
+    margin_db: float = 9.0  # how far above the noise floor counts as speech
+    min_level_db: float = -55.0  # nothing quieter is speech, however quiet the room
+
+
+def level_db(block: bytes) -> float:
+    samples = np.frombuffer(block, dtype="<i2").astype(np.float64)
+    if len(samples) == 0:
+        return -120.0
+    rms = math.sqrt(float(np.mean(samples * samples))) / 32768.0
+    return 20 * math.log10(max(rms, 1e-6))
+
+
+class Segmenter:
+    def __init__(self, settings: VadSettings = VadSettings()) -> None:
+        self.s = settings
+        self.noise_db = -60.0
+
+    def _is_speech(self, db: float) -> bool:
+        return db > max(self.noise_db + self.s.margin_db, self.s.min_level_db)
+
+    def _track_noise(self, db: float) -> None:
+        # fall quickly to quieter levels, rise slowly (speech must not become "noise")
+        rate = 0.3 if db < self.noise_db else 0.01
+        self.noise_db += rate * (db - self.noise_db)
+
+    def utterances(self, blocks: Iterable[bytes]) -> Iterator[Utterance]:
+        start_blocks = max(1, self.s.start_ms // BLOCK_MS)
+        # the onset blocks plus preroll_ms before them
+        preroll: deque[bytes] = deque(maxlen=start_blocks + self.s.preroll_ms // BLOCK_MS)
+        end_blocks = max(1, self.s.silence_ms // BLOCK_MS)
+        max_blocks = int(self.s.max_utterance_s * 1000 / BLOCK_MS)
+        position = 0  # blocks seen
+        voiced_run = 0
+        speech: list[bytes] | None = None
+        started_at = 0
+        quiet = 0
+        for block in blocks:
+            position += 1
+            db = level_db(block)
+            speaking = self._is_speech(db)
+            if speech is None:
+                preroll.append(block)
+                voiced_run = voiced_run + 1 if speaking else 0
+                if not speaking:
+                    self._track_noise(db)
+                if voiced_run >= start_blocks:
+                    speech, quiet = list(preroll), 0
+                    started_at = position - voiced_run
+                    preroll.clear()
+                continue
+            speech.append(block)
+            quiet = 0 if speaking else quiet + 1
+            length = position - started_at
+            if quiet >= end_blocks or length >= max_blocks:
+                reason = "silence" if quiet >= end_blocks else "max_length"
+                yield self._cut(speech, started_at, position, reason)
+                speech, voiced_run = None, 0
+        if speech is not None:
+            yield self._cut(speech, started_at, position, "end_of_input")
+
+    @staticmethod
+    def _cut(blocks: list[bytes], start: int, end: int, reason: str) -> Utterance:
+        return Utterance(b"".join(blocks), start * BLOCK_MS / 1000, end * BLOCK_MS / 1000, reason)
+
+
+def seconds(audio: bytes) -> float:
+    return len(audio) / 2 / RATE

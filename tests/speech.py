@@ -1,0 +1,91 @@
+"""Real speech for tests: espeak-ng voices, converted to 16 kHz mono with sox, padded with
+silence and mixed with a low noise floor (exact digital silence confuses recognisers)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+
+def _need(tool: str) -> str:
+    exe = shutil.which(tool)
+    if exe is None:
+        pytest.fail(f"{tool} is not installed (scripts/bootstrap.sh --dev installs it)")
+    return exe
+
+
+def say(
+    out: Path,
+    text: str,
+    *,
+    voice: str = "en-us",
+    before: float = 0.5,
+    after: float = 1.0,
+    noise: float = 0.002,
+    rate: int = 16000,
+    channels: int = 1,
+) -> Path:
+    """Speak `text` into the WAV `out`; returns it."""
+    raw = out.with_suffix(".espeak.wav")
+    padded = out.with_suffix(".padded.wav")
+    subprocess.run([_need("espeak-ng"), "-v", voice, "-s", "160", "-w", str(raw), text], check=True)
+    sox = _need("sox")
+    subprocess.run(
+        [
+            sox,
+            str(raw),
+            "-r",
+            str(rate),
+            "-c",
+            "1",
+            "-b",
+            "16",
+            str(padded),
+            "pad",
+            str(before),
+            str(after),
+        ],
+        check=True,
+    )
+    length = subprocess.run(
+        [sox, "--i", "-D", str(padded)], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    floor = out.with_suffix(".noise.wav")
+    subprocess.run(
+        [
+            sox,
+            "-n",
+            "-r",
+            str(rate),
+            "-c",
+            "1",
+            "-b",
+            "16",
+            str(floor),
+            "synth",
+            length,
+            "whitenoise",
+            "vol",
+            str(noise),
+        ],
+        check=True,
+    )
+    subprocess.run(
+        [sox, "-m", str(padded), str(floor), "-c", str(channels), "-b", "16", str(out)], check=True
+    )
+    return out
+
+
+def join(out: Path, *parts: Path) -> Path:
+    subprocess.run([_need("sox"), *map(str, parts), str(out)], check=True)
+    return out
+
+
+def seconds(path: Path) -> float:
+    out = subprocess.run(
+        [_need("sox"), "--i", "-D", str(path)], capture_output=True, text=True, check=True
+    )
+    return float(out.stdout)

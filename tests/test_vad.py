@@ -1,0 +1,57 @@
+"""End of speech on real speech: espeak-ng commands with silences and a noise floor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from agent.voice.audio import WavSource
+from agent.voice.vad import Segmenter, VadSettings, seconds
+from tests import speech
+
+
+def utterances(wav: Path, **settings: float) -> list:  # type: ignore[type-arg]
+    vad = Segmenter(VadSettings(**settings))  # type: ignore[arg-type]
+    return list(vad.utterances(WavSource(wav).blocks()))
+
+
+def test_two_commands_two_utterances(tmp_path: Path) -> None:
+    first = speech.say(tmp_path / "a.wav", "turn on the kitchen light", before=0.8, after=1.2)
+    second = speech.say(
+        tmp_path / "b.wav", "lock the front door", voice="en-gb", before=0.3, after=1.5
+    )
+    found = utterances(speech.join(tmp_path / "both.wav", first, second))
+    assert [u.reason for u in found] == ["silence", "silence"]
+    boundary = speech.seconds(first)
+    assert 0.7 <= found[0].start_s <= 1.0
+    assert found[0].end_s < boundary
+    assert boundary + 0.2 <= found[1].start_s <= boundary + 0.5
+    # the end is decided silence_ms after the speech stops
+    assert found[0].end_s - found[0].start_s < speech.seconds(first) - 0.8
+
+
+def test_preroll_keeps_the_first_syllable(tmp_path: Path) -> None:
+    wav = speech.say(tmp_path / "a.wav", "dim the lights", before=1.0)
+    (u,) = utterances(wav, preroll_ms=300)
+    assert seconds(u.audio) >= (u.end_s - u.start_s) + 0.29
+
+
+def test_maximum_length(tmp_path: Path) -> None:
+    wav = speech.say(
+        tmp_path / "long.wav",
+        "turn on the kitchen light and then the hallway "
+        "light and then the bedroom lamp and the desk lamp too please",
+    )
+    found = utterances(wav, max_utterance_s=2.0)
+    assert found[0].reason == "max_length"
+    assert 1.9 <= found[0].end_s - found[0].start_s <= 2.1
+
+
+def test_speech_running_to_the_end_of_input(tmp_path: Path) -> None:
+    wav = speech.say(tmp_path / "cut.wav", "turn on the kitchen light", after=0.0)
+    (u,) = utterances(wav)
+    assert u.reason == "end_of_input"
+
+
+def test_noise_alone_is_no_utterance(tmp_path: Path) -> None:
+    wav = speech.say(tmp_path / "quiet.wav", " ", before=2.0, after=2.0, noise=0.01)
+    assert utterances(wav) == []
