@@ -59,6 +59,12 @@ def _parser() -> argparse.ArgumentParser:
         help="read commands on stdin, write one JSON line each; never publishes",
     )
     parse.add_argument("--area", help="the area commands are spoken in (default: site.area)")
+    listen = sub.add_parser(
+        "listen",
+        parents=[common],
+        help="run the voice loop on a recording; print each command's intent event",
+    )
+    listen.add_argument("--wav", required=True, help="16-bit PCM WAV (other rates are resampled)")
     sub.add_parser("config", parents=[common], help="print the effective config, secrets masked")
     return parser
 
@@ -87,6 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return parse_lines(pipeline, sys.stdin, sys.stdout, area=args.area)
     if args.command == "say":
         return say(config, pipeline, " ".join(args.text), area=args.area, yes=args.yes)
+    if args.command == "listen":
+        return listen(config, pipeline, args.wav)
     return run(config, pipeline)
 
 
@@ -134,6 +142,52 @@ def say(config: Config, pipeline: Pipeline, text: str, *, area: str | None, yes:
     print(outcome.response)
     acted = bool(outcome.actions) or (outcome.intent.name == "get_state" and outcome.targets)
     return 0 if acted else EXIT_NOT_ACTED
+
+
+def listen(config: Config, pipeline: Pipeline, wav: str) -> int:
+    """The voice loop on a recording. With a broker it acts, as `run` would; without one it
+    only prints the events."""
+    from agent.voice.audio import WavSource
+    from agent.voice.loop import commands, heard
+    from agent.voice.sphinx import SphinxEngine
+    from agent.voice.vad import Segmenter, VadSettings
+
+    v = config.voice
+    try:
+        engine = SphinxEngine(config.home, wake=v.wake_word if v.mode == "wake" else None)
+    except AgentError as exc:
+        print(f"voice-agent: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    segmenter = Segmenter(
+        VadSettings(
+            silence_ms=v.silence_ms, max_utterance_s=v.max_utterance_s, preroll_ms=v.preroll_ms
+        )
+    )
+    topics = Topics(config)
+    client: MqttClient | None = MqttClient(
+        config.mqtt, f"voice-agent-{config.site.id}-listen-{os.getpid()}"
+    )
+    try:
+        assert client is not None
+        client.connect_once(timeout=3.0)
+    except BrokerError as exc:
+        log.warning("%s; printing events without acting", exc)
+        client = None
+    try:
+        for command in commands(
+            heard(WavSource(wav).blocks(), segmenter, engine), wake=v.wake_word, mode=v.mode
+        ):
+            outcome = pipeline.handle(command.text)
+            print(json.dumps(outcome.to_dict()), flush=True)
+            if client is not None:
+                publish_outcome(client, topics, outcome)
+    except AgentError as exc:
+        print(f"voice-agent: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    finally:
+        if client is not None:
+            client.stop()
+    return 0
 
 
 def run(config: Config, pipeline: Pipeline) -> int:

@@ -6,6 +6,7 @@ from agent.config.schema import (
     SiteConfig,
     TlsConfig,
     UnderstandingConfig,
+    VoiceConfig,
     load_config,
 )
 
@@ -15,5 +16,6 @@ __all__ = [
     "SiteConfig",
     "TlsConfig",
     "UnderstandingConfig",
+    "VoiceConfig",
     "load_config",
 ]

@@ -62,12 +62,24 @@ class UnderstandingConfig:
 
 
 @dataclass(frozen=True)
+class VoiceConfig:
+    mode: str = "wake"  # wake | always
+    wake_word: str = "hey computer"
+    silence_ms: int = 700
+    max_utterance_s: float = 8.0
+    preroll_ms: int = 300
+    device: str | None = None  # input device name or index; None: the default
+    queue_blocks: int = 100
+
+
+@dataclass(frozen=True)
 class Config:
     path: str
     mqtt: MqttConfig
     site: SiteConfig
     home: Home
     understanding: UnderstandingConfig
+    voice: VoiceConfig = VoiceConfig()
 
     def to_dict(self) -> dict[str, Any]:
         """The effective config, secrets masked: what `voice-agent config` prints."""
@@ -91,6 +103,7 @@ class Config:
             ],
             "devices": [_device_dict(d) for d in self.home.devices],
             "understanding": dict(self.understanding.__dict__),
+            "voice": dict(self.voice.__dict__),
         }
 
 
@@ -129,6 +142,7 @@ def load_config(path: str | Path) -> Config:
     areas = _areas(root, problems)
     devices = _devices(root, areas, problems)
     understanding = _understanding(root.section("understanding"), path)
+    voice = _voice(root.section("voice"))
     root.finish()
     if site.area is not None and not any(a.name == site.area for a in areas):
         root.error("site", f"site.area {site.area!r} is not one of the areas")
@@ -139,6 +153,7 @@ def load_config(path: str | Path) -> Config:
         site=site,
         home=Home(areas=tuple(areas), devices=tuple(devices)),
         understanding=understanding,
+        voice=voice,
     )
 
 
@@ -378,6 +393,23 @@ def _understanding(sec: Section | None, path: Path) -> UnderstandingConfig:
         confirm_timeout_s=sec.number(
             "confirm_timeout_s", d.confirm_timeout_s, minimum=1.0, maximum=600.0
         ),
+    )
+    sec.finish()
+    return cfg
+
+
+def _voice(sec: Section | None) -> VoiceConfig:
+    if sec is None:
+        return VoiceConfig()
+    d = VoiceConfig()
+    cfg = VoiceConfig(
+        mode=sec.choice("mode", ("wake", "always"), d.mode) or d.mode,
+        wake_word=sec.text("wake_word", d.wake_word) or d.wake_word,
+        silence_ms=sec.integer("silence_ms", d.silence_ms, minimum=100, maximum=5000),
+        max_utterance_s=sec.number("max_utterance_s", d.max_utterance_s, minimum=1.0, maximum=60.0),
+        preroll_ms=sec.integer("preroll_ms", d.preroll_ms, minimum=0, maximum=2000),
+        device=sec.text("device"),
+        queue_blocks=sec.integer("queue_blocks", d.queue_blocks, minimum=10, maximum=10000),
     )
     sec.finish()
     return cfg

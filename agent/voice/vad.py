@@ -26,6 +26,26 @@ class Utterance:
 
 
 @dataclass(frozen=True)
+class SpeechStarted:
+    audio: bytes  # pre-roll and onset
+    at_s: float
+
+
+@dataclass(frozen=True)
+class SpeechAudio:
+    audio: bytes
+
+
+@dataclass(frozen=True)
+class SpeechEnded:
+    at_s: float
+    reason: str  # "silence", "max_length" or "end_of_input"
+
+
+Event = SpeechStarted | SpeechAudio | SpeechEnded
+
+
+@dataclass(frozen=True)
 class VadSettings:
     silence_ms: int = 700
     max_utterance_s: float = 8.0
@@ -56,7 +76,8 @@ class Segmenter:
         rate = 0.3 if db < self.noise_db else 0.01
         self.noise_db += rate * (db - self.noise_db)
 
-    def utterances(self, blocks: Iterable[bytes]) -> Iterator[Utterance]:
+    def events(self, blocks: Iterable[bytes]) -> Iterator[Event]:
+        """Per block: SpeechStarted (with the pre-roll), SpeechAudio, SpeechEnded."""
         start_blocks = max(1, self.s.start_ms // BLOCK_MS)
         # the onset blocks plus preroll_ms before them
         preroll: deque[bytes] = deque(maxlen=start_blocks + self.s.preroll_ms // BLOCK_MS)
@@ -64,36 +85,43 @@ class Segmenter:
         max_blocks = int(self.s.max_utterance_s * 1000 / BLOCK_MS)
         position = 0  # blocks seen
         voiced_run = 0
-        speech: list[bytes] | None = None
+        in_speech = False
         started_at = 0
         quiet = 0
         for block in blocks:
             position += 1
             db = level_db(block)
             speaking = self._is_speech(db)
-            if speech is None:
+            if not in_speech:
                 preroll.append(block)
                 voiced_run = voiced_run + 1 if speaking else 0
                 if not speaking:
                     self._track_noise(db)
                 if voiced_run >= start_blocks:
-                    speech, quiet = list(preroll), 0
+                    in_speech, quiet = True, 0
                     started_at = position - voiced_run
+                    yield SpeechStarted(b"".join(preroll), started_at * BLOCK_MS / 1000)
                     preroll.clear()
                 continue
-            speech.append(block)
+            yield SpeechAudio(block)
             quiet = 0 if speaking else quiet + 1
-            length = position - started_at
-            if quiet >= end_blocks or length >= max_blocks:
+            if quiet >= end_blocks or position - started_at >= max_blocks:
                 reason = "silence" if quiet >= end_blocks else "max_length"
-                yield self._cut(speech, started_at, position, reason)
-                speech, voiced_run = None, 0
-        if speech is not None:
-            yield self._cut(speech, started_at, position, "end_of_input")
+                yield SpeechEnded(position * BLOCK_MS / 1000, reason)
+                in_speech, voiced_run = False, 0
+        if in_speech:
+            yield SpeechEnded(position * BLOCK_MS / 1000, "end_of_input")
 
-    @staticmethod
-    def _cut(blocks: list[bytes], start: int, end: int, reason: str) -> Utterance:
-        return Utterance(b"".join(blocks), start * BLOCK_MS / 1000, end * BLOCK_MS / 1000, reason)
+    def utterances(self, blocks: Iterable[bytes]) -> Iterator[Utterance]:
+        audio: list[bytes] = []
+        start = 0.0
+        for event in self.events(blocks):
+            if isinstance(event, SpeechStarted):
+                audio, start = [event.audio], event.at_s
+            elif isinstance(event, SpeechAudio):
+                audio.append(event.audio)
+            else:
+                yield Utterance(b"".join(audio), start, event.at_s, event.reason)
 
 
 def seconds(audio: bytes) -> float:

@@ -1,0 +1,88 @@
+"""Speech in, device messages out: espeak-ng commands through `voice-agent listen --wav`,
+recognised by pocketsphinx against the home's grammar, acted on over a real broker."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from agent.voice.loop import Heard, commands
+from tests import speech
+from tests.conftest import Broker, Recorder, example_config, run_cli
+
+
+def test_wake_word_then_command_acts(tmp_path: Path, broker: Broker, recorder: Recorder) -> None:
+    parts = [
+        speech.say(tmp_path / "1.wav", "hey computer turn on the kitchen light"),
+        speech.say(tmp_path / "2.wav", "hey computer"),
+        speech.say(tmp_path / "3.wav", "lock the front door", voice="en-gb"),
+        speech.say(tmp_path / "4.wav", "set the bedroom lamp to fifty percent"),  # no wake word
+    ]
+    wav = speech.join(tmp_path / "all.wav", *parts)
+    result = run_cli(
+        "listen",
+        "--wav",
+        str(wav),
+        "--config",
+        str(example_config(tmp_path, broker.port)),
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(e["text"], e["intent"], e["targets"]) for e in events] == [
+        (
+            "turn on the kitchen light",
+            "turn_on",
+            ["light.kitchen_ceiling", "light.kitchen_counter"],
+        ),
+        ("lock the front door", "lock", ["lock.front_door"]),
+    ]
+    recorder.wait_for(lambda m: m.topic == "home/front_door/lock/set")
+    assert sorted(recorder.device_messages()) == [
+        ("home/front_door/lock/set", "LOCK"),
+        ("home/kitchen/ceiling/set", "ON"),
+        ("zigbee2mqtt/kitchen/counter/set", '{"state": "ON"}'),
+    ]
+
+
+def test_listen_without_a_broker_prints_events(tmp_path: Path) -> None:
+    from tests.conftest import free_port
+
+    wav = speech.say(tmp_path / "1.wav", "hey computer open the blinds")
+    result = run_cli(
+        "listen",
+        "--wav",
+        str(wav),
+        "--config",
+        str(example_config(tmp_path, free_port())),
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    (event,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert (event["intent"], event["targets"]) == ("open", ["cover.living_room_blinds"])
+    assert "printing events without acting" in result.stderr
+
+
+def _h(text: str, start: float) -> Heard:
+    return Heard(text, start, start + 2, 0.0)
+
+
+def test_wake_logic() -> None:
+    said = [
+        _h("turn on the light", 0),
+        _h("hey computer", 3),
+        _h("dim the lights", 6),
+        _h("open the blinds", 9),
+        _h("hey computer lock the door", 12),
+        _h("hey computer", 20),
+        _h("pause", 40),
+    ]
+    got = [h.text for h in commands(said, wake="hey computer")]
+    assert got == ["dim the lights", "lock the door"]
+    assert [h.text for h in commands(said, wake="hey computer", mode="always")] == [
+        "turn on the light",
+        "dim the lights",
+        "open the blinds",
+        "lock the door",
+        "pause",
+    ]
