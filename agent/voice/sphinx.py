@@ -60,7 +60,10 @@ class SphinxEngine:
             f.write(self.grammar.jsgf)
             path = f.name
         try:
-            self.decoder = Decoder(hmm=hmm, dict=dictionary, jsgf=path, loglevel="FATAL")
+            # no lattice best-path pass at the end: it is most of the work left after speech
+            self.decoder = Decoder(
+                hmm=hmm, dict=dictionary, jsgf=path, loglevel="FATAL", bestpath=False
+            )
         except Exception as exc:
             raise RecognizerError(f"pocketsphinx could not load the grammar: {exc}") from None
         finally:
