@@ -197,7 +197,11 @@ def run(config: Config, pipeline: Pipeline) -> int:
         config.mqtt.client_id or f"voice-agent-{config.site.id}",
         status_topic=topics.status,
     )
-    service = Service(config, pipeline, client)
+    try:
+        service = Service(config, pipeline, client, voice=config.voice.enabled)
+    except AgentError as exc:
+        print(f"voice-agent: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:

@@ -12,6 +12,7 @@ from agent.inputs import BadInput, parse_text
 from agent.messages import Outcome, Transcript
 from agent.mqtt import Message, MqttClient
 from agent.pipeline import Pipeline
+from agent.voice.listener import Listener
 
 log = logging.getLogger(__name__)
 QUEUE_SIZE = 64
@@ -21,6 +22,9 @@ class Topics:
     def __init__(self, config: Config) -> None:
         base = f"{config.mqtt.topic_prefix}/{config.site.id}"
         self.command = f"{base}/command"
+        self.listen = f"{base}/listen"
+        self.listening = f"{base}/listening"
+        self.partial = f"{base}/transcript/partial"
         self.intent = f"{base}/intent"
         self.response = f"{base}/response"
         self.status = f"{base}/status"
@@ -35,7 +39,9 @@ def publish_outcome(client: MqttClient, topics: Topics, outcome: Outcome) -> Non
 
 
 class Service:
-    def __init__(self, config: Config, pipeline: Pipeline, client: MqttClient) -> None:
+    def __init__(
+        self, config: Config, pipeline: Pipeline, client: MqttClient, *, voice: bool = False
+    ) -> None:
         self.config = config
         self.pipeline = pipeline
         self.client = client
@@ -43,6 +49,26 @@ class Service:
         self.inbox: queue.Queue[Transcript] = queue.Queue(maxsize=QUEUE_SIZE)
         self.dropped = 0
         client.subscribe(self.topics.command, self._on_command)
+        self.listener: Listener | None = None
+        if voice:
+            self.listener = Listener(
+                config.voice,
+                config.home,
+                on_command=lambda text: self._enqueue(Transcript(text, "voice")),
+                on_listening=lambda on: client.publish(
+                    self.topics.listening, "on" if on else "off", retain=True
+                ),
+                on_partial=lambda text: client.publish(self.topics.partial, text, qos=0),
+            )
+            client.subscribe(self.topics.listen, self._on_listen)
+
+    def _on_listen(self, msg: Message) -> None:
+        if msg.retain:
+            log.warning("ignoring a retained message on %s", msg.topic)
+            return
+        if self.listener is not None:
+            log.info("push to talk")
+            self.listener.push_to_talk()
 
     def _on_command(self, msg: Message) -> None:
         if msg.retain:
@@ -53,6 +79,9 @@ class Service:
         except BadInput as exc:
             log.warning("skipping a message on %s: %s", msg.topic, exc)
             return
+        self._enqueue(transcript)
+
+    def _enqueue(self, transcript: Transcript) -> None:
         try:
             self.inbox.put_nowait(transcript)
         except queue.Full:
@@ -64,6 +93,12 @@ class Service:
     def run(self, stop: threading.Event) -> None:
         log.info("listening for text on %s", self.topics.command)
         self.client.start()
+        voice_thread = None
+        if self.listener is not None:
+            voice_thread = threading.Thread(
+                target=self.listener.run, args=(stop,), name="voice", daemon=True
+            )
+            voice_thread.start()
         try:
             while not stop.is_set():
                 try:
@@ -72,6 +107,10 @@ class Service:
                     continue
                 self.handle(transcript)
         finally:
+            if self.listener is not None:
+                self.listener.stop()
+            if voice_thread is not None:
+                voice_thread.join(5)
             self.client.stop()
 
     def handle(self, transcript: Transcript) -> None:

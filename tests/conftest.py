@@ -186,7 +186,7 @@ def run_cli(
 class Agent:
     """`voice-agent run` as a child process."""
 
-    def __init__(self, config: Path, log: Path) -> None:
+    def __init__(self, config: Path, log: Path, env: dict[str, str] | None = None) -> None:
         self.log = log
         self._log_file = log.open("wb")
         self.proc = subprocess.Popen(
@@ -194,7 +194,7 @@ class Agent:
             cwd=ROOT,
             stdout=self._log_file,
             stderr=subprocess.STDOUT,
-            env=dict(os.environ, PYTHONUNBUFFERED="1"),
+            env=dict(os.environ, PYTHONUNBUFFERED="1", **(env or {})),
         )
 
     def output(self) -> str:
@@ -218,11 +218,11 @@ class Agent:
 
 
 @pytest.fixture
-def agent_factory(tmp_path: Path) -> Iterator[Callable[[Path], Agent]]:
+def agent_factory(tmp_path: Path) -> Iterator[Callable[..., Agent]]:
     agents: list[Agent] = []
 
-    def make(config: Path) -> Agent:
-        a = Agent(config, tmp_path / f"agent-{len(agents)}.log")
+    def make(config: Path, env: dict[str, str] | None = None) -> Agent:
+        a = Agent(config, tmp_path / f"agent-{len(agents)}.log", env)
         agents.append(a)
         return a
 

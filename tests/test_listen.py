@@ -4,11 +4,13 @@ recognised by pocketsphinx against the home's grammar, acted on over a real brok
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
+from agent.voice.audio import WavSource
 from agent.voice.loop import Heard, commands
 from tests import speech
-from tests.conftest import Broker, Recorder, example_config, run_cli
+from tests.conftest import Agent, Broker, Recorder, example_config, run_cli
 
 
 def test_wake_word_then_command_acts(tmp_path: Path, broker: Broker, recorder: Recorder) -> None:
@@ -86,3 +88,39 @@ def test_wake_logic() -> None:
         "lock the door",
         "pause",
     ]
+
+
+def test_microphone_wake_word_to_device_message(
+    tmp_path: Path, broker: Broker, recorder: Recorder, agent_factory: Callable[..., Agent]
+) -> None:
+    """Capture through sounddevice from a virtual ALSA device (a file), as on a Pi."""
+    wav = speech.say(tmp_path / "cmd.wav", "hey computer turn on the kitchen light", after=1.5)
+    raw = tmp_path / "mic.raw"
+    raw.write_bytes(b"".join(WavSource(wav).blocks()))
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".asoundrc").write_text(
+        f'pcm.mic {{\n type file\n slave.pcm "null"\n file "/dev/null"\n infile "{raw}"\n'
+        f' format "raw"\n}}\npcm.!default {{\n type plug\n slave.pcm "mic"\n}}\n'
+    )
+    config = example_config(tmp_path, broker.port)
+    config.write_text(
+        config.read_text()
+        .replace("  enabled: false ", "  enabled: true ", 1)
+        .replace("  queue_blocks: 100 ", "  queue_blocks: 10000 ", 1)
+    )
+    agent = agent_factory(config, {"HOME": str(home)})
+    assert recorder.on("home/kitchen/ceiling/set", timeout=30).payload == "ON"
+    event = json.loads(recorder.on("voice-agent/kitchen-pi/intent").payload)
+    assert (event["text"], event["intent"]) == ("turn on the kitchen light", "turn_on")
+    listening = [
+        m.payload for m in recorder.messages if m.topic == "voice-agent/kitchen-pi/listening"
+    ]
+    assert listening[:2] == ["on", "off"]
+    partials = [
+        m.payload
+        for m in recorder.messages
+        if m.topic == "voice-agent/kitchen-pi/transcript/partial"
+    ]
+    assert any(p.startswith("hey computer turn on the") for p in partials), partials
+    assert "heard 'turn on the kitchen light'" in agent.output()

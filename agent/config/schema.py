@@ -63,6 +63,7 @@ class UnderstandingConfig:
 
 @dataclass(frozen=True)
 class VoiceConfig:
+    enabled: bool = True  # listen to the microphone in `voice-agent run`
     mode: str = "wake"  # wake | always
     wake_word: str = "hey computer"
     silence_ms: int = 700
@@ -403,6 +404,7 @@ def _voice(sec: Section | None) -> VoiceConfig:
         return VoiceConfig()
     d = VoiceConfig()
     cfg = VoiceConfig(
+        enabled=sec.flag("enabled", d.enabled),
         mode=sec.choice("mode", ("wake", "always"), d.mode) or d.mode,
         wake_word=sec.text("wake_word", d.wake_word) or d.wake_word,
         silence_ms=sec.integer("silence_ms", d.silence_ms, minimum=100, maximum=5000),

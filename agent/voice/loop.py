@@ -8,7 +8,7 @@ counts. Pure apart from the recogniser it is given.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -20,6 +20,7 @@ from agent.voice.vad import Segmenter, SpeechAudio, SpeechStarted
 class Recognizer(Protocol):
     def start(self) -> None: ...
     def feed(self, audio: bytes) -> None: ...
+    def partial(self) -> str: ...
     def finish(self) -> Recognition: ...
 
 
@@ -31,16 +32,36 @@ class Heard:
     decode_ms: float  # recognition work left after the end of speech
 
 
-def heard(blocks: Iterable[bytes], segmenter: Segmenter, engine: Recognizer) -> Iterator[Heard]:
+PARTIAL_EVERY = 10  # blocks (300 ms) between partial transcripts
+
+
+def heard(
+    blocks: Iterable[bytes],
+    segmenter: Segmenter,
+    engine: Recognizer,
+    *,
+    on_speech: Callable[[bool], None] | None = None,
+    on_partial: Callable[[str], None] | None = None,
+) -> Iterator[Heard]:
     start = 0.0
+    fed = 0
     for event in segmenter.events(blocks):
         if isinstance(event, SpeechStarted):
-            start = event.at_s
+            start, fed = event.at_s, 0
             engine.start()
             engine.feed(event.audio)
+            if on_speech:
+                on_speech(True)
         elif isinstance(event, SpeechAudio):
             engine.feed(event.audio)
+            fed += 1
+            if on_partial and fed % PARTIAL_EVERY == 0:
+                partial = engine.partial()
+                if partial:
+                    on_partial(partial)
         else:
+            if on_speech:
+                on_speech(False)
             begun = time.perf_counter()
             result = engine.finish()
             ms = (time.perf_counter() - begun) * 1000
@@ -48,11 +69,25 @@ def heard(blocks: Iterable[bytes], segmenter: Segmenter, engine: Recognizer) -> 
 
 
 def commands(
-    heard_: Iterable[Heard], *, wake: str | None, mode: str = "wake", follow_s: float = 8.0
+    heard_: Iterable[Heard],
+    *,
+    wake: str | None,
+    mode: str = "wake",
+    follow_s: float = 8.0,
+    pushed: Callable[[], bool] | None = None,
 ) -> Iterator[Heard]:
+    """`pushed` says whether push-to-talk was pressed since the last utterance: then the
+    next utterance is a command, wake phrase or not."""
     phrase = normalize(wake) if wake else ""
     awaiting_until: float | None = None
     for h in heard_:
+        if pushed is not None and pushed():
+            text = normalize(h.text)
+            if text.startswith(phrase + " ") and phrase:
+                text = text[len(phrase) :].strip()
+            if text and text != phrase:
+                yield replace(h, text=text)
+            continue
         text = normalize(h.text)
         woke = bool(phrase) and (text == phrase or text.startswith(phrase + " "))
         rest = text[len(phrase) :].strip() if woke else text

@@ -1,0 +1,83 @@
+"""The microphone side of the service: capture -> voice loop -> commands, on its own thread.
+
+Commands go to a callback (the service's queue); the listening state and partial transcripts
+go to others. Audio errors are logged and retried, so the text side keeps working.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from agent.config import VoiceConfig
+from agent.home.inventory import Home
+from agent.voice.audio import AudioError, MicSource
+from agent.voice.loop import commands, heard
+from agent.voice.sphinx import SphinxEngine
+from agent.voice.vad import Segmenter, VadSettings
+
+log = logging.getLogger(__name__)
+RETRY_S = 5.0
+
+
+class Listener:
+    def __init__(
+        self,
+        voice: VoiceConfig,
+        home: Home,
+        on_command: Callable[[str], None],
+        on_listening: Callable[[bool], None],
+        on_partial: Callable[[str], None],
+    ) -> None:
+        self.voice = voice
+        self.engine = SphinxEngine(home, wake=voice.wake_word if voice.mode == "wake" else None)
+        self.on_command = on_command
+        self.on_listening = on_listening
+        self.on_partial = on_partial
+        self._pushed = threading.Event()
+        self._mic: MicSource | None = None
+
+    def push_to_talk(self) -> None:
+        """The next utterance is a command, wake word or not."""
+        self._pushed.set()
+
+    def _take_push(self) -> bool:
+        pushed = self._pushed.is_set()
+        self._pushed.clear()
+        return pushed
+
+    def run(self, stop: threading.Event) -> None:
+        v = self.voice
+        device: str | int | None = int(v.device) if v.device and v.device.isdigit() else v.device
+        while not stop.is_set():
+            self._mic = MicSource(device, max_blocks=v.queue_blocks)
+            segmenter = Segmenter(
+                VadSettings(
+                    silence_ms=v.silence_ms,
+                    max_utterance_s=v.max_utterance_s,
+                    preroll_ms=v.preroll_ms,
+                )
+            )
+            try:
+                utterances = heard(
+                    self._mic.blocks(),
+                    segmenter,
+                    self.engine,
+                    on_speech=self.on_listening,
+                    on_partial=self.on_partial,
+                )
+                for command in commands(
+                    utterances, wake=v.wake_word, mode=v.mode, pushed=self._take_push
+                ):
+                    log.info("heard %r", command.text)
+                    self.on_command(command.text)
+                    if stop.is_set():
+                        break
+            except AudioError as exc:
+                log.error("audio input failed: %s; retrying in %.0f s", exc, RETRY_S)
+                stop.wait(RETRY_S)
+
+    def stop(self) -> None:
+        if self._mic is not None:
+            self._mic.stop()
