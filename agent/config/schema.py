@@ -64,6 +64,8 @@ class UnderstandingConfig:
 @dataclass(frozen=True)
 class VoiceConfig:
     enabled: bool = True  # listen to the microphone in `voice-agent run`
+    engine: str = "auto"  # auto (Vosk when its model is there, else pocketsphinx) | vosk | ...
+    vosk_model: str = "/var/lib/voice-agent/models/vosk-model-small-en-us-0.15"
     mode: str = "wake"  # wake | always
     wake_word: str = "hey computer"
     silence_ms: int = 700
@@ -143,7 +145,7 @@ def load_config(path: str | Path) -> Config:
     areas = _areas(root, problems)
     devices = _devices(root, areas, problems)
     understanding = _understanding(root.section("understanding"), path)
-    voice = _voice(root.section("voice"))
+    voice = _voice(root.section("voice"), path)
     root.finish()
     if site.area is not None and not any(a.name == site.area for a in areas):
         root.error("site", f"site.area {site.area!r} is not one of the areas")
@@ -399,12 +401,14 @@ def _understanding(sec: Section | None, path: Path) -> UnderstandingConfig:
     return cfg
 
 
-def _voice(sec: Section | None) -> VoiceConfig:
+def _voice(sec: Section | None, path: Path) -> VoiceConfig:
     if sec is None:
         return VoiceConfig()
     d = VoiceConfig()
     cfg = VoiceConfig(
         enabled=sec.flag("enabled", d.enabled),
+        engine=sec.choice("engine", ("auto", "pocketsphinx", "vosk"), d.engine) or d.engine,
+        vosk_model=str(_beside(path, sec.text("vosk_model", d.vosk_model) or d.vosk_model)),
         mode=sec.choice("mode", ("wake", "always"), d.mode) or d.mode,
         wake_word=sec.text("wake_word", d.wake_word) or d.wake_word,
         silence_ms=sec.integer("silence_ms", d.silence_ms, minimum=100, maximum=5000),

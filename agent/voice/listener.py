@@ -13,8 +13,8 @@ from collections.abc import Callable
 from agent.config import VoiceConfig
 from agent.home.inventory import Home
 from agent.voice.audio import AudioError, MicSource
+from agent.voice.engines import make_engine
 from agent.voice.loop import commands, heard
-from agent.voice.sphinx import SphinxEngine
 from agent.voice.vad import Segmenter, VadSettings
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ class Listener:
         on_partial: Callable[[str], None],
     ) -> None:
         self.voice = voice
-        self.engine = SphinxEngine(home, wake=voice.wake_word if voice.mode == "wake" else None)
+        self.engine = make_engine(voice, home)
         self.on_command = on_command
         self.on_listening = on_listening
         self.on_partial = on_partial

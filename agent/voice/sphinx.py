@@ -47,7 +47,12 @@ class SphinxEngine:
     name = "pocketsphinx"
 
     def __init__(self, home: Home, *, wake: str | None = None) -> None:
-        from pocketsphinx import Decoder
+        try:
+            from pocketsphinx import Decoder
+        except ImportError:
+            raise RecognizerError(
+                "pocketsphinx is not installed (pip install pocketsphinx)"
+            ) from None
 
         hmm, dictionary = _model_paths()
         self.grammar = grammar.build(home, wake=wake, vocabulary=vocabulary(dictionary))
