@@ -18,6 +18,7 @@ from agent.errors import UnsupportedCommand
 from agent.home.inventory import Device, Home
 from agent.messages import Action, Intent, Outcome
 from agent.resolve import Resolution, Resolver
+from agent.understand.cascade import Tier
 from agent.understand.normalize import normalize
 
 YES = re.compile(
@@ -29,7 +30,6 @@ NO = re.compile(
     r"no thank you|abort)$"
 )
 
-Tier = Callable[[str], Intent | None]
 # When a tier's names can't be resolved, a later tier gets a try.
 RETRY = frozenset({"no_device", "unknown_area", "nothing_there"})
 

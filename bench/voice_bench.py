@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from table import print_table
 
 from agent.config import load_config
@@ -28,6 +28,7 @@ from agent.voice.audio import WavSource
 from agent.voice.loop import commands, heard
 from agent.voice.sphinx import SphinxEngine
 from agent.voice.vad import Segmenter
+from tests import speech
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMANDS = [
@@ -52,40 +53,6 @@ COMMANDS = [
     "set the volume to thirty",
     "is the front door locked",
 ]
-
-
-def synthesize(path: Path, text: str, voice: str, noise: float) -> None:
-    raw = path.with_suffix(".raw.wav")
-    subprocess.run(["espeak-ng", "-v", voice, "-s", "160", "-w", str(raw), text], check=True)
-    padded = path.with_suffix(".pad.wav")
-    subprocess.run(
-        ["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(padded), "pad", "0.5", "1.0"],
-        check=True,
-    )
-    length = subprocess.run(
-        ["sox", "--i", "-D", str(padded)], capture_output=True, text=True, check=True
-    ).stdout.strip()
-    floor = path.with_suffix(".noise.wav")
-    subprocess.run(
-        [
-            "sox",
-            "-n",
-            "-r",
-            "16000",
-            "-c",
-            "1",
-            "-b",
-            "16",
-            str(floor),
-            "synth",
-            length,
-            "whitenoise",
-            "vol",
-            str(noise),
-        ],
-        check=True,
-    )
-    subprocess.run(["sox", "-m", str(padded), str(floor), "-b", "16", str(path)], check=True)
 
 
 def peak_rss_mb() -> float:
@@ -113,7 +80,7 @@ def main() -> int:
             for voice in args.voices.split(","):
                 for n, text in enumerate(COMMANDS):
                     wav = Path(tmp) / f"{condition}-{voice}-{n}.wav"
-                    synthesize(wav, f"{config.voice.wake_word} {text}", voice, noise)
+                    speech.say(wav, f"{config.voice.wake_word} {text}", voice=voice, noise=noise)
                     blocks = list(WavSource(wav).blocks())
                     audio_s += sum(len(b) for b in blocks) / 32000
                     begun = time.perf_counter()

@@ -9,7 +9,7 @@ from functools import cache
 
 from agent.train import corpus
 from agent.train.sampler import Node, Slot, parse, sample
-from agent.understand.normalize import normalize
+from agent.understand.normalize import normalize, spoken_number
 
 SLOT_OF = {
     "device": "device",
@@ -149,34 +149,7 @@ def _spoken_number(rng: random.Random, n: int) -> str:
     """Digits or words: speech recognisers write numbers as words."""
     if rng.random() < 0.5:
         return str(n)
-    units = [
-        "zero",
-        "one",
-        "two",
-        "three",
-        "four",
-        "five",
-        "six",
-        "seven",
-        "eight",
-        "nine",
-        "ten",
-        "eleven",
-        "twelve",
-        "thirteen",
-        "fourteen",
-        "fifteen",
-        "sixteen",
-        "seventeen",
-        "eighteen",
-        "nineteen",
-    ]
-    tens = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
-    if n == 100:
-        return "one hundred"
-    if n < 20:
-        return units[n]
-    return tens[n // 10] + ("" if n % 10 == 0 else " " + units[n % 10])
+    return spoken_number(n)
 
 
 def _fill(slot: str, intent: str, domain: str, rng: random.Random) -> str:

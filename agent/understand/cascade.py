@@ -27,17 +27,6 @@ def with_threshold(predict: Callable[[str], Intent], threshold: float) -> Tier:
     return tier
 
 
-def cascade(tiers: list[Tier]) -> Tier:
-    def understand(text: str) -> Intent | None:
-        for tier in tiers:
-            intent = tier(text)
-            if intent is not None:
-                return intent
-        return None
-
-    return understand
-
-
 def build_tiers(cfg: UnderstandingConfig) -> list[Tier]:
     tiers: list[Tier] = []
     if cfg.templates:

@@ -140,6 +140,17 @@ def normalize(text: str) -> str:
     return " ".join(_convert_numbers(tokens))
 
 
+def spoken_number(n: int) -> str:
+    """0..100 as words: 21 -> "twenty one"."""
+    if n == 100:
+        return "one hundred"
+    units = {v: k for k, v in _UNITS.items() if k != "oh"}
+    if n < 20:
+        return units[n]
+    tens = {v: k for k, v in _TENS.items() if k != "fourty"}
+    return tens[n - n % 10] + ("" if n % 10 == 0 else " " + units[n % 10])
+
+
 def to_number(text: str) -> int | float:
     value = float(text)
     return int(value) if value.is_integer() else value

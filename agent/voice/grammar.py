@@ -17,32 +17,9 @@ import yaml
 
 from agent.colors import COLORS
 from agent.home.inventory import Home
-from agent.understand.normalize import normalize
+from agent.understand.normalize import normalize, spoken_number
 from agent.understand.template_lang import Node, Slot, parse
 
-UNITS = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-]
-TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 # Templates spell words without apostrophes; dictionaries keep them.
 SPOKEN = {
     "whats": "what's",
@@ -138,9 +115,7 @@ def _plural(word: str) -> str:
 
 
 def _number_words() -> list[str]:
-    words = list(UNITS) + list(TENS)
-    words += [f"{t} {u}" for t in TENS for u in UNITS[1:10]]
-    return [*words, "one hundred", "a hundred"]
+    return [spoken_number(n) for n in range(101)]
 
 
 def build(home: Home, *, wake: str | None = None, vocabulary: set[str] | None = None) -> Grammar:
@@ -168,7 +143,8 @@ def build(home: Home, *, wake: str | None = None, vocabulary: set[str] | None = 
         f"<kind> = {b.alternatives(kinds)};",
         f"<area> = {b.alternatives(areas)};",
         "<device> = [ <area> ] ( <name> | <kind> ) [ <area> ];",
-        f"<number> = {b.alternatives(_number_words())} [ point {b.alternatives(UNITS[:10])} ];",
+        f"<number> = {b.alternatives(_number_words())} "
+        f"[ point {b.alternatives(spoken_number(n) for n in range(10))} ];",
         "<percent> = <number> [ percent ];",
         "<temperature> = <number> [ degrees ];",
         "<degrees> = <number> degrees;",
