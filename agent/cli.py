@@ -10,6 +10,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TextIO
 
 import yaml
@@ -65,6 +66,18 @@ def _parser() -> argparse.ArgumentParser:
         help="run the voice loop on a recording; print each command's intent event",
     )
     listen.add_argument("--wav", required=True, help="16-bit PCM WAV (other rates are resampled)")
+    models = sub.add_parser("models", help="install speech models")
+    models_sub = models.add_subparsers(dest="action", required=True)
+    download = models_sub.add_parser(
+        "download", parents=[common], help="download, verify and unpack a model"
+    )
+    download.add_argument("name", choices=["vosk-small-en"])
+    download.add_argument(
+        "--dir",
+        default="/var/lib/voice-agent/models",
+        help="the models folder (default: /var/lib/voice-agent/models)",
+    )
+    download.add_argument("--url", help="fetch from here instead (a mirror or a file:// path)")
     sub.add_parser("config", parents=[common], help="print the effective config, secrets masked")
     return parser
 
@@ -76,6 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if args.command == "models":
+        return models_download(args.name, Path(args.dir), args.url)
     try:
         config = load_config(args.config)
     except ConfigError as exc:
@@ -142,6 +157,17 @@ def say(config: Config, pipeline: Pipeline, text: str, *, area: str | None, yes:
     print(outcome.response)
     acted = bool(outcome.actions) or (outcome.intent.name == "get_state" and outcome.targets)
     return 0 if acted else EXIT_NOT_ACTED
+
+
+def models_download(name: str, models_dir: Path, url: str | None) -> int:
+    from agent.voice.models import KNOWN, ModelDownloadError, install
+
+    try:
+        install(KNOWN[name], models_dir, url=url)
+    except ModelDownloadError as exc:
+        print(f"voice-agent: {exc}", file=sys.stderr)
+        return EXIT_NOT_ACTED
+    return 0
 
 
 def listen(config: Config, pipeline: Pipeline, wav: str) -> int:

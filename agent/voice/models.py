@@ -1,0 +1,135 @@
+"""Installing speech models: download, verify every file, unpack, or do nothing if present.
+
+Each file is checked against its git blob id (SHA-1 of b"blob <size>\\0" + content), so a
+download is trusted file by file, not as a zip. Nothing is installed unless every file
+matches; the model folder appears in one rename.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent.errors import AgentError
+
+
+class ModelDownloadError(AgentError):
+    pass
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    url: str
+    folder: str  # the folder the archive unpacks to
+    files: dict[str, str]  # path inside the folder -> git blob id
+
+
+KNOWN: dict[str, ModelSpec] = {
+    # Apache-2.0, Alpha Cephei; WER 9.85 on librispeech test-clean per its README
+    "vosk-small-en": ModelSpec(
+        url="https://alphacephei.com/vosk/models/vosk-model-small-en-us-0.15.zip",
+        folder="vosk-model-small-en-us-0.15",
+        files={
+            "README": "a7f79317d4bc64b0a46136c46728b64a0bd056e5",
+            "am/final.mdl": "5596b31d4fb9735918975e48abfc04582a561393",
+            "conf/mfcc.conf": "eaa40c5b7020b73b32ddf11ee6da84796fe96c75",
+            "conf/model.conf": "9d5b0da33487689a89517f3e7e8a21a9ca3a2996",
+            "graph/Gr.fst": "1f292e6398e94f0c99707d9b205f26056ffb6ac8",
+            "graph/HCLr.fst": "9797b2628cba6119d8b9a7dbd9a2cd78126e4075",
+            "graph/disambig_tid.int": "762fd5f0e295302d4a3e3e3394cdf7d0690babc9",
+            "graph/phones/word_boundary.int": "df23fd7cbe143c944980a97ee4093b77816c0824",
+            "ivector/final.dubm": "db789eb992be85f114f5e740b799de6489fac46e",
+            "ivector/final.ie": "93737bf720d6e9e3eed4d0e87431614e33f533b8",
+            "ivector/final.mat": "c3ec635b40394e0c66ffacc4f2c908d86fa93d48",
+            "ivector/global_cmvn.stats": "b9d92efbf823f043d179a73b688f28838d256686",
+            "ivector/online_cmvn.conf": "7748a4a4dd395ce5cde4c47d968307e8d0fc2ada",
+            "ivector/splice.conf": "960cd2e4c23521e5aecdd6627209c79a693073ff",
+        },
+    ),
+}
+
+
+def blob_id(path: Path) -> str:
+    data = path.read_bytes()
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def problems(folder: Path, spec: ModelSpec) -> list[str]:
+    out = []
+    for name, expected in spec.files.items():
+        path = folder / name
+        if not path.is_file():
+            out.append(f"{name}: missing")
+        elif (got := blob_id(path)) != expected:
+            out.append(f"{name}: expected blob {expected}, got {got}")
+    return out
+
+
+def install(
+    spec: ModelSpec,
+    models_dir: Path,
+    *,
+    url: str | None = None,
+    say: Callable[[str], None] = print,
+) -> Path:
+    """The installed model's folder; downloads only when it is missing or damaged."""
+    target = models_dir / spec.folder
+    if target.is_dir() and not problems(target, spec):
+        say(f"{spec.folder} is already installed in {models_dir}, all files verified")
+        return target
+    source = url or spec.url
+    manual = (
+        f"to install by hand: download {spec.url}, unzip it into {models_dir} so that "
+        f"{target}/am/final.mdl exists"
+    )
+    try:
+        models_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ModelDownloadError(f"cannot create {models_dir}: {exc.strerror}") from None
+    with tempfile.TemporaryDirectory(dir=models_dir, prefix=".download-") as tmp:
+        archive = Path(tmp) / "model.zip"
+        _fetch(source, archive, say, manual)
+        unpacked = Path(tmp) / "unpacked"
+        try:
+            with zipfile.ZipFile(archive) as z:
+                z.extractall(unpacked)
+        except zipfile.BadZipFile:
+            raise ModelDownloadError(f"{source} is not a zip archive; {manual}") from None
+        found = unpacked / spec.folder
+        bad = problems(found, spec)
+        if bad:
+            raise ModelDownloadError(
+                f"the download from {source} failed verification, nothing was installed: "
+                + "; ".join(bad[:5])
+            )
+        if target.exists():
+            shutil.rmtree(target)
+        found.rename(target)
+    say(f"installed {spec.folder} in {models_dir}, {len(spec.files)} files verified")
+    return target
+
+
+def _fetch(url: str, dest: Path, say: Callable[[str], None], manual: str) -> None:
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response, dest.open("wb") as out:
+            total = int(response.headers.get("Content-Length") or 0)
+            done = 0
+            shown = -1
+            while chunk := response.read(1 << 16):
+                out.write(chunk)
+                done += len(chunk)
+                if total:
+                    percent = done * 100 // total
+                    if percent // 10 != shown:
+                        shown = percent // 10
+                        say(f"downloading {done / 1e6:.1f} of {total / 1e6:.1f} MB ({percent}%)")
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        raise ModelDownloadError(f"cannot download {url}: {reason}; {manual}") from None
