@@ -65,7 +65,11 @@ def _parser() -> argparse.ArgumentParser:
         parents=[common],
         help="run the voice loop on a recording; print each command's intent event",
     )
-    listen.add_argument("--wav", required=True, help="16-bit PCM WAV (other rates are resampled)")
+    source = listen.add_mutually_exclusive_group(required=True)
+    source.add_argument("--wav", help="16-bit PCM WAV (other rates are resampled)")
+    source.add_argument(
+        "--stdin", action="store_true", help="raw audio on stdin: s16le, mono, 16 kHz"
+    )
     models = sub.add_parser("models", help="install speech models")
     models_sub = models.add_subparsers(dest="action", required=True)
     download = models_sub.add_parser(
@@ -109,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "say":
         return say(config, pipeline, " ".join(args.text), area=args.area, yes=args.yes)
     if args.command == "listen":
-        return listen(config, pipeline, args.wav)
+        return listen(config, pipeline, args.wav)  # None: raw audio on stdin
     return run(config, pipeline)
 
 
@@ -170,10 +174,10 @@ def models_download(name: str, models_dir: Path, url: str | None) -> int:
     return 0
 
 
-def listen(config: Config, pipeline: Pipeline, wav: str) -> int:
-    """The voice loop on a recording. With a broker it acts, as `run` would; without one it
-    only prints the events."""
-    from agent.voice.audio import WavSource
+def listen(config: Config, pipeline: Pipeline, wav: str | None) -> int:
+    """The voice loop on a recording (a WAV file, or raw audio on stdin). With a broker it
+    acts, as `run` would; without one it only prints the events."""
+    from agent.voice.audio import AudioSource, RawSource, WavSource
     from agent.voice.engines import make_engine
     from agent.voice.loop import commands, heard
     from agent.voice.vad import Segmenter, VadSettings
@@ -200,8 +204,9 @@ def listen(config: Config, pipeline: Pipeline, wav: str) -> int:
         log.warning("%s; printing events without acting", exc)
         client = None
     try:
+        source: AudioSource = WavSource(wav) if wav is not None else RawSource()
         for command in commands(
-            heard(WavSource(wav).blocks(), segmenter, engine), wake=v.wake_word, mode=v.mode
+            heard(source.blocks(), segmenter, engine), wake=v.wake_word, mode=v.mode
         ):
             outcome = pipeline.handle(command.text)
             print(json.dumps(outcome.to_dict()), flush=True)

@@ -124,3 +124,24 @@ def test_microphone_wake_word_to_device_message(
     ]
     assert any(p.startswith("hey computer turn on the") for p in partials), partials
     assert "heard 'turn on the kitchen light'" in agent.output()
+
+
+def test_raw_audio_on_stdin(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, free_port
+
+    wav = speech.say(tmp_path / "1.wav", "hey computer close the garage door")
+    raw = b"".join(WavSource(wav).blocks())
+    config = example_config(tmp_path, free_port())
+    done = subprocess.run(
+        [sys.executable, "-m", "agent", "listen", "--stdin", "--config", str(config)],
+        input=raw,
+        capture_output=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    (event,) = [json.loads(line) for line in done.stdout.decode().splitlines()]
+    assert (event["intent"], event["targets"]) == ("close", ["cover.garage_door"])
