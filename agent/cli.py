@@ -194,12 +194,10 @@ def listen(config: Config, pipeline: Pipeline, wav: str | None) -> int:
         )
     )
     topics = Topics(config)
-    client: MqttClient | None = MqttClient(
-        config.mqtt, f"voice-agent-{config.site.id}-listen-{os.getpid()}"
-    )
+    broker = MqttClient(config.mqtt, f"voice-agent-{config.site.id}-listen-{os.getpid()}")
+    client: MqttClient | None = broker
     try:
-        assert client is not None
-        client.connect_once(timeout=3.0)
+        broker.connect_once(timeout=3.0)
     except BrokerError as exc:
         log.warning("%s; printing events without acting", exc)
         client = None

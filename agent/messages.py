@@ -20,15 +20,6 @@ class Slots:
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None}
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Slots:
-        return cls(
-            device=data.get("device"),
-            area=data.get("area"),
-            value=data.get("value"),
-            direction=data.get("direction"),
-        )
-
 
 @dataclass(frozen=True)
 class Transcript:

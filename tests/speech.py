@@ -50,9 +50,7 @@ def say(
         ],
         check=True,
     )
-    length = subprocess.run(
-        [sox, "--i", "-D", str(padded)], capture_output=True, text=True, check=True
-    ).stdout.strip()
+    length = str(seconds(padded))
     floor = out.with_suffix(".noise.wav")
     subprocess.run(
         [

@@ -29,7 +29,7 @@ class Command:
     def percent(self, device: Device) -> int:
         return round(self.number(device, 0, 100))
 
-    def rgb(self, device: Device) -> tuple[int, int, int]:
+    def rgb(self) -> tuple[int, int, int]:
         if isinstance(self.value, str) and self.value in COLORS:
             return COLORS[self.value]
         raise UnsupportedCommand(f"I don't know the colour {self.value}.")
@@ -57,5 +57,5 @@ def scale(percent: float, top: int) -> int:
     return round(percent * top / 100)
 
 
-def unsupported(device: Device, intent: str) -> UnsupportedCommand:
+def unsupported(device: Device) -> UnsupportedCommand:
     return UnsupportedCommand(f"Sorry, {the(device.name)} can't do that.")

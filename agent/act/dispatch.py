@@ -20,4 +20,4 @@ def actions_for(device: Device, cmd: Command) -> list[Action]:
         return tasmota.actions(device, spec, cmd)
     if isinstance(spec, TemplateSpec):
         return templates.actions(device, spec, cmd)
-    raise unsupported(device, cmd.intent)
+    raise unsupported(device)

@@ -28,10 +28,10 @@ def _json_light(device: Device, spec: HomeAssistantSpec, cmd: Command) -> Action
             else {"state": "ON", "brightness": scale(pct, spec.brightness_scale)}
         )
     elif cmd.intent == "set_color":
-        r, g, b = cmd.rgb(device)
+        r, g, b = cmd.rgb()
         body = {"state": "ON", "color": {"r": r, "g": g, "b": b}}
     else:
-        raise unsupported(device, cmd.intent)
+        raise unsupported(device)
     return Action(device.id, topic, dumps(body))
 
 
@@ -77,14 +77,14 @@ def _default(device: Device, spec: HomeAssistantSpec, cmd: Command) -> list[Acti
                 return send(spec.command_topic, spec.payload_off)
             return send(spec.brightness_command_topic, str(scale(pct, spec.brightness_scale)))
         if i == "set_color" and d == "light":
-            r, g, b = cmd.rgb(device)
+            r, g, b = cmd.rgb()
             return send(spec.rgb_command_topic, f"{r},{g},{b}")
-    raise unsupported(device, i)
+    raise unsupported(device)
 
 
 def _need(device: Device, topic: str | None, cmd: Command) -> str:
     if topic is None:
-        raise unsupported(device, cmd.intent)
+        raise unsupported(device)
     return topic
 
 

@@ -21,13 +21,13 @@ def actions(device: Device, spec: TasmotaSpec, cmd: Command) -> list[Action]:
         else:
             command = ("Dimmer", str(cmd.percent(device)))
     elif d == "light" and i == "set_color":
-        r, g, b = cmd.rgb(device)
+        r, g, b = cmd.rgb()
         command = ("Color", f"{r},{g},{b}")
     elif d == "cover" and i in ("open", "close"):
         command = (("ShutterOpen" if i == "open" else "ShutterClose") + shutter, "")
     elif d == "cover" and i == "set_position":
         command = ("ShutterPosition" + shutter, str(cmd.percent(device)))
     if command is None:
-        raise unsupported(device, i)
+        raise unsupported(device)
     name, payload = command
     return [Action(device.id, f"{spec.prefix}/{spec.topic}/{name}", payload)]

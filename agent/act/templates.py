@@ -17,7 +17,7 @@ class _Fields(dict[str, str]):
 def actions(device: Device, spec: TemplateSpec, cmd: Command) -> list[Action]:
     template = spec.commands.get(cmd.intent)
     if template is None:
-        raise unsupported(device, cmd.intent)
+        raise unsupported(device)
     fields = _Fields(
         state="ON" if cmd.intent != "turn_off" else "OFF",
         direction=cmd.direction or "",
@@ -41,5 +41,5 @@ def actions(device: Device, spec: TemplateSpec, cmd: Command) -> list[Action]:
         topic = template.topic.format_map(fields)
         payload = template.payload.format_map(fields)
     except (KeyError, ValueError, IndexError):
-        raise unsupported(device, cmd.intent) from None
+        raise unsupported(device) from None
     return [Action(device.id, topic, payload)]

@@ -28,7 +28,7 @@ def actions(device: Device, spec: Zigbee2MqttSpec, cmd: Command) -> list[Action]
                 else {"state": "ON", "brightness": scale(pct, BRIGHTNESS_MAX)}
             )
     elif d == "light" and i == "set_color":
-        r, g, b = cmd.rgb(device)
+        r, g, b = cmd.rgb()
         body = {"state": "ON", "color": {"r": r, "g": g, "b": b}}
     elif d == "cover" and i in ("open", "close"):
         body = {"state": "OPEN" if i == "open" else "CLOSE"}
@@ -43,5 +43,5 @@ def actions(device: Device, spec: Zigbee2MqttSpec, cmd: Command) -> list[Action]
     elif d == "climate" and i in ("turn_on", "turn_off"):
         body = {"system_mode": "heat" if i == "turn_on" else "off"}
     if body is None:
-        raise unsupported(device, i)
+        raise unsupported(device)
     return [Action(device.id, f"{spec.base_topic}/{spec.friendly_name}/set", dumps(body))]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.config.yamlread import Problems, Section, parse_file
+from agent.config.yamlread import Section, parse_file
 from agent.errors import ConfigError
 from agent.home.inventory import SAFETY_POLICIES, Area, Device, Home
 from agent.home.specs import (
@@ -140,10 +140,10 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError([f"{path}: config file is empty"])
     root = Section(node, "", problems, loader)
     problems.raise_if_any()
-    mqtt = _mqtt(root.section("mqtt"), path, problems)
+    mqtt = _mqtt(root.section("mqtt"), path)
     site = _site(root.section("site"))
-    areas = _areas(root, problems)
-    devices = _devices(root, areas, problems)
+    areas = _areas(root)
+    devices = _devices(root, areas)
     understanding = _understanding(root.section("understanding"), path)
     voice = _voice(root.section("voice"), path)
     root.finish()
@@ -166,7 +166,7 @@ def _topic(sec: Section, key: str, value: str | None) -> str | None:
     return value
 
 
-def _mqtt(sec: Section | None, path: Path, problems: Problems) -> MqttConfig:
+def _mqtt(sec: Section | None, path: Path) -> MqttConfig:
     if sec is None:
         return MqttConfig()
     defaults = MqttConfig()
@@ -241,7 +241,7 @@ def _site(sec: Section | None) -> SiteConfig:
     return cfg
 
 
-def _areas(root: Section, problems: Problems) -> list[Area]:
+def _areas(root: Section) -> list[Area]:
     areas: list[Area] = []
     seen: dict[str, str] = {}
     for sec in root.sections("areas"):
@@ -257,7 +257,7 @@ def _areas(root: Section, problems: Problems) -> list[Area]:
     return areas
 
 
-def _devices(root: Section, areas: list[Area], problems: Problems) -> list[Device]:
+def _devices(root: Section, areas: list[Area]) -> list[Device]:
     devices: list[Device] = []
     ids: set[str] = set()
     area_names = {a.name for a in areas}

@@ -237,14 +237,6 @@ class Section:
         for i, item in enumerate(node.value):
             yield Section(item, f"{self._sub(key)}[{i}]", self.problems, self.loader)
 
-    def scalar_map(self, key: str) -> dict[str, str]:
-        """A mapping of string keys to string values (e.g. topic templates)."""
-        sub = self.section(key)
-        if sub is None:
-            return {}
-        out = {k: sub.req_text(k) for k in list(sub.keys)}
-        return out
-
     def finish(self) -> None:
         """Report keys that were never read: typos must not pass silently."""
         for key, (key_node, _) in self.keys.items():

@@ -152,7 +152,7 @@ def _spoken_number(rng: random.Random, n: int) -> str:
     return spoken_number(n)
 
 
-def _fill(slot: str, intent: str, domain: str, rng: random.Random) -> str:
+def _fill(slot: str, domain: str, rng: random.Random) -> str:
     if slot == "device":
         if rng.random() < 0.08:
             return _made_up_name(rng)
@@ -215,7 +215,7 @@ def example(rng: random.Random, intent: str | None = None) -> Example:
     for item in sample(_parsed(template), rng):
         if isinstance(item, Slot):
             tag = SLOT_OF[item.name] if intent != "none" else ""
-            pieces.append((_fill(item.name, intent, domain, rng), tag))
+            pieces.append((_fill(item.name, domain, rng), tag))
         else:
             pieces.append((item, ""))
     pieces = _decorate(rng, pieces)

@@ -110,10 +110,6 @@ class _Builder:
         return self.tree(item)
 
 
-def _plural(word: str) -> str:
-    return word + ("es" if word.endswith(("ch", "sh", "x", "s")) else "s")
-
-
 def _number_words() -> list[str]:
     return [spoken_number(n) for n in range(101)]
 

@@ -81,17 +81,11 @@ def commands(
     phrase = normalize(wake) if wake else ""
     awaiting_until: float | None = None
     for h in heard_:
-        if pushed is not None and pushed():
-            text = normalize(h.text)
-            if text.startswith(phrase + " ") and phrase:
-                text = text[len(phrase) :].strip()
-            if text and text != phrase:
-                yield replace(h, text=text)
-            continue
         text = normalize(h.text)
         woke = bool(phrase) and (text == phrase or text.startswith(phrase + " "))
         rest = text[len(phrase) :].strip() if woke else text
-        if mode == "always" or not phrase:
+        pushed_now = pushed is not None and pushed()
+        if pushed_now or mode == "always" or not phrase:
             if rest:
                 yield replace(h, text=rest)
             continue

@@ -93,8 +93,3 @@ class SphinxEngine:
         if hyp is None or not hyp.hypstr:
             return Recognition("", 0.0)
         return Recognition(hyp.hypstr, float(hyp.prob))
-
-    def recognize(self, audio: bytes) -> Recognition:
-        self.start()
-        self.feed(audio)
-        return self.finish()
