@@ -179,8 +179,7 @@ def listen(config: Config, pipeline: Pipeline, wav: str | None) -> int:
     acts, as `run` would; without one it only prints the events."""
     from agent.voice.audio import AudioSource, RawSource, WavSource
     from agent.voice.engines import make_engine
-    from agent.voice.loop import commands, heard
-    from agent.voice.vad import Segmenter, VadSettings
+    from agent.voice.loop import voice_commands
 
     v = config.voice
     try:
@@ -188,11 +187,6 @@ def listen(config: Config, pipeline: Pipeline, wav: str | None) -> int:
     except AgentError as exc:
         print(f"voice-agent: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    segmenter = Segmenter(
-        VadSettings(
-            silence_ms=v.silence_ms, max_utterance_s=v.max_utterance_s, preroll_ms=v.preroll_ms
-        )
-    )
     topics = Topics(config)
     broker = MqttClient(config.mqtt, f"voice-agent-{config.site.id}-listen-{os.getpid()}")
     client: MqttClient | None = broker
@@ -203,9 +197,7 @@ def listen(config: Config, pipeline: Pipeline, wav: str | None) -> int:
         client = None
     try:
         source: AudioSource = WavSource(wav) if wav is not None else RawSource()
-        for command in commands(
-            heard(source.blocks(), segmenter, engine), wake=v.wake_word, mode=v.mode
-        ):
+        for command in voice_commands(source.blocks(), v, engine):
             outcome = pipeline.handle(command.text)
             print(json.dumps(outcome.to_dict()), flush=True)
             if client is not None:

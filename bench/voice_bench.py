@@ -15,19 +15,19 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from table import print_table
 
-from agent.config import load_config
+from agent.config import Config, VoiceConfig, load_config
 from agent.pipeline import Pipeline
 from agent.understand.cascade import build_tiers
 from agent.voice.audio import WavSource
-from agent.voice.loop import commands, heard
+from agent.voice.loop import voice_commands
 from agent.voice.sphinx import SphinxEngine
-from agent.voice.vad import Segmenter
 from tests import speech
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +53,56 @@ COMMANDS = [
     "set the volume to thirty",
     "is the front door locked",
 ]
+# Wake-alike phrases before a command: waking on them is a false accept.
+NEAR_MISSES = [
+    "hey cupboard turn off the lights",
+    "hey compost turn on the light",
+    "okay google turn on the kitchen light",
+    "a computer turned the fan off",
+    "hey community open the blinds",
+    "they compute her lock the front door",
+]
+# Speech that is no command: in always mode, taking it as one is a false accept.
+CHATTER = [
+    "what a lovely day it is outside today",
+    "I was going to the shop to buy some bread",
+    "did you see the football last night",
+    "heavy computation is hard",
+    "the computer is broken again",
+    "can you pass me the salt please",
+    "we should visit grandma on sunday",
+    "my phone battery is almost empty",
+]
+
+
+def false_accepts(config: Config, tmp: Path, voices: list[str]) -> list[tuple[str, str]]:
+    """How often wake-alike phrases wake the agent, and how often chatter (and real
+    commands) are taken as commands in always mode, at the configured sensitivity."""
+    v = config.voice
+    wake_engine = SphinxEngine(config.home, wake=v.wake_word)
+    always = replace(v, mode="always")
+    always_engine = SphinxEngine(config.home)
+
+    def taken(engine: SphinxEngine, voice_config: VoiceConfig, texts: list[str]) -> int:
+        count = 0
+        for voice in voices:
+            for n, text in enumerate(texts):
+                wav = speech.say(tmp / f"fa-{voice}-{n}-{hash(text)}.wav", text, voice=voice)
+                count += bool(list(voice_commands(WavSource(wav).blocks(), voice_config, engine)))
+        return count
+
+    n = len(voices)
+    woke = taken(wake_engine, v, NEAR_MISSES)
+    chatter = taken(always_engine, always, CHATTER)
+    kept = taken(always_engine, always, COMMANDS)
+    return [
+        (
+            f"sensitivity {v.sensitivity}: near-miss wake phrases that woke",
+            f"{woke} / {n * len(NEAR_MISSES)}",
+        ),
+        ("always mode: chatter taken as a command", f"{chatter} / {n * len(CHATTER)}"),
+        ("always mode: commands taken", f"{kept} / {n * len(COMMANDS)}"),
+    ]
 
 
 def peak_rss_mb() -> float:
@@ -66,8 +116,11 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--voices", default="en-us,en-gb,en-us+f3")
     ap.add_argument("--config", default=str(ROOT / "configs" / "agent.example.yaml"))
+    ap.add_argument("--sensitivity", type=float, default=None, help="voice.sensitivity to use")
     args = ap.parse_args()
     config = load_config(args.config)
+    if args.sensitivity is not None:
+        config = replace(config, voice=replace(config.voice, sensitivity=args.sensitivity))
     pipeline = Pipeline(config.home, build_tiers(config.understanding), site_area=config.site.area)
     engine = SphinxEngine(config.home, wake=config.voice.wake_word)
     rows: list[tuple[str, str]] = []
@@ -84,9 +137,7 @@ def main() -> int:
                     blocks = list(WavSource(wav).blocks())
                     audio_s += sum(len(b) for b in blocks) / 32000
                     begun = time.perf_counter()
-                    got = list(
-                        commands(heard(blocks, Segmenter(), engine), wake=config.voice.wake_word)
-                    )
+                    got = list(voice_commands(blocks, config.voice, engine))
                     decode_s += time.perf_counter() - begun
                     total += 1
                     want = pipeline.handle(text)
@@ -115,6 +166,7 @@ def main() -> int:
                 ),
                 (f"{condition}: real-time factor", f"{decode_s / audio_s:.3f}"),
             ]
+        rows += false_accepts(config, Path(tmp), args.voices.split(","))
     rows.append(("peak RSS of this process", f"{peak_rss_mb():.0f} MB"))
     print_table(rows)
     return 0

@@ -12,7 +12,6 @@ pulseaudio-utils, libasound2-plugins, mosquitto, espeak-ng and sox.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import signal
 import subprocess
@@ -25,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from table import print_table
 
-from tests import speech
+from tests import pulse, speech
 from tests.conftest import Broker, Recorder, example_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,68 +38,53 @@ COMMANDS = [
 ]
 
 
+def soak(tmp: Path, env: dict[str, str], minutes: float) -> tuple[str, int, int, Recorder]:
+    """Play a minute of commands into the sink until `minutes` are up; returns the agent's
+    log, the commands spoken, the agent's peak RSS in kB and what the broker saw."""
+    parts = [
+        speech.say(tmp / f"c{i}.wav", f"hey computer {text}", before=1.0, after=6.0)
+        for i, text in enumerate(COMMANDS)
+    ]
+    minute = speech.join(tmp / "minute.wav", *parts)
+    broker = Broker(tmp).start()
+    recorder = Recorder(broker.port)
+    config = example_config(tmp, broker.port)
+    config.write_text(config.read_text().replace("  enabled: false ", "  enabled: true ", 1))
+    log = tmp / "agent.log"
+    agent = subprocess.Popen(
+        [sys.executable, "-m", "agent", "run", "--config", str(config)],
+        cwd=ROOT,
+        env=dict(env, PYTHONUNBUFFERED="1"),
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    recorder.wait_for(lambda m: m.topic.endswith("/status") and m.payload == "online", 60)
+    spoken = 0
+    peak_kb = 0
+    deadline = time.monotonic() + minutes * 60
+    try:
+        while time.monotonic() < deadline:
+            pulse.play(env, minute)
+            spoken += len(COMMANDS)
+            status = Path(f"/proc/{agent.pid}/status").read_text()
+            peak_kb = int(re.search(r"VmHWM:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
+        time.sleep(2.0)
+    finally:
+        agent.send_signal(signal.SIGTERM)
+        agent.wait(20)
+        recorder.close()
+        broker.stop()
+    return log.read_text(errors="replace"), spoken, peak_kb, recorder
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--minutes", type=float, default=10.0)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        run_dir = tmp / "run"
-        run_dir.mkdir(mode=0o700)
-        env = dict(os.environ, HOME=str(tmp), XDG_RUNTIME_DIR=str(run_dir))
-        pulse = subprocess.Popen(
-            [
-                "pulseaudio",
-                "-n",
-                "--daemonize=no",
-                "--exit-idle-time=-1",
-                "--load=module-native-protocol-unix",
-                "--load=module-null-sink sink_name=va rate=16000 channels=1",
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        (tmp / ".asoundrc").write_text(
-            'pcm.!default {\n type pulse\n device "va.monitor"\n}\nctl.!default {\n type pulse\n}\n'
-        )
-        parts = [
-            speech.say(tmp / f"c{i}.wav", f"hey computer {text}", before=1.0, after=6.0)
-            for i, text in enumerate(COMMANDS)
-        ]
-        minute = speech.join(tmp / "minute.wav", *parts)
-        broker = Broker(tmp).start()
-        recorder = Recorder(broker.port)
-        config = example_config(tmp, broker.port)
-        config.write_text(config.read_text().replace("  enabled: false ", "  enabled: true ", 1))
-        log = tmp / "agent.log"
-        time.sleep(1.0)
-        agent = subprocess.Popen(
-            [sys.executable, "-m", "agent", "run", "--config", str(config)],
-            cwd=ROOT,
-            env=dict(env, PYTHONUNBUFFERED="1"),
-            stdout=log.open("wb"),
-            stderr=subprocess.STDOUT,
-        )
-        recorder.wait_for(lambda m: m.topic.endswith("/status") and m.payload == "online", 60)
-        spoken = 0
-        peak_kb = 0
-        deadline = time.monotonic() + args.minutes * 60
-        try:
-            while time.monotonic() < deadline:
-                subprocess.run(["paplay", "--device=va", str(minute)], env=env, check=True)
-                spoken += len(COMMANDS)
-                status = Path(f"/proc/{agent.pid}/status").read_text()
-                peak_kb = int(re.search(r"VmHWM:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
-            time.sleep(2.0)
-        finally:
-            agent.send_signal(signal.SIGTERM)
-            agent.wait(20)
-            recorder.close()
-            broker.stop()
-            pulse.terminate()
-            pulse.wait(10)
-        text = log.read_text(errors="replace")
+        with pulse.null_sink(tmp) as env:
+            text, spoken, peak_kb, recorder = soak(tmp, env, args.minutes)
         heard = len(re.findall(r"heard '", text))
         acted = len([m for m in recorder.messages if not m.topic.startswith("voice-agent/")])
         drops = re.findall(r"(\d+) blocks dropped", text)

@@ -11,7 +11,7 @@ dev=false
 if [[ "${1:-}" == "--dev" ]]; then
     dev=true
     extras="[dev,train]"
-    packages+=(shellcheck espeak-ng sox)
+    packages+=(shellcheck espeak-ng sox pulseaudio pulseaudio-utils libasound2-plugins)
 fi
 
 missing=()

@@ -159,3 +159,13 @@ def test_cli_reports_config_errors(tmp_path: Path) -> None:
     result = run_cli("say", "--config", str(path), "turn on the big light")
     assert result.returncode == 2
     assert f"{path}:1: mqtt.port: expected an integer, got 'x'" in result.stderr
+
+
+def test_voice_sensitivity_out_of_range(tmp_path: Path) -> None:
+    text = BASE + "voice:\n  mode: wake\n  sensitivity: 1.5\n"
+    assert problems(tmp_path, text) == [
+        "agent.yaml:14: voice.sensitivity: expected a number from 0.0 to 1.0, got 1.5"
+    ]
+    path = tmp_path / "ok.yaml"
+    path.write_text(text.replace("1.5", "0.7"))
+    assert load_config(path).voice.sensitivity == 0.7

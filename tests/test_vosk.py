@@ -11,7 +11,7 @@ import pytest
 
 from agent.voice.audio import WavSource
 from agent.voice.loop import heard
-from agent.voice.sphinx import RecognizerError
+from agent.voice.recognition import RecognizerError
 from agent.voice.vad import Segmenter
 from agent.voice.vosk_engine import VoskEngine
 from tests import speech
@@ -44,7 +44,11 @@ def test_missing_model_names_the_path_and_the_fix(tmp_path: Path) -> None:
 
 
 def test_speech_gives_text_and_silence_none(tmp_path: Path, free: VoskEngine) -> None:
-    assert free.recognize(korean(tmp_path)).text != ""
+    result = free.recognize(korean(tmp_path))
+    assert result.text != ""
+    # each word with its timing and Vosk's posterior, the loop's wake and command confidence
+    assert " ".join(w.text for w in result.words) == result.text
+    assert all(0.0 <= w.confidence <= 1.0 and w.start_s < w.end_s for w in result.words)
     quiet = speech.say(tmp_path / "quiet.wav", " ", voice="ko", before=1.0, after=1.0)
     assert free.recognize(b"".join(WavSource(quiet).blocks())).text == ""
 

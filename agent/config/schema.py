@@ -68,6 +68,7 @@ class VoiceConfig:
     vosk_model: str = "/var/lib/voice-agent/models/vosk-model-small-en-us-0.15"
     mode: str = "wake"  # wake | always
     wake_word: str = "hey computer"
+    sensitivity: float = 0.5  # 0..1: how readily speech is taken as the wake phrase (or command)
     silence_ms: int = 700
     max_utterance_s: float = 8.0
     preroll_ms: int = 300
@@ -411,6 +412,7 @@ def _voice(sec: Section | None, path: Path) -> VoiceConfig:
         vosk_model=str(_beside(path, sec.text("vosk_model", d.vosk_model) or d.vosk_model)),
         mode=sec.choice("mode", ("wake", "always"), d.mode) or d.mode,
         wake_word=sec.text("wake_word", d.wake_word) or d.wake_word,
+        sensitivity=sec.number("sensitivity", d.sensitivity, minimum=0.0, maximum=1.0),
         silence_ms=sec.integer("silence_ms", d.silence_ms, minimum=100, maximum=5000),
         max_utterance_s=sec.number("max_utterance_s", d.max_utterance_s, minimum=1.0, maximum=60.0),
         preroll_ms=sec.integer("preroll_ms", d.preroll_ms, minimum=0, maximum=2000),

@@ -158,6 +158,7 @@ class MicSource:
             raise AudioError(f"cannot open audio input {self.device!r}: {exc}") from None
         total = 0
         with stream:
+            log.info("audio input open: %s at %d Hz", self.device or "default device", rate)
             while self.max_seconds is None or total < self.max_seconds * RATE:
                 block = self.queue.get(timeout=1.0)
                 if block is None:

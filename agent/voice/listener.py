@@ -14,8 +14,7 @@ from agent.config import VoiceConfig
 from agent.home.inventory import Home
 from agent.voice.audio import AudioError, MicSource
 from agent.voice.engines import make_engine
-from agent.voice.loop import commands, heard
-from agent.voice.vad import Segmenter, VadSettings
+from agent.voice.loop import voice_commands
 
 log = logging.getLogger(__name__)
 RETRY_S = 5.0
@@ -52,23 +51,14 @@ class Listener:
         device: str | int | None = int(v.device) if v.device and v.device.isdigit() else v.device
         while not stop.is_set():
             self._mic = MicSource(device, max_blocks=v.queue_blocks)
-            segmenter = Segmenter(
-                VadSettings(
-                    silence_ms=v.silence_ms,
-                    max_utterance_s=v.max_utterance_s,
-                    preroll_ms=v.preroll_ms,
-                )
-            )
             try:
-                utterances = heard(
+                for command in voice_commands(
                     self._mic.blocks(),
-                    segmenter,
+                    v,
                     self.engine,
                     on_speech=self.on_listening,
                     on_partial=self.on_partial,
-                )
-                for command in commands(
-                    utterances, wake=v.wake_word, mode=v.mode, pushed=self._take_push
+                    pushed=self._take_push,
                 ):
                     log.info("heard %r", command.text)
                     self.on_command(command.text)

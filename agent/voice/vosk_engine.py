@@ -13,12 +13,24 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from agent.voice.sphinx import Recognition, RecognizerError
+from agent.voice.recognition import Recognition, RecognizerError, Word
 
 log = logging.getLogger(__name__)
 RATE = 16000
 INSTALL_HINT = "voice-agent models download vosk-small-en"
 _MISSING = re.compile(r"Ignoring word missing in vocabulary: '(.*)'")
+
+
+def _words(result: dict[str, object]) -> list[Word]:
+    """Vosk's per-word results (SetWords), with its word posteriors as confidences."""
+    items = result.get("result")
+    if not isinstance(items, list):
+        return []
+    return [
+        Word(str(w["word"]), float(w["start"]), float(w["end"]), float(w["conf"]))
+        for w in items
+        if isinstance(w, dict) and w.get("word") != "[unk]"
+    ]
 
 
 @contextlib.contextmanager
@@ -61,14 +73,17 @@ class VoskEngine:
         self.missing: list[str] = []
         self._recognizer = self._make(self.grammar)
         self._audio: list[bytes] = []
-        self._parts: list[str] = []
+        self._parts: list[dict[str, object]] = []
         self.grammar_text = ""  # what the grammar heard last, before any free-form retry
 
     def _make(self, grammar: str | None) -> object:
         if grammar is None:
-            return self._vosk.KaldiRecognizer(self.model, RATE)
+            recognizer = self._vosk.KaldiRecognizer(self.model, RATE)
+            recognizer.SetWords(True)
+            return recognizer
         with _stderr_lines() as lines:
             recognizer = self._vosk.KaldiRecognizer(self.model, RATE, grammar)
+        recognizer.SetWords(True)
         found = [m.group(1) for line in lines if (m := _MISSING.search(line))]
         self.missing = sorted({w for w in found if w != "[unk]"})
         if self.missing:
@@ -82,20 +97,22 @@ class VoskEngine:
     def feed(self, audio: bytes) -> None:
         self._audio.append(audio)
         if self._recognizer.AcceptWaveform(audio):  # type: ignore[attr-defined]
-            self._parts.append(json.loads(self._recognizer.Result())["text"])  # type: ignore[attr-defined]
+            self._parts.append(json.loads(self._recognizer.Result()))  # type: ignore[attr-defined]
 
     def partial(self) -> str:
         return str(json.loads(self._recognizer.PartialResult()).get("partial", ""))  # type: ignore[attr-defined]
 
     def finish(self) -> Recognition:
-        final = json.loads(self._recognizer.FinalResult())["text"]  # type: ignore[attr-defined]
-        text = " ".join(p for p in [*self._parts, final] if p).strip()
+        parts = [*self._parts, json.loads(self._recognizer.FinalResult())]  # type: ignore[attr-defined]
+        text = " ".join(str(p.get("text", "")) for p in parts if p.get("text")).strip()
         self.grammar_text = text
         if self.grammar is not None and (not text or "[unk]" in text.split()):
-            free = self._vosk.KaldiRecognizer(self.model, RATE)
-            free.AcceptWaveform(b"".join(self._audio))
-            text = json.loads(free.FinalResult())["text"]
-        return Recognition(text, 1.0 if text else 0.0)
+            free = self._make(None)
+            free.AcceptWaveform(b"".join(self._audio))  # type: ignore[attr-defined]
+            parts = [json.loads(free.FinalResult())]  # type: ignore[attr-defined]
+            text = str(parts[0].get("text", ""))
+        heard = tuple(w for p in parts for w in _words(p))
+        return Recognition(text, 1.0 if text else 0.0, heard)
 
     def recognize(self, audio: bytes) -> Recognition:
         self.start()
