@@ -15,7 +15,7 @@ from typing import TextIO
 
 import yaml
 
-from agent import __version__
+from agent import __version__, systemd
 from agent.config import Config, load_config
 from agent.errors import AgentError, BrokerError, ConfigError
 from agent.inputs import BadInput, parse_text
@@ -83,18 +83,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     download.add_argument("--url", help="fetch from here instead (a mirror or a file:// path)")
     sub.add_parser("config", parents=[common], help="print the effective config, secrets masked")
+    sub.add_parser(
+        "check",
+        parents=[common],
+        help="check the config, models, broker and audio device; one line each, with fixes",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    _logging(verbose=args.verbose)
     if args.command == "models":
         return models_download(args.name, Path(args.dir), args.url)
+    if args.command == "check":
+        return check(args.config)
     try:
         config = load_config(args.config)
     except ConfigError as exc:
@@ -115,6 +118,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "listen":
         return listen(config, pipeline, args.wav)  # None: raw audio on stdin
     return run(config, pipeline)
+
+
+def check(config_path: str) -> int:
+    from agent.check import run_checks
+
+    logging.getLogger().setLevel(logging.WARNING)  # the lines below say it all
+    failed = 0
+    for result in run_checks(config_path):
+        print("\n".join(result.lines()), flush=True)
+        failed += result.status == "FAIL"
+    print(f"{failed} check(s) failed" if failed else "all checks passed")
+    return 1 if failed else 0
+
+
+def _logging(*, verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if systemd.under_journal():
+        handler.setFormatter(systemd.JournalFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
 
 
 def _pipeline(config: Config) -> Pipeline:

@@ -6,7 +6,9 @@ import json
 import logging
 import queue
 import threading
+import time
 
+from agent import systemd
 from agent.config import Config
 from agent.inputs import BadInput, parse_text
 from agent.messages import Outcome, Transcript
@@ -50,6 +52,7 @@ class Service:
         self.dropped = 0
         client.subscribe(self.topics.command, self._on_command)
         self.listener: Listener | None = None
+        self._stall_logged = False
         if voice:
             self.listener = Listener(
                 config.voice,
@@ -91,7 +94,10 @@ class Service:
             )
 
     def run(self, stop: threading.Event) -> None:
+        """Models are loaded by now; READY goes to systemd once the broker is connected, and
+        the watchdog is fed from this loop while the audio loop is alive too."""
         log.info("listening for text on %s", self.topics.command)
+        systemd.notify(f"STATUS=connecting to the MQTT broker at {self.client.where}")
         self.client.start()
         voice_thread = None
         if self.listener is not None:
@@ -99,8 +105,18 @@ class Service:
                 target=self.listener.run, args=(stop,), name="voice", daemon=True
             )
             voice_thread.start()
+        watchdog = systemd.watchdog_seconds()
+        ready = False
+        next_ping = 0.0
         try:
             while not stop.is_set():
+                if not ready and self.client.connected:
+                    ready = True
+                    systemd.notify("READY=1", f"STATUS=ready, broker {self.client.where}")
+                if watchdog is not None and time.monotonic() >= next_ping:
+                    next_ping = time.monotonic() + watchdog / 3
+                    if self.healthy(stale_s=watchdog):
+                        systemd.notify("WATCHDOG=1")
                 try:
                     transcript = self.inbox.get(timeout=0.2)
                 except queue.Empty:
@@ -112,6 +128,23 @@ class Service:
             if voice_thread is not None:
                 voice_thread.join(5)
             self.client.stop()
+
+    def healthy(self, *, stale_s: float) -> bool:
+        """False when the audio loop has taken no audio for `stale_s` (hung): the watchdog
+        then goes unfed and systemd restarts the agent."""
+        if self.listener is None:
+            return True
+        stalled = self.listener.stalled_for()
+        if stalled < stale_s:
+            self._stall_logged = False
+            return True
+        if not self._stall_logged:
+            self._stall_logged = True
+            log.error(
+                "the audio loop has taken no audio for %.0f s; no longer feeding the watchdog",
+                stalled,
+            )
+        return False
 
     def handle(self, transcript: Transcript) -> None:
         try:

@@ -83,8 +83,8 @@ def main() -> int:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        with pulse.null_sink(tmp) as env:
-            text, spoken, peak_kb, recorder = soak(tmp, env, args.minutes)
+        with pulse.null_sink(tmp) as sink:
+            text, spoken, peak_kb, recorder = soak(tmp, sink.env, args.minutes)
         heard = len(re.findall(r"heard '", text))
         acted = len([m for m in recorder.messages if not m.topic.startswith("voice-agent/")])
         drops = re.findall(r"(\d+) blocks dropped", text)

@@ -11,7 +11,9 @@ dev=false
 if [[ "${1:-}" == "--dev" ]]; then
     dev=true
     extras="[dev,train]"
+    # speech and a real-time virtual microphone; a booted Debian for the installer's tests
     packages+=(shellcheck espeak-ng sox pulseaudio pulseaudio-utils libasound2-plugins)
+    packages+=(systemd mmdebstrap systemd-container)
 fi
 
 missing=()

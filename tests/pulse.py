@@ -10,14 +10,21 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 SINK = "va"
 
 
+@dataclass(frozen=True)
+class Sink:
+    env: dict[str, str]  # HOME and XDG_RUNTIME_DIR that capture from the sink's monitor
+    pid: int  # the daemon's
+
+
 @contextmanager
-def null_sink(home: Path) -> Iterator[dict[str, str]]:
-    """Start the daemon with HOME=`home`; yields the environment that captures from it."""
+def null_sink(home: Path) -> Iterator[Sink]:
+    """Start the daemon with HOME=`home`."""
     for tool in ("pulseaudio", "paplay"):
         if shutil.which(tool) is None:
             raise RuntimeError(f"{tool} is not installed (scripts/bootstrap.sh --dev installs it)")
@@ -47,7 +54,7 @@ def null_sink(home: Path) -> Iterator[dict[str, str]]:
             if daemon.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("pulseaudio did not start")
             time.sleep(0.1)
-        yield env
+        yield Sink(env, daemon.pid)
     finally:
         daemon.terminate()
         daemon.wait(10)

@@ -105,10 +105,10 @@ def test_microphone_wake_word_to_device_message(
     home.mkdir()
     config = example_config(tmp_path, broker.port)
     config.write_text(config.read_text().replace("  enabled: false ", "  enabled: true ", 1))
-    with pulse.null_sink(home) as env:
-        agent = agent_factory(config, {k: env[k] for k in ("HOME", "XDG_RUNTIME_DIR")})
+    with pulse.null_sink(home) as sink:
+        agent = agent_factory(config, {k: sink.env[k] for k in ("HOME", "XDG_RUNTIME_DIR")})
         agent.wait_log("audio input open: default device at 16000 Hz", timeout=60)
-        pulse.play(env, wav)
+        pulse.play(sink.env, wav)
         assert recorder.on("home/kitchen/ceiling/set", timeout=30).payload == "ON"
     event = json.loads(recorder.on("voice-agent/kitchen-pi/intent").payload)
     assert (event["text"], event["intent"]) == ("turn on the kitchen light", "turn_on")

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable, Iterator
 
 from agent.config import VoiceConfig
 from agent.home.inventory import Home
@@ -36,6 +37,16 @@ class Listener:
         self.on_partial = on_partial
         self._pushed = threading.Event()
         self._mic: MicSource | None = None
+        self.alive_at = time.monotonic()  # the last audio block, or a healthy wait
+
+    def stalled_for(self) -> float:
+        """Seconds since the loop last took audio (or waited healthily to retry)."""
+        return time.monotonic() - self.alive_at
+
+    def _beating(self, blocks: Iterable[bytes]) -> Iterator[bytes]:
+        for block in blocks:
+            self.alive_at = time.monotonic()
+            yield block
 
     def push_to_talk(self) -> None:
         """The next utterance is a command, wake word or not."""
@@ -53,7 +64,7 @@ class Listener:
             self._mic = MicSource(device, max_blocks=v.queue_blocks)
             try:
                 for command in voice_commands(
-                    self._mic.blocks(),
+                    self._beating(self._mic.blocks()),
                     v,
                     self.engine,
                     on_speech=self.on_listening,
@@ -66,7 +77,10 @@ class Listener:
                         break
             except AudioError as exc:
                 log.error("audio input failed: %s; retrying in %.0f s", exc, RETRY_S)
-                stop.wait(RETRY_S)
+                retry_at = time.monotonic() + RETRY_S
+                while time.monotonic() < retry_at and not stop.is_set():
+                    self.alive_at = time.monotonic()  # waiting to retry is not a hang
+                    stop.wait(0.5)
 
     def stop(self) -> None:
         if self._mic is not None:

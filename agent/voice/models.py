@@ -108,6 +108,7 @@ def install(
             raise ModelDownloadError(
                 f"the download from {source} failed verification, nothing was installed: "
                 + "; ".join(bad[:5])
+                + f"; {manual}"
             )
         if target.exists():
             shutil.rmtree(target)

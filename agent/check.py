@@ -1,0 +1,161 @@
+"""`voice-agent check`: is everything the service needs in place? One line per item, with
+the fix when it fails: the config, the understanding models, speech recognition, the broker
+and the audio device."""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from agent.config import Config, load_config
+from agent.errors import AgentError, BrokerError, ConfigError
+
+PROBE_S = 0.5  # audio read from the microphone
+PROBE_TIMEOUT_S = 5.0
+
+
+@dataclass(frozen=True)
+class Result:
+    item: str
+    status: str  # PASS | FAIL | SKIP
+    detail: str
+    fix: str = ""
+
+    def lines(self) -> list[str]:
+        out = [f"{self.status}  {self.item:<9} {self.detail}"]
+        if self.fix:
+            out.append(f"      {'':<9} fix: {self.fix}")
+        return out
+
+
+def _config(path: str) -> tuple[Result, Config | None]:
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        return Result("config", "FAIL", str(exc), f"edit {path}; each line names the key"), None
+    home = config.home
+    detail = f"{path}: {len(home.devices)} devices in {len(home.areas)} areas"
+    return Result("config", "PASS", detail), config
+
+
+def _understanding(config: Config) -> Result:
+    from agent.understand.cascade import build_tiers
+
+    u = config.understanding
+    try:
+        build_tiers(u)
+    except AgentError as exc:
+        return Result(
+            "models",
+            "FAIL",
+            str(exc),
+            "reinstall voice-agent (the model ships with it), or set understanding.model: null "
+            "for templates only",
+        )
+    what = [*(["templates"] if u.templates else []), *([f"model {u.model}"] if u.model else [])]
+    return Result("models", "PASS", "understanding: " + " + ".join(what))
+
+
+def _speech(config: Config) -> Result:
+    v = config.voice
+    if not v.enabled:
+        return Result("speech", "SKIP", "voice.enabled is false")
+    from agent.voice.engines import make_engine
+
+    try:
+        engine = make_engine(v, config.home)
+    except AgentError as exc:
+        return Result("speech", "FAIL", str(exc), "voice-agent models download vosk-small-en")
+    name = getattr(engine, "name", type(engine).__name__)
+    if name == "vosk":
+        return Result("speech", "PASS", f"Vosk, model {v.vosk_model}")
+    return Result(
+        "speech",
+        "PASS",
+        f"pocketsphinx with the home's grammar (no Vosk model at {v.vosk_model}; "
+        "voice-agent models download vosk-small-en installs it)",
+    )
+
+
+def _broker(config: Config) -> Result:
+    from agent.mqtt import MqttClient
+
+    m = config.mqtt
+    client = MqttClient(m, f"voice-agent-{config.site.id}-check-{os.getpid()}")
+    try:
+        client.connect_once(timeout=5.0)
+    except BrokerError as exc:
+        return Result(
+            "broker",
+            "FAIL",
+            str(exc),
+            "start the broker (systemctl status mosquitto) or correct mqtt.host, mqtt.port, "
+            "mqtt.username and mqtt.password_file",
+        )
+    finally:
+        client.stop()
+    who = f" as {m.username}" if m.username else ""
+    tls = " over TLS" if m.tls else ""
+    return Result("broker", "PASS", f"connected to {m.host}:{m.port}{who}{tls}")
+
+
+def _level_dbfs(audio: bytes) -> float:
+    samples = np.frombuffer(audio, "<i2").astype(np.float64)
+    rms = math.sqrt(float(np.mean(samples**2))) if samples.size else 0.0
+    return 20 * math.log10(max(rms, 1.0) / 32768)
+
+
+def _audio(config: Config) -> Result:
+    v = config.voice
+    if not v.enabled:
+        return Result("audio", "SKIP", "voice.enabled is false")
+    from agent.voice.audio import AudioError, MicSource
+
+    device: str | int | None = int(v.device) if v.device and v.device.isdigit() else v.device
+    mic = MicSource(device, max_blocks=1000, max_seconds=PROBE_S)
+    got: list[bytes] = []
+    failed: list[str] = []
+
+    def read() -> None:
+        try:
+            got.extend(mic.blocks())
+        except AudioError as exc:
+            failed.append(str(exc))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(PROBE_TIMEOUT_S)
+    mic.stop()
+    fix = (
+        "list devices with arecord -l, set voice.device to one of them, and keep the service "
+        "user in group audio"
+    )
+    name = v.device or "the default device"
+    if failed:
+        return Result("audio", "FAIL", failed[0], fix)
+    if not got:
+        return Result("audio", "FAIL", f"no audio from {name} in {PROBE_TIMEOUT_S:.0f} s", fix)
+    level = _level_dbfs(b"".join(got))
+    return Result("audio", "PASS", f"{name}: {PROBE_S} s read, level {level:.0f} dBFS")
+
+
+def run_checks(config_path: str | Path) -> Iterator[Result]:
+    result, config = _config(str(config_path))
+    yield result
+    steps: list[tuple[str, Callable[[Config], Result]]] = [
+        ("models", _understanding),
+        ("speech", _speech),
+        ("broker", _broker),
+        ("audio", _audio),
+    ]
+    for item, step in steps:
+        if config is None:
+            yield Result(item, "SKIP", "needs a valid config")
+        else:
+            yield step(config)

@@ -1,0 +1,207 @@
+"""The installer and the service, for real: install.sh inside a minimal Debian bookworm booted
+with systemd (systemd-nspawn), the service reaching READY, acting on a command sent over MQTT
+from the host, restarted when killed or hung, a second install changing nothing, uninstall.
+VOICE_AGENT_TEST_ARM64=1 runs the same on arm64 (the Pi's architecture) under qemu-user."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXAMPLE, ROOT, Broker, Recorder
+from tests.container import Container, build_root
+
+UNIT = ROOT / "systemd" / "voice-agent.service"
+PCT = "voice-agent/kitchen-pi"
+
+
+def _verify(unit_text: str, tmp_path: Path) -> str:
+    """systemd-analyze verify on the unit as installed: a root holding the system's units, the
+    unit in /etc/systemd/system and its ExecStart program. Returns everything it printed."""
+    root = tmp_path / "root"
+    program = root / "opt/voice-agent/venv/bin/voice-agent"
+    program.parent.mkdir(parents=True)
+    program.write_text("#!/bin/sh\n")
+    program.chmod(0o755)
+    (root / "usr/lib/systemd").mkdir(parents=True)
+    shutil.copytree("/usr/lib/systemd/system", root / "usr/lib/systemd/system", symlinks=True)
+    installed = root / "etc/systemd/system/voice-agent.service"
+    installed.parent.mkdir(parents=True)
+    installed.write_text(unit_text)
+    done = subprocess.run(
+        ["systemd-analyze", "verify", f"--root={root}", str(installed)],
+        capture_output=True,
+        text=True,
+    )
+    return (done.stdout + done.stderr).strip()
+
+
+def test_unit_verifies_without_a_warning(tmp_path: Path) -> None:
+    assert _verify(UNIT.read_text(), tmp_path / "good") == ""
+    # and the check can fail: a misspelt option is reported
+    broken = UNIT.read_text().replace("Restart=on-failure", "Restrat=on-failure")
+    assert "Unknown key 'Restrat' in section [Service]" in _verify(broken, tmp_path / "bad")
+
+
+def test_unit_hardening_score() -> None:
+    done = subprocess.run(
+        ["systemd-analyze", "security", "--offline=true", str(UNIT)],
+        capture_output=True,
+        text=True,
+    )
+    score = re.search(r"Overall exposure level for voice-agent.service: ([\d.]+)", done.stdout)
+    assert score, done.stdout + done.stderr
+    assert float(score.group(1)) <= 2.0, done.stdout  # "OK"; 1.8 when written
+
+
+def _model_zip(path: Path) -> Path:
+    """A local "download" with the model's layout but not its files: it must fail
+    verification (the real model can't be had here)."""
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("vosk-model-small-en-us-0.15/am/final.mdl", b"not a model")
+        z.writestr("vosk-model-small-en-us-0.15/conf/model.conf", b"")
+    return path
+
+
+def _config(port: int) -> str:
+    text = EXAMPLE.read_text().replace("port: 1883", f"port: {port}", 1)
+    return text.replace(
+        "model: ../models/intent-minilm", "model: /opt/voice-agent/models/intent-minilm"
+    )
+
+
+ARCHES = [
+    "amd64",
+    pytest.param(
+        "arm64",
+        marks=pytest.mark.skipif(
+            os.environ.get("VOICE_AGENT_TEST_ARM64") != "1",
+            reason="arm64 under emulation takes minutes: VOICE_AGENT_TEST_ARM64=1 runs it",
+        ),
+    ),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("arch", ARCHES)
+def test_install_in_booted_debian(tmp_path: Path, arch: str) -> None:
+    if os.geteuid() != 0:
+        pytest.fail("this test boots a container: run it as root (CI does)")
+    root = build_root(tmp_path / "debian", arch)
+    # The user's own config, already in place: install.sh must keep it as it is.
+    broker = Broker(tmp_path).start()
+    recorder = Recorder(broker.port)
+    config = root / "etc/voice-agent/config.yaml"
+    config.parent.mkdir(parents=True)
+    config.write_text(_config(broker.port))
+    _model_zip(root / "root" / "vosk-model.zip")
+    extra = ["--tmpfs=/sys/devices/system/cpu"] if arch == "arm64" else []  # onnxruntime + qemu
+    box = Container(root, {ROOT: "/src"}, extra)
+    env = {"PIP_CERT": "/root/host-ca.crt", "VOICE_AGENT_MODEL_URL": "file:///root/vosk-model.zip"}
+    try:
+        first = box.run("/src/install.sh", env=env, check=False, timeout=1500)
+        out = first.stdout + first.stderr
+        # everything is done; only the model is missing, said clearly with the manual route
+        assert first.returncode == 1, out
+        assert "failed verification, nothing was installed" in out
+        assert "to install by hand: download https://alphacephei.com/vosk/models/" in out
+        for step in (
+            "apt packages installed: python3-venv",
+            "system user voice-agent created (group audio)",
+            "voice-agent 0.1.0 installed into /opt/voice-agent/venv",
+            "systemd unit installed",
+            "service enabled at boot",
+            "service started",
+        ):
+            assert step in out, out
+        assert "Mosquitto not needed" in out  # the host's broker answers on the configured port
+        assert config.read_text() == _config(broker.port)
+
+        # READY after the broker connection: active (running), with its status line
+        state = box.wait_unit("voice-agent", ActiveState="active", SubState="running")
+        assert state["SubState"] == "running", box.run("journalctl", "-u", "voice-agent").stdout
+        status = box.unit("voice-agent", "StatusText", "MainPID")
+        assert status["StatusText"] == f"ready, broker 127.0.0.1:{broker.port}"
+        owner = box.run("stat", "-c", "%U", f"/proc/{status['MainPID']}").stdout.strip()
+        assert owner == "voice-agent"
+
+        # A text command from the host over MQTT reaches the device
+        recorder.wait_for(lambda m: m.topic == f"{PCT}/status" and m.payload == "online", 30)
+        recorder.publish(f"{PCT}/command", "turn on the kitchen light")
+        assert recorder.on("home/kitchen/ceiling/set", timeout=30).payload == "ON"
+        event = json.loads(recorder.on(f"{PCT}/intent").payload)
+        assert event["intent"] == "turn_on"
+
+        # Killed: restarted (Restart=on-failure), and working again
+        before = box.unit("voice-agent", "MainPID", "NRestarts")
+        recorder.messages.clear()
+        box.run("sh", "-c", f"kill -KILL {before['MainPID']}")  # minbase has no kill(1)
+        after = box.wait_unit(
+            "voice-agent", 60, NRestarts=str(int(before["NRestarts"]) + 1), SubState="running"
+        )
+        assert after["SubState"] == "running" and after["NRestarts"] == "1", after
+        recorder.wait_for(lambda m: m.topic == f"{PCT}/status" and m.payload == "online", 30)
+        statuses = [m.payload for m in recorder.messages if m.topic == f"{PCT}/status"]
+        assert statuses[:2] == ["offline", "online"], statuses  # the last will, then back
+        recorder.publish(f"{PCT}/command", "turn off the kitchen light")
+        assert recorder.on("home/kitchen/ceiling/set", timeout=30).payload == "OFF"
+
+        # `voice-agent check` as the service user
+        check = box.run("runuser", "-u", "voice-agent", "--", "voice-agent", "check", check=False)
+        assert check.returncode == 0, check.stdout + check.stderr
+        assert re.search(r"PASS  broker +connected to 127.0.0.1", check.stdout), check.stdout
+
+        # The installed unit verifies there too
+        verify = box.run("systemd-analyze", "verify", "voice-agent.service", check=False)
+        assert verify.stdout + verify.stderr == "", verify.stdout + verify.stderr
+
+        # A second run changes nothing, and says so (the model error stays)
+        unit_mtime = box.run("stat", "-c", "%Y", "/etc/systemd/system/voice-agent.service").stdout
+        pid = box.unit("voice-agent", "MainPID")["MainPID"]
+        again = box.run("/src/install.sh", env=env, check=False, timeout=600)
+        assert "nothing changed" in again.stdout, again.stdout + again.stderr
+        assert box.unit("voice-agent", "MainPID")["MainPID"] == pid  # not restarted
+        assert box.run("stat", "-c", "%Y", "/etc/systemd/system/voice-agent.service").stdout == (
+            unit_mtime
+        )
+
+        # Hung (stopped, so the watchdog goes unfed): killed and restarted by the watchdog
+        box.run("mkdir", "-p", "/run/systemd/system/voice-agent.service.d")
+        box.run(
+            "sh",
+            "-c",
+            "printf '[Service]\\nWatchdogSec=4\\n' > "
+            "/run/systemd/system/voice-agent.service.d/fast-watchdog.conf "
+            "&& systemctl daemon-reload && systemctl restart voice-agent",
+        )
+        box.wait_unit("voice-agent", 60, SubState="running")
+        hung = box.unit("voice-agent", "MainPID", "NRestarts")
+        box.run("sh", "-c", f"kill -STOP {hung['MainPID']}")
+        revived = box.wait_unit(
+            "voice-agent", 60, NRestarts=str(int(hung["NRestarts"]) + 1), SubState="running"
+        )
+        assert revived["NRestarts"] == str(int(hung["NRestarts"]) + 1), revived
+        journal = box.run("journalctl", "-u", "voice-agent", "--no-pager").stdout
+        assert "Watchdog timeout" in journal, journal[-3000:]
+
+        # Uninstall keeps the config; --purge removes it
+        gone = box.run("/src/install.sh", "--uninstall", check=False)
+        assert gone.returncode == 0, gone.stdout + gone.stderr
+        assert not (root / "etc/systemd/system/voice-agent.service").exists()
+        assert not (root / "opt/voice-agent").exists()
+        assert config.read_text() == _config(broker.port)
+        purged = box.run("/src/install.sh", "--uninstall", "--purge", check=False)
+        assert purged.returncode == 0, purged.stdout + purged.stderr
+        assert not config.parent.exists()
+        assert box.run("id", "voice-agent", check=False).returncode != 0
+    finally:
+        box.poweroff()
+        recorder.close()
+        broker.stop()
