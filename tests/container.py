@@ -43,7 +43,13 @@ def build_root(root: Path, arch: str = "amd64") -> Path:
 
 
 class Container:
-    def __init__(self, root: Path, binds: dict[Path, str], extra: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        binds: dict[Path, str],
+        extra: list[str] | None = None,
+        boot_timeout: float = 180,
+    ) -> None:
         args = [
             "timeout",
             "-k",
@@ -64,7 +70,7 @@ class Container:
             args, stdout=self.log.open("wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
         )
         self.init = self._find_init()
-        self.run("systemctl", "is-system-running", "--wait", check=False, timeout=180)
+        self.run("systemctl", "is-system-running", "--wait", check=False, timeout=boot_timeout)
 
     def _find_init(self, timeout: float = 120) -> int:
         """The container's systemd: a child of systemd-nspawn whose own PID there is 1."""

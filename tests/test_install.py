@@ -103,7 +103,8 @@ def test_install_in_booted_debian(tmp_path: Path, arch: str) -> None:
     config.write_text(_config(broker.port))
     _model_zip(root / "root" / "vosk-model.zip")
     extra = ["--tmpfs=/sys/devices/system/cpu"] if arch == "arm64" else []  # onnxruntime + qemu
-    box = Container(root, {ROOT: "/src"}, extra)
+    slow = 1 if arch == "amd64" else 6  # emulation: everything takes longer
+    box = Container(root, {ROOT: "/src"}, extra, boot_timeout=180 * slow)
     env = {"PIP_CERT": "/root/host-ca.crt", "VOICE_AGENT_MODEL_URL": "file:///root/vosk-model.zip"}
     try:
         first = box.run("/src/install.sh", env=env, check=False, timeout=1500)
@@ -125,7 +126,7 @@ def test_install_in_booted_debian(tmp_path: Path, arch: str) -> None:
         assert config.read_text() == _config(broker.port)
 
         # READY after the broker connection: active (running), with its status line
-        state = box.wait_unit("voice-agent", ActiveState="active", SubState="running")
+        state = box.wait_unit("voice-agent", 60 * slow, ActiveState="active", SubState="running")
         assert state["SubState"] == "running", box.run("journalctl", "-u", "voice-agent").stdout
         status = box.unit("voice-agent", "StatusText", "MainPID")
         assert status["StatusText"] == f"ready, broker 127.0.0.1:{broker.port}"
@@ -133,9 +134,9 @@ def test_install_in_booted_debian(tmp_path: Path, arch: str) -> None:
         assert owner == "voice-agent"
 
         # A text command from the host over MQTT reaches the device
-        recorder.wait_for(lambda m: m.topic == f"{PCT}/status" and m.payload == "online", 30)
+        recorder.wait_for(lambda m: m.topic == f"{PCT}/status" and m.payload == "online", 30 * slow)
         recorder.publish(f"{PCT}/command", "turn on the kitchen light")
-        assert recorder.on("home/kitchen/ceiling/set", timeout=30).payload == "ON"
+        assert recorder.on("home/kitchen/ceiling/set", timeout=30 * slow).payload == "ON"
         event = json.loads(recorder.on(f"{PCT}/intent").payload)
         assert event["intent"] == "turn_on"
 
@@ -144,17 +145,29 @@ def test_install_in_booted_debian(tmp_path: Path, arch: str) -> None:
         recorder.messages.clear()
         box.run("sh", "-c", f"kill -KILL {before['MainPID']}")  # minbase has no kill(1)
         after = box.wait_unit(
-            "voice-agent", 60, NRestarts=str(int(before["NRestarts"]) + 1), SubState="running"
+            "voice-agent",
+            60 * slow,
+            NRestarts=str(int(before["NRestarts"]) + 1),
+            SubState="running",
         )
         assert after["SubState"] == "running" and after["NRestarts"] == "1", after
-        recorder.wait_for(lambda m: m.topic == f"{PCT}/status" and m.payload == "online", 30)
+        recorder.wait_for(lambda m: m.topic == f"{PCT}/status" and m.payload == "online", 30 * slow)
         statuses = [m.payload for m in recorder.messages if m.topic == f"{PCT}/status"]
         assert statuses[:2] == ["offline", "online"], statuses  # the last will, then back
         recorder.publish(f"{PCT}/command", "turn off the kitchen light")
-        assert recorder.on("home/kitchen/ceiling/set", timeout=30).payload == "OFF"
+        assert recorder.on("home/kitchen/ceiling/set", timeout=30 * slow).payload == "OFF"
 
         # `voice-agent check` as the service user
-        check = box.run("runuser", "-u", "voice-agent", "--", "voice-agent", "check", check=False)
+        check = box.run(
+            "runuser",
+            "-u",
+            "voice-agent",
+            "--",
+            "voice-agent",
+            "check",
+            check=False,
+            timeout=120 * slow,
+        )
         assert check.returncode == 0, check.stdout + check.stderr
         assert re.search(r"PASS  broker +connected to 127.0.0.1", check.stdout), check.stdout
 
@@ -165,7 +178,7 @@ def test_install_in_booted_debian(tmp_path: Path, arch: str) -> None:
         # A second run changes nothing, and says so (the model error stays)
         unit_mtime = box.run("stat", "-c", "%Y", "/etc/systemd/system/voice-agent.service").stdout
         pid = box.unit("voice-agent", "MainPID")["MainPID"]
-        again = box.run("/src/install.sh", env=env, check=False, timeout=600)
+        again = box.run("/src/install.sh", env=env, check=False, timeout=600 * slow)
         assert "nothing changed" in again.stdout, again.stdout + again.stderr
         assert box.unit("voice-agent", "MainPID")["MainPID"] == pid  # not restarted
         assert box.run("stat", "-c", "%Y", "/etc/systemd/system/voice-agent.service").stdout == (
@@ -177,15 +190,15 @@ def test_install_in_booted_debian(tmp_path: Path, arch: str) -> None:
         box.run(
             "sh",
             "-c",
-            "printf '[Service]\\nWatchdogSec=4\\n' > "
+            f"printf '[Service]\\nWatchdogSec={4 * slow}\\n' > "
             "/run/systemd/system/voice-agent.service.d/fast-watchdog.conf "
             "&& systemctl daemon-reload && systemctl restart voice-agent",
         )
-        box.wait_unit("voice-agent", 60, SubState="running")
+        box.wait_unit("voice-agent", 60 * slow, SubState="running")
         hung = box.unit("voice-agent", "MainPID", "NRestarts")
         box.run("sh", "-c", f"kill -STOP {hung['MainPID']}")
         revived = box.wait_unit(
-            "voice-agent", 60, NRestarts=str(int(hung["NRestarts"]) + 1), SubState="running"
+            "voice-agent", 60 * slow, NRestarts=str(int(hung["NRestarts"]) + 1), SubState="running"
         )
         assert revived["NRestarts"] == str(int(hung["NRestarts"]) + 1), revived
         journal = box.run("journalctl", "-u", "voice-agent", "--no-pager").stdout
