@@ -76,7 +76,7 @@ os_field() {
 }
 
 preflight() {
-    [[ $EUID -eq 0 ]] || die "run as root: sudo $0 $*"
+    [[ $EUID -eq 0 ]] || die "run as root: sudo $0${*:+ $*}"
     [[ -r /etc/os-release ]] || die "unsupported system: no /etc/os-release (Debian or Raspberry Pi OS bookworm needed)"
     local id version like
     id=$(os_field ID)
@@ -277,6 +277,14 @@ do_uninstall() {
     if [[ -L $LINK ]]; then
         changed "$LINK removed"
         act rm -f "$LINK"
+    fi
+    if [[ -x $VENV/bin/voice-agent && -f $CONFIG ]] && grep -q '^home_assistant:' "$CONFIG"; then
+        # the agent's own entities in Home Assistant go with it
+        if $dry_run; then
+            say "would: remove the agent's entities from Home Assistant"
+        elif ! "$VENV/bin/voice-agent" forget --config "$CONFIG"; then
+            say "could not remove the agent's entities from Home Assistant (is the broker up?)"
+        fi
     fi
     if [[ -d $PREFIX ]]; then
         changed "$PREFIX removed"

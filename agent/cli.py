@@ -84,6 +84,11 @@ def _parser() -> argparse.ArgumentParser:
     download.add_argument("--url", help="fetch from here instead (a mirror or a file:// path)")
     sub.add_parser("config", parents=[common], help="print the effective config, secrets masked")
     sub.add_parser(
+        "forget",
+        parents=[common],
+        help="remove the agent's own entities from Home Assistant (install.sh --uninstall)",
+    )
+    sub.add_parser(
         "check",
         parents=[common],
         help="check the config, models, broker and audio device; one line each, with fixes",
@@ -106,6 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "config":
         yaml.safe_dump(config.to_dict(), sys.stdout, sort_keys=False)
         return 0
+    if args.command == "forget":
+        return forget(config)
     try:
         pipeline = _pipeline(config)
     except AgentError as exc:
@@ -118,6 +125,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "listen":
         return listen(config, pipeline, args.wav)  # None: raw audio on stdin
     return run(config, pipeline)
+
+
+def forget(config: Config) -> int:
+    """An empty retained config removes the agent's device from Home Assistant."""
+    from agent.ha import own_config_topic
+    from agent.messages import Action
+
+    topic = own_config_topic(config)
+    client = MqttClient(config.mqtt, f"voice-agent-{config.site.id}-forget-{os.getpid()}")
+    try:
+        client.connect_once(timeout=5.0)
+        client.send(Action("voice-agent", topic, "", retain=True))
+    except BrokerError as exc:
+        print(f"voice-agent: {exc}", file=sys.stderr)
+        return EXIT_BROKER
+    finally:
+        client.stop()
+    print(f"removed the agent from Home Assistant ({topic})")
+    return 0
 
 
 def check(config_path: str) -> int:

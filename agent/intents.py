@@ -37,13 +37,14 @@ DOMAINS: Final = (
     "vacuum",
     "valve",
     "scene",
+    "button",
     "sensor",
     "binary_sensor",
 )
 
 # Which domains can carry out an intent. get_state works on every domain.
 INTENT_DOMAINS: Final[dict[str, frozenset[str]]] = {
-    "turn_on": frozenset({"light", "switch", "fan", "media_player", "climate"}),
+    "turn_on": frozenset({"light", "switch", "fan", "media_player", "climate", "button"}),
     "turn_off": frozenset({"light", "switch", "fan", "media_player", "climate"}),
     "set_brightness": frozenset({"light", "fan"}),
     "set_color": frozenset({"light"}),
@@ -60,7 +61,7 @@ INTENT_DOMAINS: Final[dict[str, frozenset[str]]] = {
     "media_resume": frozenset({"media_player"}),
     "media_next": frozenset({"media_player"}),
     "media_previous": frozenset({"media_player"}),
-    "activate_scene": frozenset({"scene"}),
+    "activate_scene": frozenset({"scene", "button"}),
     "vacuum_start": frozenset({"vacuum"}),
     "vacuum_dock": frozenset({"vacuum"}),
     "none": frozenset(),

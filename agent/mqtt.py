@@ -41,7 +41,10 @@ class MqttClient:
     ) -> None:
         self.cfg = cfg
         self.status_topic = status_topic
-        self._subs: dict[str, Handler] = {}
+        self._subs: dict[str, Handler] = {}  # exact topics
+        self._filters: dict[str, Handler] = {}  # with + or #
+        self._sub_lock = threading.Lock()
+        self.on_connected: list[Callable[[], None]] = []  # after each (re)connect
         self._connected = threading.Event()
         self._stopping = False
         self._refused: str | None = None
@@ -84,11 +87,18 @@ class MqttClient:
             return
         self._refused = None
         log.info("connected to MQTT broker %s", self.where)
-        for topic in self._subs:
-            client.subscribe(topic, qos=1)
+        with self._sub_lock:
+            topics = [*self._subs, *self._filters]
+        if topics:
+            client.subscribe([(t, 1) for t in topics])
         if self.status_topic is not None:
             client.publish(self.status_topic, "online", qos=1, retain=True)
         self._connected.set()
+        for hook in self.on_connected:
+            try:
+                hook()
+            except Exception:  # a task boundary: a hook never breaks the connection
+                log.exception("after connecting")
 
     def _on_disconnect(
         self,
@@ -103,7 +113,13 @@ class MqttClient:
         self._connected.clear()
 
     def _on_message(self, client: paho.Client, userdata: object, msg: paho.MQTTMessage) -> None:
-        handler = self._subs.get(msg.topic)
+        with self._sub_lock:
+            handler = self._subs.get(msg.topic)
+            if handler is None:
+                handler = next(
+                    (h for f, h in self._filters.items() if paho.topic_matches_sub(f, msg.topic)),
+                    None,
+                )
         if handler is None:
             return
         try:
@@ -113,8 +129,14 @@ class MqttClient:
 
     # -- use ------------------------------------------------------------------------------
     def subscribe(self, topic: str, handler: Handler) -> None:
-        """Register before start(); (re)subscribed on every connect."""
-        self._subs[topic] = handler
+        """(Re)subscribed on every connect; at once too when connected already. Filters with
+        + and # are matched when no exact topic is."""
+        with self._sub_lock:
+            table = self._filters if ("+" in topic or "#" in topic) else self._subs
+            new = topic not in table
+            table[topic] = handler
+        if new and self._connected.is_set():
+            self._client.subscribe(topic, qos=1)
 
     def connect_once(self, timeout: float = 5.0) -> None:
         """Connect now or raise BrokerError with a message a user can act on."""

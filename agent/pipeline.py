@@ -16,6 +16,7 @@ from agent.act.command import Command
 from agent.act.dispatch import actions_for
 from agent.errors import UnsupportedCommand
 from agent.home.inventory import Device, Home
+from agent.home.state import DeviceState
 from agent.messages import Action, Intent, Outcome
 from agent.resolve import Resolution, Resolver
 from agent.understand.cascade import Tier
@@ -32,6 +33,27 @@ NO = re.compile(
 
 # When a tier's names can't be resolved, a later tier gets a try.
 RETRY = frozenset({"no_device", "unknown_area", "nothing_there"})
+# "which lights are on?": the devices in that state
+WHICH = re.compile(r"^(?:which|what) .* (?:is|are) (on|off|open|closed|locked|unlocked)$")
+
+
+def _no_state(device_id: str) -> DeviceState | None:
+    return None
+
+
+def current_level(device: Device, intent: str, st: DeviceState | None) -> float | None:
+    """The level a relative change starts from: brightness, temperature or position."""
+    if st is None:
+        return None
+    if intent == "set_brightness":
+        if st.state == "off":
+            return 0.0
+        return st.brightness if device.domain == "light" else st.percentage
+    if intent == "set_temperature":
+        return st.temperature
+    if intent == "set_position":
+        return st.position
+    return None
 
 
 @dataclass(frozen=True)
@@ -53,6 +75,7 @@ class Pipeline:
         confirm_timeout_s: float = 30.0,
         confidence_threshold: float = 0.6,
         clock: Callable[[], float] = time.monotonic,
+        state: Callable[[str], DeviceState | None] = _no_state,
     ) -> None:
         self.home = home
         self.tiers = tuple(tiers)
@@ -60,12 +83,18 @@ class Pipeline:
         self.confirm_timeout_s = confirm_timeout_s
         self.confidence_threshold = confidence_threshold
         self.clock = clock
+        self.state = state
         self._resolvers: dict[str | None, Resolver] = {site_area: Resolver(home, site_area)}
         self._pending: _Pending | None = None
 
     @property
     def has_pending(self) -> bool:
         return self._pending is not None
+
+    def set_home(self, home: Home) -> None:
+        """A new inventory (discovery changed it); names resolve against it from now on."""
+        self.home = home
+        self._resolvers = {self.site_area: Resolver(home, self.site_area)}
 
     def resolver(self, area: str | None) -> Resolver:
         if area not in self._resolvers:
@@ -132,16 +161,20 @@ class Pipeline:
             return out(reply.unsupported(intent.name, res.candidates))
         targets = res.targets
         if intent.name == "get_state":
-            return out(reply.state_unknown(targets, res.area), targets)
+            which = WHICH.match(normalize(text))
+            if which and len(targets) > 1:
+                return out(reply.which(targets, self.state, which.group(1), res.area), targets)
+            return out(reply.states(targets, self.state, res.area), targets)
         denied = tuple(d for d in targets if d.policy(intent.name) == "deny")
         targets = tuple(d for d in targets if d not in denied)
         if not targets:
             return out(reply.denied(intent.name, denied))
-        cmd = Command(intent.name, intent.slots.value, intent.slots.direction)
         actions: list[Action] = []
         acted: list[Device] = []
         problems: list[str] = []
         for device in targets:
+            level = current_level(device, intent.name, self.state(device.id))
+            cmd = Command(intent.name, intent.slots.value, intent.slots.direction, level)
             try:
                 actions.extend(actions_for(device, cmd))
                 acted.append(device)

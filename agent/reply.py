@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from agent.home.inventory import Device
+from agent.home.state import DeviceState
 from agent.messages import Slots
 from agent.wording import spoken, the
 
@@ -17,6 +20,7 @@ NOUNS = {
     "vacuum": "vacuums",
     "valve": "valves",
     "scene": "scenes",
+    "button": "buttons",
     "sensor": "sensors",
     "binary_sensor": "sensors",
 }
@@ -166,3 +170,103 @@ def denied(intent: str, targets: tuple[Device, ...]) -> str:
 NOT_UNDERSTOOD = "Sorry, I didn't understand that."
 UNSURE = "Sorry, I'm not sure what you want me to do. Could you say it another way?"
 CANCELLED = "OK, I won't."
+
+
+def _reading(device: Device, st: DeviceState) -> str | None:
+    """'is on at 40%', 'is 21.5 °C', 'is set to 21 °C (19.5 °C now)'; None when unknown."""
+    if device.domain == "sensor":
+        if st.value is None:
+            return None
+        value = _number(st.value) if isinstance(st.value, float) else str(st.value)
+        unit = f" {st.unit}" if st.unit else ""
+        return f"is {value}{unit}"
+    if device.domain == "climate":
+        parts = []
+        if st.temperature is not None:
+            parts.append(f"set to {_number(st.temperature)} degrees")
+        if st.mode is not None:
+            parts.append(f"in {st.mode} mode")
+        now = f", {_number(st.current)} degrees now" if st.current is not None else ""
+        if not parts and st.current is not None:
+            return f"reads {_number(st.current)} degrees"
+        return f"is {' and '.join(parts)}{now}" if parts else None
+    state = st.state
+    if device.domain == "binary_sensor" and state in ("on", "off"):
+        state = _BINARY.get(device.device_class or "", {"on": "on", "off": "off"})[state]
+    if state is None:
+        if device.domain == "cover" and st.position is not None:
+            return f"is {_number(st.position)}% open"
+        return None
+    if state == "on" and device.domain == "light" and st.brightness is not None:
+        return f"is on at {_number(st.brightness)}%"
+    if state == "on" and device.domain == "fan" and st.percentage is not None:
+        return f"is on at {_number(st.percentage)}%"
+    if state == "open" and device.domain == "cover" and st.position not in (None, 100.0):
+        return f"is {_number(st.position or 0)}% open"
+    return f"is {state}"
+
+
+_BINARY = {
+    "door": {"on": "open", "off": "closed"},
+    "window": {"on": "open", "off": "closed"},
+    "garage_door": {"on": "open", "off": "closed"},
+    "opening": {"on": "open", "off": "closed"},
+    "motion": {"on": "detecting motion", "off": "clear"},
+    "occupancy": {"on": "occupied", "off": "clear"},
+    "moisture": {"on": "wet", "off": "dry"},
+    "smoke": {"on": "detecting smoke", "off": "clear"},
+}
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+
+
+def states(
+    targets: tuple[Device, ...],
+    lookup: Callable[[str], DeviceState | None],
+    area: str | None,
+) -> str:
+    """Each device's state in a sentence: "The kitchen light is on at 40% and the counter
+    lights are off." With many devices alike, grouped: "On: ... . Off: ... ."."""
+    known: list[tuple[Device, str]] = []
+    unknown: list[Device] = []
+    for device in targets:
+        st = lookup(device.id)
+        reading = _reading(device, st) if st is not None else None
+        if reading is None:
+            unknown.append(device)
+        else:
+            known.append((device, reading))
+    if not known:
+        return state_unknown(targets, area)
+    if len(known) > 3:
+        groups: dict[str, list[str]] = {}
+        for device, reading in known:
+            groups.setdefault(reading.removeprefix("is "), []).append(the(device.name))
+        text = " ".join(f"{k[:1].upper()}{k[1:]}: {_join(v)}." for k, v in groups.items())
+    else:
+        parts = [f"{the(d.name)} {reading}" for d, reading in known]
+        text = _join(parts) + "."
+        text = text[:1].upper() + text[1:]
+    if unknown:
+        text += f" I don't know about {describe(tuple(unknown))} yet."
+    return text
+
+
+def which(
+    targets: tuple[Device, ...],
+    lookup: Callable[[str], DeviceState | None],
+    wanted: str,
+    area: str | None,
+) -> str:
+    """ "Which lights are on?": those that are, or that none is."""
+    readings = {d.id: (st.state if (st := lookup(d.id)) is not None else None) for d in targets}
+    if all(v is None for v in readings.values()):
+        return state_unknown(targets, area)
+    hits = tuple(d for d in targets if readings[d.id] == wanted)
+    if not hits:
+        return f"None of {describe(targets, area)} {'is' if len(targets) == 1 else 'are'} {wanted}."
+    verb = "is" if len(hits) == 1 else "are"
+    text = f"{_join([the(d.name) for d in hits])} {verb} {wanted}."
+    return text[:1].upper() + text[1:]

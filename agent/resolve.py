@@ -82,6 +82,7 @@ _kinds(
 )
 _kinds("valve,water,sprinkler,irrigation,water valve", ("valve", None))
 _kinds("scene", ("scene", None))
+_kinds("button,doorbell", ("button", None))
 _kinds("sensor", ("sensor", None), ("binary_sensor", None))
 _kinds("motion,motion sensor", ("binary_sensor", "motion"))
 

@@ -10,6 +10,9 @@ import time
 
 from agent import systemd
 from agent.config import Config
+from agent.ha import HomeAssistantLink
+from agent.home.live import Inventory
+from agent.home.state import StateStore
 from agent.inputs import BadInput, parse_text
 from agent.messages import Outcome, Transcript
 from agent.mqtt import Message, MqttClient
@@ -18,6 +21,7 @@ from agent.voice.listener import Listener
 
 log = logging.getLogger(__name__)
 QUEUE_SIZE = 64
+SETTLE_S = 2.0  # discovery quiet this long before the speech grammar is rebuilt
 
 
 class Topics:
@@ -51,6 +55,21 @@ class Service:
         self.inbox: queue.Queue[Transcript] = queue.Queue(maxsize=QUEUE_SIZE)
         self.dropped = 0
         client.subscribe(self.topics.command, self._on_command)
+        self.inventory = Inventory(config.home, config.home_assistant.expose)
+        self.states = StateStore()
+        pipeline.state = self.states.get
+        ha = config.home_assistant
+        self.link: HomeAssistantLink | None = None
+        if ha.discovery or ha.announce:
+            self.link = HomeAssistantLink(config, client, self.inventory, self.states, self.topics)
+            self.link.attach()
+        if self.inventory.state_topics():
+            if self.link is None:
+                self.link = HomeAssistantLink(
+                    config, client, self.inventory, self.states, self.topics
+                )
+            self.link.watch_config_devices()
+        self._voice_version = self.inventory.version
         self.listener: Listener | None = None
         self._stall_logged = False
         if voice:
@@ -113,6 +132,7 @@ class Service:
                 if not ready and self.client.connected:
                     ready = True
                     systemd.notify("READY=1", f"STATUS=ready, broker {self.client.where}")
+                self._take_inventory()
                 if watchdog is not None and time.monotonic() >= next_ping:
                     next_ping = time.monotonic() + watchdog / 3
                     if self.healthy(stale_s=watchdog):
@@ -128,6 +148,29 @@ class Service:
             if voice_thread is not None:
                 voice_thread.join(5)
             self.client.stop()
+
+    def _take_inventory(self) -> None:
+        """A changed inventory goes to the pipeline at once, and to the speech grammar once
+        discovery has been quiet for a moment (rebuilding it takes a while)."""
+        link = self.link
+        if link is None:
+            return
+        if link.changed.is_set():
+            link.changed.clear()
+            home = self.inventory.home
+            self.pipeline.set_home(home)
+            log.info(
+                "inventory: %d devices (%d discovered entities)",
+                len(home.devices),
+                self.inventory.entity_count,
+            )
+        if (
+            self.listener is not None
+            and self._voice_version != self.inventory.version
+            and time.monotonic() - link.last_change >= SETTLE_S
+        ):
+            self._voice_version = self.inventory.version
+            self.listener.update_home(self.inventory.home)
 
     def healthy(self, *, stale_s: float) -> bool:
         """False when the audio loop has taken no audio for `stale_s` (hung): the watchdog

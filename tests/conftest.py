@@ -169,9 +169,9 @@ def example_config(tmp_path: Path, port: int, extra: str = "") -> Path:
 
 
 def run_cli(
-    *args: str, stdin: str | None = None, timeout: float = 30
+    *args: str, stdin: str | None = None, timeout: float = 30, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env = dict(os.environ, PYTHONUNBUFFERED="1", **(env or {}))
     return subprocess.run(
         [*VOICE_AGENT, *args],
         input=stdin,

@@ -107,6 +107,21 @@ def test_install_in_booted_debian(tmp_path: Path, arch: str) -> None:
     box = Container(root, {ROOT: "/src"}, extra, boot_timeout=180 * slow)
     env = {"PIP_CERT": "/root/host-ca.crt", "VOICE_AGENT_MODEL_URL": "file:///root/vosk-model.zip"}
     try:
+        # --dry-run says what it would do and does nothing
+        dry = box.run("/src/install.sh", "--dry-run", env=env, timeout=120 * slow)
+        assert "would: system user voice-agent created (group audio)" in dry.stdout
+        assert "would: service started" in dry.stdout
+        assert box.run("id", "voice-agent", check=False).returncode != 0
+        # one run at a time
+        busy = box.run(
+            "sh",
+            "-c",
+            "flock /run/voice-agent-install.lock sleep 10 & sleep 1; /src/install.sh",
+            check=False,
+        )
+        assert busy.returncode == 1
+        assert "another install.sh is running (lock /run/voice-agent-install.lock)" in busy.stderr
+
         first = box.run("/src/install.sh", env=env, check=False, timeout=1500)
         out = first.stdout + first.stderr
         # everything is done; only the model is missing, said clearly with the manual route
@@ -218,3 +233,64 @@ def test_install_in_booted_debian(tmp_path: Path, arch: str) -> None:
         box.poweroff()
         recorder.close()
         broker.stop()
+
+
+def _install_sh(
+    *prefix: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*prefix, "bash", "./install.sh"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def _with_os_release(tmp_path: Path, text: str) -> list[str]:
+    """Run under a private mount namespace where /etc/os-release says `text`."""
+    fake = tmp_path / "os-release"
+    fake.write_text(text)
+    return ["unshare", "-m", "sh", "-c", f'mount --bind {fake} /etc/os-release && exec "$0" "$@"']
+
+
+def test_refuses_without_root() -> None:
+    done = _install_sh("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
+    assert done.returncode == 1
+    assert done.stderr == "voice-agent install: error: run as root: sudo ./install.sh\n"
+
+
+def test_refuses_other_systems(tmp_path: Path) -> None:
+    fedora = _install_sh(*_with_os_release(tmp_path, 'ID=fedora\nVERSION_CODENAME=""\n'))
+    assert fedora.stderr == (
+        "voice-agent install: error: unsupported OS 'fedora': this installer is for "
+        "Raspberry Pi OS and Debian\n"
+    )
+    old = _install_sh(*_with_os_release(tmp_path, "ID=debian\nVERSION_CODENAME=bullseye\n"))
+    assert old.stderr == (
+        "voice-agent install: error: unsupported release 'bullseye': Debian or Raspberry Pi "
+        "OS bookworm (12) or newer needed\n"
+    )
+
+
+def test_refuses_32_bit_arm(tmp_path: Path) -> None:
+    # A 32-bit Raspberry Pi OS can't run here; dpkg answers as it would there.
+    shim = tmp_path / "bin" / "dpkg"
+    shim.parent.mkdir()
+    shim.write_text("#!/bin/sh\necho armhf\n")
+    shim.chmod(0o755)
+    done = _install_sh(env={"PATH": f"{shim.parent}:{os.environ['PATH']}"})
+    assert done.stderr == (
+        "voice-agent install: error: unsupported architecture armhf: install the 64-bit "
+        "Raspberry Pi OS (onnxruntime has no 32-bit ARM build)\n"
+    )
+
+
+def test_refuses_without_systemd() -> None:
+    if Path("/run/systemd/system").exists():
+        pytest.skip("systemd runs here; the booted test covers the installer under it")
+    done = _install_sh()
+    assert done.stderr == (
+        "voice-agent install: error: systemd is not running here; the service needs it\n"
+    )

@@ -12,6 +12,8 @@ from agent.home.inventory import Device
 from agent.messages import SlotValue
 from agent.wording import the
 
+STEPS = {"set_brightness": 20.0, "set_temperature": 1.0, "set_position": 20.0, "set_volume": 10.0}
+
 
 @dataclass(frozen=True)
 class Command:
@@ -20,10 +22,15 @@ class Command:
     intent: str
     value: SlotValue | None = None
     direction: str | None = None  # "up" or "down"
+    current: float | None = None  # the device's level now, where its state is known
 
     def number(self, device: Device, low: float, high: float) -> float:
+        """The value asked for; for "brighter" or "warmer", the current level and a step."""
         if isinstance(self.value, int | float) and not isinstance(self.value, bool):
             return max(low, min(high, float(self.value)))
+        if self.relative and self.current is not None:
+            step = STEPS.get(self.intent, 10.0) * (1 if self.direction == "up" else -1)
+            return max(low, min(high, self.current + step))
         raise UnsupportedCommand(_need_value(self.intent, device))
 
     def percent(self, device: Device) -> int:

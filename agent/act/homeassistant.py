@@ -63,7 +63,7 @@ def _default(device: Device, spec: HomeAssistantSpec, cmd: Command) -> list[Acti
         payloads = {"vacuum_start": spec.payload_start, "vacuum_dock": spec.payload_return_to_base}
         if i in payloads:
             return send(spec.command_topic, payloads[i])
-    elif d == "scene":
+    elif d in ("scene", "button"):  # a button's payload_on is its payload_press
         if i in ("activate_scene", "turn_on"):
             return send(spec.command_topic, spec.payload_on)
     elif d in ("light", "switch", "fan"):

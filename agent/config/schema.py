@@ -9,6 +9,7 @@ from typing import Any
 
 from agent.config.yamlread import Section, parse_file
 from agent.errors import ConfigError
+from agent.home.expose import DEFAULT_DOMAINS, SENSITIVE_DOMAINS, Expose
 from agent.home.inventory import SAFETY_POLICIES, Area, Device, Home
 from agent.home.specs import (
     CommandSpec,
@@ -77,6 +78,14 @@ class VoiceConfig:
 
 
 @dataclass(frozen=True)
+class HomeAssistantConfig:
+    discovery: bool = False  # build the inventory from MQTT discovery
+    prefix: str = "homeassistant"
+    announce: bool = False  # the agent's own entities in Home Assistant
+    expose: Expose = field(default_factory=Expose)
+
+
+@dataclass(frozen=True)
 class Config:
     path: str
     mqtt: MqttConfig
@@ -84,6 +93,7 @@ class Config:
     home: Home
     understanding: UnderstandingConfig
     voice: VoiceConfig = VoiceConfig()
+    home_assistant: HomeAssistantConfig = field(default_factory=HomeAssistantConfig)
 
     def to_dict(self) -> dict[str, Any]:
         """The effective config, secrets masked: what `voice-agent config` prints."""
@@ -108,6 +118,12 @@ class Config:
             "devices": [_device_dict(d) for d in self.home.devices],
             "understanding": dict(self.understanding.__dict__),
             "voice": dict(self.voice.__dict__),
+            "home_assistant": {
+                "discovery": self.home_assistant.discovery,
+                "prefix": self.home_assistant.prefix,
+                "announce": self.home_assistant.announce,
+                "expose": {k: list(v) for k, v in self.home_assistant.expose.__dict__.items()},
+            },
         }
 
 
@@ -143,8 +159,9 @@ def load_config(path: str | Path) -> Config:
     problems.raise_if_any()
     mqtt = _mqtt(root.section("mqtt"), path)
     site = _site(root.section("site"))
+    home_assistant = _home_assistant(root.section("home_assistant"))
     areas = _areas(root)
-    devices = _devices(root, areas)
+    devices = _devices(root, areas, overlays=home_assistant.discovery)
     understanding = _understanding(root.section("understanding"), path)
     voice = _voice(root.section("voice"), path)
     root.finish()
@@ -158,7 +175,39 @@ def load_config(path: str | Path) -> Config:
         home=Home(areas=tuple(areas), devices=tuple(devices)),
         understanding=understanding,
         voice=voice,
+        home_assistant=home_assistant,
     )
+
+
+def _home_assistant(sec: Section | None) -> HomeAssistantConfig:
+    if sec is None:
+        return HomeAssistantConfig()
+    prefix = sec.text("prefix", "homeassistant") or "homeassistant"
+    _topic(sec, "prefix", prefix)
+    expose = Expose()
+    sub = sec.section("expose")
+    if sub is not None:
+        known = (*DEFAULT_DOMAINS, *SENSITIVE_DOMAINS)
+        domains = sub.str_list("domains") if sub.has("domains") else expose.domains
+        for domain in domains:
+            if domain not in known:
+                expected = ", ".join(known)
+                sub.error("domains", f"unknown domain {domain!r}; expected some of {expected}")
+        expose = Expose(
+            domains=domains,
+            areas=sub.str_list("areas"),
+            include=sub.str_list("include"),
+            exclude=sub.str_list("exclude"),
+        )
+        sub.finish()
+    cfg = HomeAssistantConfig(
+        discovery=sec.flag("discovery", True),
+        prefix=prefix,
+        announce=sec.flag("announce", True),
+        expose=expose,
+    )
+    sec.finish()
+    return cfg
 
 
 def _topic(sec: Section, key: str, value: str | None) -> str | None:
@@ -258,7 +307,9 @@ def _areas(root: Section) -> list[Area]:
     return areas
 
 
-def _devices(root: Section, areas: list[Area]) -> list[Device]:
+def _devices(root: Section, areas: list[Area], *, overlays: bool) -> list[Device]:
+    """With discovery on, a device without a protocol renames or aliases the discovered
+    entity with its id."""
     devices: list[Device] = []
     ids: set[str] = set()
     area_names = {a.name for a in areas}
@@ -287,7 +338,7 @@ def _devices(root: Section, areas: list[Area]) -> list[Device]:
             area=area,
             aliases=sec.str_list("aliases"),
             device_class=sec.text("device_class"),
-            command=_command(sec, device_id, name),
+            command=_command(sec, device_id, name, optional=overlays),
             safety=safety,
         )
         sec.finish()
@@ -298,13 +349,15 @@ def _devices(root: Section, areas: list[Area]) -> list[Device]:
 PROTOCOLS = ("homeassistant", "zigbee2mqtt", "tasmota", "templates")
 
 
-def _command(sec: Section, device_id: str, name: str) -> CommandSpec | None:
+def _command(
+    sec: Section, device_id: str, name: str, *, optional: bool = False
+) -> CommandSpec | None:
     given = [p for p in PROTOCOLS if sec.has(p)]
     domain = device_id.split(".", 1)[0]
     if len(given) > 1:
         sec.error(given[1], f"give one of {', '.join(PROTOCOLS)}, not {' and '.join(given)}")
     if not given:
-        if domain not in ("sensor", "binary_sensor"):
+        if domain not in ("sensor", "binary_sensor") and not optional:
             sec.error(None, f"missing how the device is commanded: one of {', '.join(PROTOCOLS)}")
         return None
     protocol = given[0]

@@ -144,7 +144,10 @@ class MicSource:
         try:
             sd.check_input_settings(device=self.device, samplerate=RATE, channels=1, dtype="int16")
         except Exception:  # the device can't do 16 kHz: take its own rate and resample
-            rate = int(sd.query_devices(self.device, "input")["default_samplerate"])
+            try:
+                rate = int(sd.query_devices(self.device, "input")["default_samplerate"])
+            except Exception as exc:  # no such device, or no input on it
+                raise AudioError(f"cannot open audio input {self.device!r}: {exc}") from None
         try:
             stream = sd.RawInputStream(
                 samplerate=rate,

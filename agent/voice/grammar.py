@@ -46,6 +46,7 @@ SPOKEN_KINDS = {
     "vacuum": ("vacuum",),
     "valve": ("sprinkler", "water"),
     "scene": ("scene",),
+    "button": ("button",),
 }
 
 

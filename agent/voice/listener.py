@@ -15,10 +15,40 @@ from agent.config import VoiceConfig
 from agent.home.inventory import Home
 from agent.voice.audio import AudioError, MicSource
 from agent.voice.engines import make_engine
-from agent.voice.loop import voice_commands
+from agent.voice.loop import Recognizer, voice_commands
+from agent.voice.recognition import Recognition
 
 log = logging.getLogger(__name__)
 RETRY_S = 5.0
+
+
+class Swappable:
+    """A recogniser that can be replaced between utterances (a new grammar for a changed
+    home, built on another thread)."""
+
+    def __init__(self, engine: Recognizer) -> None:
+        self.engine = engine
+        self._next: Recognizer | None = None
+        self._lock = threading.Lock()
+
+    def replace_with(self, engine: Recognizer) -> None:
+        with self._lock:
+            self._next = engine
+
+    def start(self) -> None:
+        with self._lock:
+            if self._next is not None:
+                self.engine, self._next = self._next, None
+        self.engine.start()
+
+    def feed(self, audio: bytes) -> None:
+        self.engine.feed(audio)
+
+    def partial(self) -> str:
+        return self.engine.partial()
+
+    def finish(self) -> Recognition:
+        return self.engine.finish()
 
 
 class Listener:
@@ -31,7 +61,7 @@ class Listener:
         on_partial: Callable[[str], None],
     ) -> None:
         self.voice = voice
-        self.engine = make_engine(voice, home)
+        self.engine = Swappable(make_engine(voice, home))
         self.on_command = on_command
         self.on_listening = on_listening
         self.on_partial = on_partial
@@ -47,6 +77,19 @@ class Listener:
         for block in blocks:
             self.alive_at = time.monotonic()
             yield block
+
+    def update_home(self, home: Home) -> None:
+        """Rebuild the recogniser's grammar for `home` in the background; it takes over at
+        the start of the next utterance."""
+
+        def build() -> None:
+            try:
+                self.engine.replace_with(make_engine(self.voice, home))
+                log.info("speech grammar rebuilt for %d devices", len(home.devices))
+            except Exception:  # keep the old grammar rather than stop listening
+                log.exception("rebuilding the speech grammar failed; keeping the old one")
+
+        threading.Thread(target=build, name="grammar", daemon=True).start()
 
     def push_to_talk(self) -> None:
         """The next utterance is a command, wake word or not."""

@@ -1,0 +1,179 @@
+"""Home Assistant over MQTT, both ways: discovery configs and device states in (into the live
+inventory and the state store), and the agent's own entities out (device-based discovery).
+The messages themselves are built and read by pure functions; this is the thin adapter."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from typing import Any
+
+from agent import __version__
+from agent.config import Config
+from agent.home.discovery import DiscoveryError, read
+from agent.home.live import Inventory
+from agent.home.state import StateStore, TemplateError
+from agent.mqtt import Message, MqttClient
+
+log = logging.getLogger(__name__)
+
+
+def own_config_topic(config: Config) -> str:
+    return f"{config.home_assistant.prefix}/device/voice_agent_{_site_slug(config)}/config"
+
+
+def _site_slug(config: Config) -> str:
+    return "".join(c if c.isalnum() else "_" for c in config.site.id.lower())
+
+
+def own_discovery(config: Config, topics: Any) -> tuple[str, str]:
+    """The agent's device-based discovery message: (topic, payload), to be retained."""
+    site = _site_slug(config)
+    uid = f"voice_agent_{site}"
+    components: dict[str, dict[str, Any]] = {
+        "transcript": {
+            "p": "sensor",
+            "name": "Last transcript",
+            "stat_t": topics.intent,
+            "val_tpl": "{{ value_json.text }}",
+            "ic": "mdi:text-box-outline",
+        },
+        "intent": {
+            "p": "sensor",
+            "name": "Last intent",
+            "stat_t": topics.intent,
+            "val_tpl": "{{ value_json.intent }}",
+            "ic": "mdi:target",
+        },
+        "reply": {
+            "p": "sensor",
+            "name": "Last reply",
+            "stat_t": topics.response,
+            "ic": "mdi:message-reply-text",
+        },
+        "command": {
+            "p": "text",
+            "name": "Command",
+            "cmd_t": topics.command,
+            "max": 255,
+            "ic": "mdi:keyboard",
+        },
+    }
+    if config.voice.enabled:
+        components["listening"] = {
+            "p": "binary_sensor",
+            "name": "Listening",
+            "stat_t": topics.listening,
+            "pl_on": "on",
+            "pl_off": "off",
+            "ic": "mdi:microphone",
+        }
+        components["push_to_talk"] = {
+            "p": "button",
+            "name": "Push to talk",
+            "cmd_t": topics.listen,
+            "pl_prs": "PRESS",
+            "ic": "mdi:microphone-message",
+        }
+    for key, part in components.items():
+        part["uniq_id"] = f"{uid}_{key}"
+    body = {
+        "dev": {
+            "ids": [uid],
+            "name": f"Voice agent {config.site.id}",
+            "mf": "voice-agent",
+            "mdl": "voice-agent",
+            "sw": __version__,
+            **({"sa": config.site.area} if config.site.area else {}),
+        },
+        "o": {"name": "voice-agent", "sw": __version__},
+        "avty_t": topics.status,
+        "pl_avail": "online",
+        "pl_not_avail": "offline",
+        "qos": 1,
+        "cmps": components,
+    }
+    return own_config_topic(config), json.dumps(body)
+
+
+class HomeAssistantLink:
+    """Subscribes to discovery and state topics; announces the agent. `changed` is set when
+    the inventory changed; the loop takes the new home from `inventory`."""
+
+    def __init__(
+        self,
+        config: Config,
+        client: MqttClient,
+        inventory: Inventory,
+        states: StateStore,
+        topics: Any,
+    ) -> None:
+        self.config = config
+        self.prefix = config.home_assistant.prefix
+        self.client = client
+        self.inventory = inventory
+        self.states = states
+        self.topics = topics
+        self.changed = threading.Event()
+        self.last_change = 0.0
+        self._warned: set[tuple[str, str]] = set()
+        self._watched: set[str] = set()
+        self._own = own_config_topic(config)
+
+    def attach(self) -> None:
+        ha = self.config.home_assistant
+        if ha.discovery:
+            for pattern in (f"{self.prefix}/+/+/config", f"{self.prefix}/+/+/+/config"):
+                self.client.subscribe(pattern, self._on_config)
+        if ha.announce:
+            self.client.subscribe(f"{self.prefix}/status", self._on_ha_status)
+            self.client.on_connected.append(self.announce)
+
+    def announce(self) -> None:
+        topic, payload = own_discovery(self.config, self.topics)
+        self.client.publish(topic, payload, retain=True)
+        log.info("announced the agent to Home Assistant on %s", topic)
+
+    def _on_ha_status(self, msg: Message) -> None:
+        if msg.payload.strip() == b"online":
+            self.announce()  # Home Assistant (re)started: it wants discovery again
+
+    def _warn_once(self, topic: str, why: str) -> None:
+        if (topic, why) not in self._warned:
+            self._warned.add((topic, why))
+            log.warning("skipping the discovery config on %s: %s", topic, why)
+
+    def _on_config(self, msg: Message) -> None:
+        if msg.topic == self._own:
+            return
+        try:
+            announcement = read(self.prefix, msg.topic, msg.payload)
+        except DiscoveryError as exc:
+            self._warn_once(msg.topic, str(exc))
+            return
+        if not self.inventory.announce(announcement):
+            return
+        for entity in announcement.entities:
+            for source in entity.states:
+                if source.topic not in self._watched:
+                    self._watched.add(source.topic)
+                    self.client.subscribe(source.topic, self._on_state)
+        self.last_change = time.monotonic()
+        self.changed.set()
+
+    def _on_state(self, msg: Message) -> None:
+        text = msg.payload.decode("utf-8", "replace")
+        for watch in self.inventory.watches(msg.topic):
+            try:
+                self.states.update(watch.device_id, watch.reader, watch.source, text)
+            except TemplateError as exc:
+                self._warn_once(msg.topic, f"state of {watch.device_id}: {exc}")
+
+    def watch_config_devices(self) -> None:
+        """State topics of devices in the config itself."""
+        for topic in self.inventory.state_topics():
+            if topic not in self._watched:
+                self._watched.add(topic)
+                self.client.subscribe(topic, self._on_state)

@@ -1,0 +1,329 @@
+"""Home Assistant MQTT discovery, read: config payloads in, entities out. Pure.
+
+Per-component topics `<prefix>/<component>/[<node_id>/]<object_id>/config` and device-based
+ones `<prefix>/device/<object_id>/config` (components under `cmps`, each naming its
+`platform`), abbreviated keys, the `~` base topic, and the device block. An empty payload
+removes; a new one replaces.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent.home.specs import HomeAssistantSpec
+
+MAX_PAYLOAD = 64 * 1024
+COMPONENTS = (
+    "light",
+    "switch",
+    "fan",
+    "cover",
+    "lock",
+    "climate",
+    "valve",
+    "vacuum",
+    "scene",
+    "button",
+    "sensor",
+    "binary_sensor",
+)
+STATE_ONLY = frozenset({"sensor", "binary_sensor"})
+
+# The abbreviations this reader needs, as Home Assistant defines them.
+ABBREVIATIONS = {
+    "avty_t": "availability_topic",
+    "bri_cmd_t": "brightness_command_topic",
+    "bri_scl": "brightness_scale",
+    "bri_stat_t": "brightness_state_topic",
+    "bri_val_tpl": "brightness_value_template",
+    "cmd_t": "command_topic",
+    "cmps": "components",
+    "curr_temp_t": "current_temperature_topic",
+    "curr_temp_tpl": "current_temperature_template",
+    "def_ent_id": "default_entity_id",
+    "dev": "device",
+    "dev_cla": "device_class",
+    "json_attr_t": "json_attributes_topic",
+    "mode_cmd_t": "mode_command_topic",
+    "mode_stat_t": "mode_state_topic",
+    "mode_stat_tpl": "mode_state_template",
+    "o": "origin",
+    "obj_id": "object_id",
+    "p": "platform",
+    "pct_cmd_t": "percentage_command_topic",
+    "pct_stat_t": "percentage_state_topic",
+    "pct_val_tpl": "percentage_value_template",
+    "pl_cls": "payload_close",
+    "pl_lock": "payload_lock",
+    "pl_off": "payload_off",
+    "pl_on": "payload_on",
+    "pl_open": "payload_open",
+    "pl_prs": "payload_press",
+    "pl_ret": "payload_return_to_base",
+    "pl_stop": "payload_stop",
+    "pl_strt": "payload_start",
+    "pl_unlk": "payload_unlock",
+    "pos_t": "position_topic",
+    "pos_tpl": "position_template",
+    "pow_cmd_t": "power_command_topic",
+    "rgb_cmd_t": "rgb_command_topic",
+    "set_pos_t": "set_position_topic",
+    "stat_clsd": "state_closed",
+    "stat_closing": "state_closing",
+    "stat_locked": "state_locked",
+    "stat_off": "state_off",
+    "stat_on": "state_on",
+    "stat_open": "state_open",
+    "stat_opening": "state_opening",
+    "stat_t": "state_topic",
+    "stat_unlocked": "state_unlocked",
+    "stat_val_tpl": "state_value_template",
+    "temp_cmd_t": "temperature_command_topic",
+    "temp_stat_t": "temperature_state_topic",
+    "temp_stat_tpl": "temperature_state_template",
+    "uniq_id": "unique_id",
+    "unit_of_meas": "unit_of_measurement",
+    "val_tpl": "value_template",
+}
+DEVICE_ABBREVIATIONS = {
+    "cns": "connections",
+    "ids": "identifiers",
+    "mdl": "model",
+    "mf": "manufacturer",
+    "sa": "suggested_area",
+    "sw": "sw_version",
+}
+ORIGIN_ABBREVIATIONS = {"sw": "sw_version", "url": "support_url"}
+_TOPIC = re.compile(r"^(?P<component>[\w-]+)/(?:(?P<node>[\w-]+)/)?(?P<object>[\w-]+)/config$")
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+class DiscoveryError(ValueError):
+    """A config payload that can't be used; the message says why."""
+
+
+@dataclass(frozen=True)
+class StateSource:
+    """One topic that carries part of an entity's state."""
+
+    topic: str
+    attribute: str  # state, brightness, position, percentage, temperature, current, mode
+    template: str | None = None
+
+
+@dataclass(frozen=True)
+class Entity:
+    key: str  # where it was announced: the config topic (plus the component, device-based)
+    component: str
+    object_id: str
+    name: str
+    aliases: tuple[str, ...] = ()  # the entity's own name, where the device's comes first
+    unique_id: str | None = None
+    area: str | None = None  # the device's suggested_area
+    device_class: str | None = None
+    unit: str | None = None
+    command: HomeAssistantSpec | None = None
+    states: tuple[StateSource, ...] = ()
+    options: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def id(self) -> str:
+        return f"{self.component}.{self.object_id}"
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """What one config message says: its topic now holds these entities (none: removed).
+    A new message on a topic replaces everything the last one said."""
+
+    source: str
+    entities: tuple[Entity, ...]
+
+
+def slug(text: str) -> str:
+    return _SLUG.sub("_", text.casefold()).strip("_")
+
+
+def expand(payload: dict[str, Any], table: dict[str, str] = ABBREVIATIONS) -> dict[str, Any]:
+    """Long key names; `~` at the start or end of a topic replaced by the base."""
+    out = {table.get(k, k): v for k, v in payload.items()}
+    if isinstance(out.get("device"), dict):
+        out["device"] = expand(out["device"], DEVICE_ABBREVIATIONS)
+    if isinstance(out.get("origin"), dict):
+        out["origin"] = {ORIGIN_ABBREVIATIONS.get(k, k): v for k, v in out["origin"].items()}
+    base = out.pop("~", None)
+    if isinstance(base, str):
+        for key, value in out.items():
+            if isinstance(value, str) and key.endswith("_topic"):
+                if value.startswith("~"):
+                    out[key] = base + value[1:]
+                elif value.endswith("~"):
+                    out[key] = value[:-1] + base
+    return out
+
+
+def read(prefix: str, topic: str, payload: bytes) -> Announcement:
+    """The entities a config message announces; DiscoveryError when it can't be used."""
+    rest = topic[len(prefix) + 1 :] if topic.startswith(prefix + "/") else None
+    match = _TOPIC.match(rest or "")
+    if match is None:
+        raise DiscoveryError(f"not a discovery config topic: {topic}")
+    component, node, object_id = match["component"], match["node"], match["object"]
+    device_based = component == "device" and node is None
+    if not payload.strip():
+        return Announcement(topic, ())
+    if len(payload) > MAX_PAYLOAD:
+        raise DiscoveryError(f"{len(payload)} bytes is over the {MAX_PAYLOAD}-byte limit")
+    try:
+        body = json.loads(payload)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DiscoveryError(f"not JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise DiscoveryError("expected a JSON object")
+    config = expand(body)
+    if device_based:
+        return _device_based(topic, config, body.get("~"))
+    return Announcement(topic, (_entity(topic, component, object_id, config),))
+
+
+def _device_based(topic: str, config: dict[str, Any], base: Any) -> Announcement:
+    parts = config.pop("components", None)
+    if not isinstance(parts, dict) or not parts:
+        raise DiscoveryError("a device config needs components (cmps)")
+    shared = {k: v for k, v in config.items() if k not in ("device", "origin")}
+    entities = []
+    problems = []
+    for cmp_id, raw in parts.items():
+        key = f"{topic}#{cmp_id}"
+        if not isinstance(raw, dict):
+            problems.append(f"{cmp_id}: expected an object")
+            continue
+        part = expand({"~": base, **raw} if isinstance(base, str) else raw)
+        platform = part.pop("platform", None)
+        if len(part) == 0:
+            continue  # only the platform: this component is removed
+        merged = {**shared, **part, "device": config.get("device")}
+        try:
+            entities.append(_entity(key, str(platform), str(cmp_id), merged))
+        except DiscoveryError as exc:
+            problems.append(f"{cmp_id}: {exc}")
+    if problems and not entities:
+        raise DiscoveryError("; ".join(problems))
+    return Announcement(topic, tuple(entities))
+
+
+def _entity(key: str, component: str, object_id: str, c: dict[str, Any]) -> Entity:
+    if component not in COMPONENTS:
+        raise DiscoveryError(f"component {component!r} is not supported")
+    device = c.get("device") if isinstance(c.get("device"), dict) else {}
+    assert isinstance(device, dict)
+    if component not in STATE_ONLY and not isinstance(c.get("command_topic"), str):
+        raise DiscoveryError(f"a {component} needs a command_topic")
+    full = _name(c, device, object_id)
+    own = _text(c.get("name"))
+    # Spoken, a name of its own ("Garage Door") beats "Garage Controller Garage Door"; a bare
+    # word ("Temperature") needs its device's name.
+    name = own if own and len(own.split()) > 1 else full
+    oid = _object_id(c, object_id, full, component)
+    area = device.get("suggested_area")
+    return Entity(
+        key=key,
+        component=component,
+        object_id=oid,
+        name=name,
+        aliases=tuple(n for n in (full, own) if n and n != name),
+        unique_id=_text(c.get("unique_id")),
+        area=area if isinstance(area, str) and area else None,
+        device_class=_text(c.get("device_class")),
+        unit=_text(c.get("unit_of_measurement")),
+        command=_spec(component, c),
+        states=_states(component, c),
+        options=c,
+    )
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _name(c: dict[str, Any], device: dict[str, Any], object_id: str) -> str:
+    """As Home Assistant names it: the device's name, then the entity's, if any."""
+    own = _text(c.get("name"))
+    device_name = _text(device.get("name"))
+    if own and device_name and not own.casefold().startswith(device_name.casefold()):
+        return f"{device_name} {own}"
+    return own or device_name or object_id.replace("_", " ")
+
+
+def _object_id(c: dict[str, Any], from_topic: str, name: str, component: str) -> str:
+    wanted = _text(c.get("default_entity_id")) or _text(c.get("object_id"))
+    if wanted and "." in wanted:
+        wanted = wanted.split(".", 1)[1]
+    return slug(wanted or name or from_topic) or slug(from_topic) or component
+
+
+def _spec(component: str, c: dict[str, Any]) -> HomeAssistantSpec | None:
+    if component in STATE_ONLY:
+        return None
+
+    def topic(key: str) -> str | None:
+        value = c.get(key)
+        return value if isinstance(value, str) and value else None
+
+    def payload(key: str, default: str) -> str:
+        value = c.get(key)
+        return str(value) if isinstance(value, str | int | float) else default
+
+    scale = c.get("brightness_scale", 255)
+    on_default = "PRESS" if component == "button" else "ON"
+    return HomeAssistantSpec(
+        schema="json" if c.get("schema") == "json" else "default",
+        command_topic=topic("command_topic"),
+        state_topic=topic("state_topic"),
+        payload_on=payload("payload_press" if component == "button" else "payload_on", on_default),
+        payload_off=payload("payload_off", "OFF"),
+        brightness_command_topic=topic("brightness_command_topic"),
+        brightness_scale=int(scale) if isinstance(scale, int | float) and scale > 0 else 255,
+        rgb_command_topic=topic("rgb_command_topic"),
+        percentage_command_topic=topic("percentage_command_topic"),
+        set_position_topic=topic("set_position_topic"),
+        payload_open=payload("payload_open", "OPEN"),
+        payload_close=payload("payload_close", "CLOSE"),
+        payload_stop=payload("payload_stop", "STOP"),
+        payload_lock=payload("payload_lock", "LOCK"),
+        payload_unlock=payload("payload_unlock", "UNLOCK"),
+        temperature_command_topic=topic("temperature_command_topic"),
+        power_command_topic=topic("power_command_topic"),
+        payload_start=payload("payload_start", "start"),
+        payload_pause=payload("payload_pause", "pause"),
+        payload_return_to_base=payload("payload_return_to_base", "return_to_base"),
+    )
+
+
+def _states(component: str, c: dict[str, Any]) -> tuple[StateSource, ...]:
+    out = []
+
+    def add(topic_key: str, attribute: str, template_key: str | None = None) -> None:
+        topic = c.get(topic_key)
+        if isinstance(topic, str) and topic:
+            template = c.get(template_key) if template_key else None
+            out.append(
+                StateSource(topic, attribute, template if isinstance(template, str) else None)
+            )
+
+    if c.get("schema") == "json":
+        add("state_topic", "json")
+    elif component == "climate":
+        add("current_temperature_topic", "current", "current_temperature_template")
+        add("temperature_state_topic", "temperature", "temperature_state_template")
+        add("mode_state_topic", "mode", "mode_state_template")
+    else:
+        template = "state_value_template" if "state_value_template" in c else "value_template"
+        add("state_topic", "state", template)
+        add("brightness_state_topic", "brightness", "brightness_value_template")
+        add("percentage_state_topic", "percentage", "percentage_value_template")
+        add("position_topic", "position", "position_template")
+    return tuple(out)

@@ -1,0 +1,193 @@
+"""The home as it is now: the config's devices, then what MQTT discovery announces, filtered
+by `expose`. Config devices win: one with a protocol replaces the discovered entity with its
+id; one without renames, aliases or places it. Rebuilt into a frozen Home on each change."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, replace
+
+from agent.home.discovery import Announcement, Entity, StateSource
+from agent.home.expose import Expose
+from agent.home.inventory import Area, Device, Home
+from agent.home.specs import HomeAssistantSpec
+from agent.home.state import Reader
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Watch:
+    """A state topic and whose state it carries."""
+
+    device_id: str
+    reader: Reader
+    source: StateSource
+
+
+def reader_for(entity: Entity) -> Reader:
+    o = entity.options
+
+    def strings(*keys: str, default: str) -> tuple[str, ...]:
+        found = [str(o[k]) for k in keys if isinstance(o.get(k), str | int | float)]
+        return tuple(found) or (default,)
+
+    words: list[tuple[str, str]] = []
+    if entity.component in ("cover", "valve"):
+        for key, word, default in (
+            ("state_open", "open", "open"),
+            ("state_closed", "closed", "closed"),
+            ("state_opening", "opening", "opening"),
+            ("state_closing", "closing", "closing"),
+            ("state_stopped", "stopped", "stopped"),
+        ):
+            words.append((str(o.get(key, default)), word))
+    elif entity.component == "lock":
+        words = [
+            (str(o.get("state_locked", "LOCKED")), "locked"),
+            (str(o.get("state_unlocked", "UNLOCKED")), "unlocked"),
+            ("LOCKING", "locking"),
+            ("UNLOCKING", "unlocking"),
+            ("JAMMED", "jammed"),
+        ]
+    scale = entity.command.brightness_scale if entity.command else 255
+    return Reader(
+        domain=entity.component,
+        on=strings("state_on", "payload_on", default="ON"),
+        off=strings("state_off", "payload_off", default="OFF"),
+        words=tuple(words),
+        brightness_scale=scale,
+        unit=entity.unit,
+    )
+
+
+def _config_watches(device: Device) -> list[Watch]:
+    """Config devices with a Home Assistant state_topic: their state too."""
+    spec = device.command
+    if not isinstance(spec, HomeAssistantSpec) or not spec.state_topic:
+        return []
+    attribute = "json" if spec.schema == "json" else "state"
+    reader = Reader(
+        domain=device.domain,
+        on=(spec.payload_on,),
+        off=(spec.payload_off,),
+        brightness_scale=spec.brightness_scale,
+    )
+    return [Watch(device.id, reader, StateSource(spec.state_topic, attribute))]
+
+
+class Inventory:
+    def __init__(self, base: Home, expose: Expose) -> None:
+        self._base = base
+        self._expose = expose
+        self._announced: dict[str, tuple[Entity, ...]] = {}
+        self._lock = threading.Lock()
+        self._home = base
+        self._watches: dict[str, list[Watch]] = {}
+        self.version = 0
+        self._rebuild()
+
+    def announce(self, announcement: Announcement) -> bool:
+        """Take one config message into account; True when the home changed."""
+        with self._lock:
+            before = self._announced.get(announcement.source, ())
+            if before == announcement.entities:
+                return False
+            if announcement.entities:
+                self._announced[announcement.source] = announcement.entities
+            else:
+                self._announced.pop(announcement.source, None)
+            self._rebuild()
+            return True
+
+    @property
+    def home(self) -> Home:
+        with self._lock:
+            return self._home
+
+    def watches(self, topic: str) -> list[Watch]:
+        with self._lock:
+            return list(self._watches.get(topic, ()))
+
+    def state_topics(self) -> list[str]:
+        with self._lock:
+            return sorted(self._watches)
+
+    @property
+    def entity_count(self) -> int:
+        with self._lock:
+            return sum(len(e) for e in self._announced.values())
+
+    def _rebuild(self) -> None:
+        base = self._base
+        areas = list(base.areas)
+        commanded = {d.id: d for d in base.devices if d.command is not None}
+        overlays = {d.id: d for d in base.devices if d.command is None}
+        devices = list(commanded.values())
+        watches: dict[str, list[Watch]] = {}
+        for device in devices:
+            for w in _config_watches(device):
+                watches.setdefault(w.source.topic, []).append(w)
+        taken = set(commanded)
+        for entities in self._announced.values():
+            for entity in entities:
+                device = self._device(entity, areas)
+                if device.id in commanded:
+                    continue  # the config's own device with that id wins
+                overlay = overlays.pop(device.id, None)
+                if overlay is not None:
+                    device = replace(
+                        device,
+                        name=overlay.name,
+                        aliases=overlay.aliases,
+                        area=overlay.area or device.area,
+                        device_class=overlay.device_class or device.device_class,
+                        safety=overlay.safety,
+                    )
+                elif not self._expose.allows(device.domain, device.name, device.area):
+                    continue
+                device = replace(device, id=_free(device.id, taken))
+                taken.add(device.id)
+                devices.append(device)
+                reader = reader_for(entity)
+                for source in entity.states:
+                    watches.setdefault(source.topic, []).append(Watch(device.id, reader, source))
+        # config devices nothing was discovered for: sensors stay (named, if stateless)
+        devices.extend(d for d in overlays.values() if d.domain in _STATE_ONLY)
+        self._home = Home(areas=tuple(areas), devices=tuple(devices))
+        self._watches = watches
+        self.version += 1
+
+    @staticmethod
+    def _device(entity: Entity, areas: list[Area]) -> Device:
+        area = None
+        if entity.area:
+            wanted = entity.area.casefold()
+            for a in areas:
+                if wanted in (a.name.casefold(), *(x.casefold() for x in a.aliases)):
+                    area = a.name
+                    break
+            else:
+                areas.append(Area(entity.area))
+                area = entity.area
+        return Device(
+            id=entity.id,
+            name=entity.name,
+            aliases=entity.aliases,
+            area=area,
+            device_class=entity.device_class,
+            command=entity.command,
+        )
+
+
+_STATE_ONLY = frozenset({"sensor", "binary_sensor"})
+
+
+def _free(device_id: str, taken: set[str]) -> str:
+    if device_id not in taken:
+        return device_id
+    n = 2
+    while f"{device_id}_{n}" in taken:
+        n += 1
+    return f"{device_id}_{n}"

@@ -1,0 +1,392 @@
+"""Home Assistant MQTT discovery against a real broker: discovery configs in the shapes that
+Zigbee2MQTT, Tasmota (SetOption19) and ESPHome publish, and a device-based one; commands land
+on the discovered topics with the discovered payloads; states are answered; removal, bad
+payloads, overlays from the config, the expose filter, and the agent's own entities."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from agent.home.discovery import DiscoveryError, read
+from agent.home.expose import Expose
+from tests.conftest import ROOT, Agent, Broker, Recorder
+
+Z2M_LIGHT = (
+    "homeassistant/light/0x00124b0022dc1a2f/light/config",
+    {
+        "availability": [{"topic": "zigbee2mqtt/bridge/state"}],
+        "brightness": True,
+        "brightness_scale": 254,
+        "command_topic": "zigbee2mqtt/Kitchen Light/set",
+        "device": {
+            "identifiers": ["zigbee2mqtt_0x00124b0022dc1a2f"],
+            "manufacturer": "IKEA",
+            "model": "LED1545G12",
+            "name": "Kitchen Light",
+            "via_device": "zigbee2mqtt_bridge_0x00124b001234abcd",
+        },
+        "json_attributes_topic": "zigbee2mqtt/Kitchen Light",
+        "name": None,
+        "object_id": "kitchen_light",
+        "origin": {"name": "Zigbee2MQTT", "sw": "1.40.0", "url": "https://www.zigbee2mqtt.io"},
+        "schema": "json",
+        "state_topic": "zigbee2mqtt/Kitchen Light",
+        "supported_color_modes": ["xy", "color_temp"],
+        "unique_id": "0x00124b0022dc1a2f_light_zigbee2mqtt",
+    },
+)
+Z2M_TEMPERATURE = (
+    "homeassistant/sensor/0x00158d0001a2b3c4/temperature/config",
+    {
+        "availability": [{"topic": "zigbee2mqtt/bridge/state"}],
+        "device": {
+            "identifiers": ["zigbee2mqtt_0x00158d0001a2b3c4"],
+            "manufacturer": "Xiaomi",
+            "model": "WSDCGQ11LM",
+            "name": "Office Sensor",
+        },
+        "device_class": "temperature",
+        "enabled_by_default": True,
+        "name": "Temperature",
+        "object_id": "office_sensor_temperature",
+        "state_class": "measurement",
+        "state_topic": "zigbee2mqtt/Office Sensor",
+        "unique_id": "0x00158d0001a2b3c4_temperature_zigbee2mqtt",
+        "unit_of_measurement": "°C",
+        "value_template": "{{ value_json.temperature }}",
+    },
+)
+TASMOTA_LIGHT = (
+    "homeassistant/light/9A55A3_LI_1/config",
+    {
+        "name": "Bedroom Lamp",
+        "cmd_t": "~cmnd/POWER",
+        "stat_t": "~tele/STATE",
+        "val_tpl": "{{value_json.POWER}}",
+        "pl_off": "OFF",
+        "pl_on": "ON",
+        "avty_t": "~tele/LWT",
+        "pl_avail": "Online",
+        "pl_not_avail": "Offline",
+        "uniq_id": "9A55A3_LI_1",
+        "device": {"identifiers": ["9A55A3"], "connections": [["mac", "70:03:9F:9A:55:A3"]]},
+        "~": "bedroom_lamp/",
+        "bri_cmd_t": "~cmnd/Dimmer",
+        "bri_stat_t": "~tele/STATE",
+        "bri_scl": 100,
+        "on_cmd_type": "brightness",
+        "bri_val_tpl": "{{value_json.Dimmer}}",
+    },
+)
+ESPHOME_SWITCH = (
+    "homeassistant/switch/livingroom/coffee_machine/config",
+    {
+        "name": "Coffee Machine",
+        "stat_t": "livingroom/switch/coffee_machine/state",
+        "cmd_t": "livingroom/switch/coffee_machine/command",
+        "avty_t": "livingroom/status",
+        "uniq_id": "ESPswitchcoffee_machine",
+        "dev": {
+            "ids": "246f28aabbcc",
+            "name": "livingroom",
+            "sw": "esphome v2024.6.1",
+            "mdl": "esp32dev",
+            "mf": "espressif",
+        },
+    },
+)
+DEVICE_BASED = (
+    "homeassistant/device/garage_controller/config",
+    {
+        "dev": {"ids": "garage_ctl_01", "name": "Garage Controller", "sa": "Garage"},
+        "o": {"name": "garage2mqtt", "sw": "1.0"},
+        "~": "garage/ctl/",
+        "avty_t": "~status",
+        "cmps": {
+            "door": {
+                "p": "cover",
+                "name": "Garage Door",
+                "dev_cla": "garage",
+                "cmd_t": "~door/set",
+                "stat_t": "~door/state",
+                "uniq_id": "garage_ctl_01_door",
+            },
+            "light": {
+                "p": "light",
+                "name": "Garage Light",
+                "cmd_t": "~light/set",
+                "stat_t": "~light/state",
+                "uniq_id": "garage_ctl_01_light",
+            },
+        },
+    },
+)
+LOCK = (
+    "homeassistant/lock/front_door/config",
+    {"name": "Front Door", "cmd_t": "home/front_door/set", "uniq_id": "front_door_lock"},
+)
+
+CONFIG = """\
+mqtt: {{host: 127.0.0.1, port: {port}}}
+site: {{id: kitchen-pi, area: Kitchen}}
+understanding: {{model: {root}/models/intent-minilm}}
+voice: {{enabled: false}}
+areas:
+  - {{name: Kitchen}}
+  - {{name: Office}}
+  - {{name: Bedroom}}
+  - {{name: Living Room}}
+devices:
+  # a discovered entity placed and named by the config (no protocol: it overlays)
+  - {{id: sensor.office_sensor_temperature, name: Office Temperature, area: Office}}
+  - {{id: light.bedroom_lamp, name: Bedroom Lamp, area: Bedroom, aliases: [reading lamp]}}
+  - {{id: switch.livingroom_coffee_machine, name: Coffee Machine, area: Living Room}}
+home_assistant:
+  discovery: true
+  prefix: homeassistant
+{expose}"""
+
+
+def _publish(recorder: Recorder, *configs: tuple[str, dict[str, object]]) -> None:
+    for topic, body in configs:
+        recorder.publish(topic, json.dumps(body), retain=True)
+
+
+def _config(tmp_path: Path, port: int, expose: str = "") -> Path:
+    path = tmp_path / "agent.yaml"
+    path.write_text(CONFIG.format(port=port, root=ROOT, expose=expose))
+    return path
+
+
+def _say(recorder: Recorder, text: str) -> dict[str, object]:
+    recorder.messages.clear()
+    recorder.publish("voice-agent/kitchen-pi/command", text)
+    return json.loads(recorder.on("voice-agent/kitchen-pi/intent", timeout=15).payload)  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def discovered(
+    tmp_path: Path, broker: Broker, recorder: Recorder, agent_factory: Callable[..., Agent]
+) -> Agent:
+    _publish(recorder, Z2M_LIGHT, Z2M_TEMPERATURE, TASMOTA_LIGHT, ESPHOME_SWITCH, DEVICE_BASED)
+    _publish(recorder, LOCK)
+    agent = agent_factory(_config(tmp_path, broker.port))
+    agent.wait_log("(7 discovered entities)", timeout=60)
+    return agent
+
+
+def test_commands_land_on_discovered_topics(recorder: Recorder, discovered: Agent) -> None:
+    _say(recorder, "turn on the kitchen light")
+    assert recorder.device_messages() == [("zigbee2mqtt/Kitchen Light/set", '{"state": "ON"}')]
+    _say(recorder, "set the kitchen light to 50 percent")
+    assert recorder.device_messages() == [
+        ("zigbee2mqtt/Kitchen Light/set", '{"state": "ON", "brightness": 127}')
+    ]
+    _say(recorder, "turn on the reading lamp")  # Tasmota, "~" topics, aliased by the config
+    assert recorder.device_messages() == [("bedroom_lamp/cmnd/POWER", "ON")]
+    _say(recorder, "dim the bedroom lamp to 30 percent")  # brightness_scale 100
+    assert recorder.device_messages() == [("bedroom_lamp/cmnd/Dimmer", "30")]
+    _say(recorder, "switch off the coffee machine")  # ESPHome
+    assert recorder.device_messages() == [("livingroom/switch/coffee_machine/command", "OFF")]
+    _say(recorder, "turn on the garage light")  # device-based discovery, area from "sa"
+    assert recorder.device_messages() == [("garage/ctl/light/set", "ON")]
+
+
+def test_states_answer_questions(recorder: Recorder, discovered: Agent) -> None:
+    recorder.publish("zigbee2mqtt/Office Sensor", '{"temperature": 21.5, "humidity": 40}')
+    recorder.publish("garage/ctl/door/state", "closed")
+    recorder.publish("zigbee2mqtt/Kitchen Light", '{"state": "ON", "brightness": 127}')
+    recorder.publish("bedroom_lamp/tele/STATE", '{"POWER": "OFF", "Dimmer": 40}')
+    recorder.publish("livingroom/switch/coffee_machine/state", "ON")
+    event = _say(recorder, "what's the temperature in the office")
+    assert event["response"] == "The office temperature is 21.5 °C."
+    event = _say(recorder, "is the garage door open")
+    assert event["response"] == "The garage door is closed."
+    event = _say(recorder, "is the kitchen light on")
+    assert event["response"] == "The kitchen light is on at 50%."
+    event = _say(recorder, "which lights are on")
+    assert event["response"] == "The kitchen light is on."
+    # relative changes start from the known state: 50% + a step of 20%
+    _say(recorder, "make the kitchen light brighter")
+    assert recorder.device_messages() == [
+        ("zigbee2mqtt/Kitchen Light/set", '{"state": "ON", "brightness": 178}')
+    ]
+
+
+def test_removal_and_replacement(recorder: Recorder, discovered: Agent) -> None:
+    recorder.publish(ESPHOME_SWITCH[0], "", retain=True)
+    discovered.wait_log("(6 discovered entities)", timeout=15)
+    event = _say(recorder, "turn on the coffee machine")
+    assert recorder.device_messages() == []
+    assert event["intent"] == "none"
+    # a new config replaces the old: the light moves to another command topic
+    topic, body = Z2M_LIGHT
+    _publish(recorder, (topic, {**body, "command_topic": "zigbee2mqtt/Kitchen Light 2/set"}))
+    discovered.wait_log("(6 discovered entities)", timeout=15)
+    moved = [("zigbee2mqtt/Kitchen Light 2/set", '{"state": "OFF"}')]
+    for _ in range(50):  # the new config may be a moment behind the log line
+        _say(recorder, "turn off the kitchen light")
+        if recorder.device_messages() == moved:
+            break
+    assert recorder.device_messages() == moved
+
+
+def test_bad_payloads_are_skipped_and_logged_once(recorder: Recorder, discovered: Agent) -> None:
+    recorder.publish("homeassistant/switch/broken/config", "{not json", retain=True)
+    recorder.publish("homeassistant/switch/nocmd/config", '{"name": "No Command"}', retain=True)
+    recorder.publish("homeassistant/siren/loud/config", '{"name": "Siren", "cmd_t": "s/set"}')
+    recorder.publish("homeassistant/light/huge/config", '{"name": "' + "x" * 1_100_000 + '"}')
+    recorder.publish("homeassistant/switch/broken/config", "{not json", retain=True)
+    discovered.wait_log("skipping the discovery config on homeassistant/light/huge/config")
+    log = discovered.output()
+    assert log.count("skipping the discovery config on homeassistant/switch/broken/config") == 1
+    assert "homeassistant/switch/nocmd/config: a switch needs a command_topic" in log
+    assert "homeassistant/siren/loud/config: component 'siren' is not supported" in log
+    assert "1100012 bytes is over the 65536-byte limit" in log
+    _say(recorder, "turn on the kitchen light")  # the rest still works
+    assert recorder.device_messages() == [("zigbee2mqtt/Kitchen Light/set", '{"state": "ON"}')]
+
+
+def test_locks_are_not_exposed_unless_asked(recorder: Recorder, discovered: Agent) -> None:
+    event = _say(recorder, "lock the front door")
+    assert recorder.device_messages() == [] and event["intent"] == "none"
+
+
+def test_expose_lets_locks_in(
+    tmp_path: Path, broker: Broker, recorder: Recorder, agent_factory: Callable[..., Agent]
+) -> None:
+    _publish(recorder, LOCK, ESPHOME_SWITCH)
+    expose = "  expose:\n    domains: [lock, switch]\n    exclude: ['*coffee*']\n"
+    agent = agent_factory(_config(tmp_path, broker.port, expose))
+    agent.wait_log("(2 discovered entities)", timeout=60)
+    _say(recorder, "lock the front door")
+    assert recorder.device_messages() == [("home/front_door/set", "LOCK")]
+    _say(recorder, "turn on the coffee machine")  # the config names it: overlays win
+    assert recorder.device_messages() == [("livingroom/switch/coffee_machine/command", "ON")]
+
+
+def test_the_agent_announces_itself(broker: Broker, recorder: Recorder, discovered: Agent) -> None:
+    own = "homeassistant/device/voice_agent_kitchen_pi/config"
+    recorder.on(own)
+    later = Recorder(broker.port)  # a late subscriber (Home Assistant starting) gets it retained
+    try:
+        kept = later.on(own)
+    finally:
+        later.close()
+    assert kept.retain
+    body = json.loads(kept.payload)
+    assert body["dev"]["ids"] == ["voice_agent_kitchen_pi"]
+    assert body["o"]["name"] == "voice-agent"
+    assert (body["avty_t"], body["pl_avail"], body["pl_not_avail"]) == (
+        "voice-agent/kitchen-pi/status",
+        "online",
+        "offline",
+    )
+    parts = body["cmps"]
+    assert {k: v["p"] for k, v in parts.items()} == {
+        "transcript": "sensor",
+        "intent": "sensor",
+        "reply": "sensor",
+        "command": "text",
+    }
+    assert all(p["uniq_id"] == f"voice_agent_kitchen_pi_{k}" for k, p in parts.items())
+    assert parts["command"]["cmd_t"] == "voice-agent/kitchen-pi/command"
+    # Home Assistant restarts: the agent announces itself again
+    recorder.messages.clear()
+    recorder.publish("homeassistant/status", "online")
+    assert json.loads(recorder.on(own).payload) == body
+
+
+def test_forget_removes_the_agents_entities(
+    tmp_path: Path, broker: Broker, recorder: Recorder, discovered: Agent
+) -> None:
+    from tests.conftest import run_cli
+
+    discovered.stop()
+    result = run_cli("forget", "--config", str(_config(tmp_path, broker.port)))
+    assert result.returncode == 0, result.stderr
+    assert "removed the agent from Home Assistant" in result.stdout
+    own = [m for m in recorder.messages if m.topic.endswith("voice_agent_kitchen_pi/config")]
+    assert own[-1].payload == ""
+    later = Recorder(broker.port)  # nothing retained is left for Home Assistant to find
+    try:
+        time.sleep(0.5)
+        assert not [m for m in later.messages if m.topic.endswith("voice_agent_kitchen_pi/config")]
+    finally:
+        later.close()
+
+
+# -- the parser alone ----------------------------------------------------------------
+
+
+def test_abbreviations_and_base_topic() -> None:
+    topic, body = TASMOTA_LIGHT
+    (entity,) = read("homeassistant", topic, json.dumps(body).encode()).entities
+    assert entity.id == "light.bedroom_lamp"
+    assert entity.command is not None
+    assert entity.command.command_topic == "bedroom_lamp/cmnd/POWER"
+    assert entity.command.brightness_command_topic == "bedroom_lamp/cmnd/Dimmer"
+    assert entity.command.brightness_scale == 100
+    assert [(s.topic, s.attribute, s.template) for s in entity.states] == [
+        ("bedroom_lamp/tele/STATE", "state", "{{value_json.POWER}}"),
+        ("bedroom_lamp/tele/STATE", "brightness", "{{value_json.Dimmer}}"),
+    ]
+
+
+def test_device_based_components_and_their_removal() -> None:
+    topic, body = DEVICE_BASED
+    got = read("homeassistant", topic, json.dumps(body).encode())
+    assert [(e.id, e.name, e.aliases, e.area) for e in got.entities] == [
+        (
+            "cover.garage_controller_garage_door",
+            "Garage Door",
+            ("Garage Controller Garage Door",),
+            "Garage",
+        ),
+        (
+            "light.garage_controller_garage_light",
+            "Garage Light",
+            ("Garage Controller Garage Light",),
+            "Garage",
+        ),
+    ]
+    cmps = dict(body["cmps"])  # type: ignore[call-overload]
+    cmps["light"] = {"p": "light"}  # only the platform left: that component goes
+    smaller = read("homeassistant", topic, json.dumps({**body, "cmps": cmps}).encode())
+    assert [e.id for e in smaller.entities] == ["cover.garage_controller_garage_door"]
+    assert read("homeassistant", topic, b"").entities == ()
+
+
+def test_names_follow_home_assistant() -> None:
+    _, z2m = Z2M_TEMPERATURE
+    (sensor,) = read("homeassistant", Z2M_TEMPERATURE[0], json.dumps(z2m).encode()).entities
+    assert (sensor.name, sensor.id, sensor.unit) == (
+        "Office Sensor Temperature",
+        "sensor.office_sensor_temperature",
+        "°C",
+    )
+    _, light = Z2M_LIGHT
+    (main,) = read("homeassistant", Z2M_LIGHT[0], json.dumps(light).encode()).entities
+    assert main.name == "Kitchen Light"  # name null: the device's name
+
+
+def test_unusable_configs_say_why() -> None:
+    with pytest.raises(DiscoveryError, match="not JSON"):
+        read("homeassistant", "homeassistant/light/x/config", b"{")
+    with pytest.raises(DiscoveryError, match="needs a command_topic"):
+        read("homeassistant", "homeassistant/light/x/config", b'{"name": "x"}')
+    with pytest.raises(DiscoveryError, match="not a discovery config topic"):
+        read("homeassistant", "homeassistant/light/config", b"{}")
+
+
+def test_expose_filter() -> None:
+    e = Expose(areas=("Kitchen",), exclude=("*test*",))
+    assert e.allows("light", "Counter Light", "kitchen")
+    assert not e.allows("light", "Counter Light", "Office")
+    assert not e.allows("light", "Test Light", "Kitchen")
+    assert not e.allows("lock", "Back Door", "Kitchen")  # sensitive: off by default
