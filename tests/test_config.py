@@ -112,7 +112,8 @@ def test_bad_device_id_and_domain(tmp_path: Path) -> None:
     text = BASE.replace("light.kitchen_ceiling", "toaster.kitchen")
     assert problems(tmp_path, text) == [
         "agent.yaml:6: devices[0].id: unknown domain 'toaster'; expected one of light, switch, "
-        "fan, cover, lock, climate, media_player, vacuum, valve, scene, sensor, binary_sensor"
+        "fan, cover, lock, climate, media_player, vacuum, valve, scene, button, sensor, "
+        "binary_sensor"
     ]
 
 
@@ -169,3 +170,28 @@ def test_voice_sensitivity_out_of_range(tmp_path: Path) -> None:
     path = tmp_path / "ok.yaml"
     path.write_text(text.replace("1.5", "0.7"))
     assert load_config(path).voice.sensitivity == 0.7
+
+
+def test_example_home_assistant_block_loads_when_uncommented(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text()
+    start, end = text.index("# home_assistant:"), text.index("\nareas:")
+    block = "\n".join(line[2:] for line in text[start:end].strip().splitlines())
+    path = tmp_path / "agent.yaml"
+    path.write_text(BASE + block + "\n")
+    ha = load_config(path).home_assistant
+    assert (ha.discovery, ha.prefix, ha.announce, ha.expose.exclude) == (
+        True,
+        "homeassistant",
+        True,
+        ("*test*",),
+    )
+    assert "lock" not in ha.expose.domains
+
+
+def test_expose_names_unknown_domains(tmp_path: Path) -> None:
+    text = BASE + "home_assistant:\n  expose:\n    domains: [light, toaster]\n"
+    assert problems(tmp_path, text) == [
+        "agent.yaml:14: home_assistant.expose.domains: unknown domain 'toaster'; expected some "
+        "of light, switch, fan, cover, climate, valve, vacuum, scene, button, sensor, "
+        "binary_sensor, lock"
+    ]

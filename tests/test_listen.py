@@ -192,3 +192,29 @@ def test_always_mode_takes_commands_not_chatter(tmp_path: Path) -> None:
     assert _voice(tmp_path, "turn on the kitchen light", "en-us", mode="always") == [
         "turn on the kitchen light"
     ]
+
+
+def test_a_new_grammar_takes_over_at_the_next_utterance(tmp_path: Path) -> None:
+    """Discovery adds a device: the recogniser is rebuilt aside and swapped in between
+    utterances, so its name can be heard from then on."""
+    from dataclasses import replace
+
+    from agent.config import load_config
+    from agent.home.inventory import Device
+    from agent.home.specs import HomeAssistantSpec
+    from agent.voice.listener import Swappable
+    from agent.voice.loop import heard
+    from agent.voice.sphinx import SphinxEngine
+    from agent.voice.vad import Segmenter
+    from tests.conftest import EXAMPLE
+
+    home = load_config(EXAMPLE).home
+    orb = Device("light.zephyr_orb", "Zephyr Orb", "Kitchen", command=HomeAssistantSpec())
+    bigger = replace(home, devices=(*home.devices, orb))
+    engine = Swappable(SphinxEngine(home))
+    wav = speech.say(tmp_path / "orb.wav", "turn on the zephyr orb")
+    before = [h.text for h in heard(WavSource(wav).blocks(), Segmenter(), engine)]
+    engine.replace_with(SphinxEngine(bigger))
+    after = [h.text for h in heard(WavSource(wav).blocks(), Segmenter(), engine)]
+    assert after == ["turn on the zephyr orb"]
+    assert before != after

@@ -85,8 +85,8 @@ class Inventory:
         self._lock = threading.Lock()
         self._home = base
         self._watches: dict[str, list[Watch]] = {}
+        self._dirty = True
         self.version = 0
-        self._rebuild()
 
     def announce(self, announcement: Announcement) -> bool:
         """Take one config message into account; True when the home changed."""
@@ -98,21 +98,30 @@ class Inventory:
                 self._announced[announcement.source] = announcement.entities
             else:
                 self._announced.pop(announcement.source, None)
-            self._rebuild()
+            self._dirty = True  # rebuilt when next asked for: a burst costs one rebuild
+            self.version += 1
             return True
 
     @property
     def home(self) -> Home:
         with self._lock:
+            self._fresh()
             return self._home
 
     def watches(self, topic: str) -> list[Watch]:
         with self._lock:
+            self._fresh()
             return list(self._watches.get(topic, ()))
 
     def state_topics(self) -> list[str]:
         with self._lock:
+            self._fresh()
             return sorted(self._watches)
+
+    def _fresh(self) -> None:
+        if self._dirty:
+            self._dirty = False
+            self._rebuild()
 
     @property
     def entity_count(self) -> int:
@@ -157,7 +166,6 @@ class Inventory:
         devices.extend(d for d in overlays.values() if d.domain in _STATE_ONLY)
         self._home = Home(areas=tuple(areas), devices=tuple(devices))
         self._watches = watches
-        self.version += 1
 
     @staticmethod
     def _device(entity: Entity, areas: list[Area]) -> Device:
