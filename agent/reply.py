@@ -181,15 +181,15 @@ def _reading(device: Device, st: DeviceState) -> str | None:
         unit = f" {st.unit}" if st.unit else ""
         return f"is {value}{unit}"
     if device.domain == "climate":
-        parts = []
-        if st.temperature is not None:
-            parts.append(f"set to {_number(st.temperature)} degrees")
-        if st.mode is not None:
-            parts.append(f"in {st.mode} mode")
         now = f", {_number(st.current)} degrees now" if st.current is not None else ""
-        if not parts and st.current is not None:
+        if st.mode == "off":
+            return f"is off{now}"
+        mode = f" in {st.mode} mode" if st.mode else ""
+        if st.temperature is not None:
+            return f"is set to {_number(st.temperature)} degrees{mode}{now}"
+        if st.current is not None:
             return f"reads {_number(st.current)} degrees"
-        return f"is {' and '.join(parts)}{now}" if parts else None
+        return f"is{mode}" if mode else None
     state = st.state
     if device.domain == "binary_sensor" and state in ("on", "off"):
         state = _BINARY.get(device.device_class or "", {"on": "on", "off": "off"})[state]

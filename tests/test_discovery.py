@@ -126,6 +126,19 @@ DEVICE_BASED = (
         },
     },
 )
+CLIMATE = (
+    "homeassistant/climate/hallway/thermostat/config",
+    {
+        "name": "Hall Thermostat",
+        "mode_cmd_t": "hall/thermostat/mode/set",
+        "mode_stat_t": "hall/thermostat/mode/state",
+        "modes": ["off", "cool", "heat"],
+        "temp_cmd_t": "hall/thermostat/target/set",
+        "temp_stat_t": "hall/thermostat/target/state",
+        "curr_temp_t": "hall/thermostat/current",
+        "uniq_id": "hall_thermostat",
+    },
+)
 LOCK = (
     "homeassistant/lock/front_door/config",
     {"name": "Front Door", "cmd_t": "home/front_door/set", "uniq_id": "front_door_lock"},
@@ -390,3 +403,36 @@ def test_expose_filter() -> None:
     assert not e.allows("light", "Counter Light", "Office")
     assert not e.allows("light", "Test Light", "Kitchen")
     assert not e.allows("lock", "Back Door", "Kitchen")  # sensitive: off by default
+
+
+def test_value_templates_in_common_forms() -> None:
+    from agent.home.state import TemplateError, render
+
+    assert render("{{ value_json.POWER }}", '{"POWER": "ON"}') == "ON"
+    assert render("{{value_json['temperature'] | round(1)}}", '{"temperature": 21.46}') == 21.5
+    assert render("{{ value_json.a.b | float }}", '{"a": {"b": "3"}}') == 3.0
+    assert render("{{ value | int }}", "42.7") == 42
+    assert render("{{ value_json.missing }}", "{}") is None
+    assert render(None, "closed") == "closed"
+    with pytest.raises(TemplateError, match="unsupported value template"):
+        render("{% if value == '1' %}on{% endif %}", "1")
+
+
+def test_a_discovered_thermostat(
+    tmp_path: Path, broker: Broker, recorder: Recorder, agent_factory: Callable[..., Agent]
+) -> None:
+    _publish(recorder, CLIMATE)
+    agent = agent_factory(_config(tmp_path, broker.port))
+    agent.wait_log("(1 discovered entities)", timeout=60)
+    recorder.publish("hall/thermostat/target/state", "20")
+    recorder.publish("hall/thermostat/current", "18.5")
+    recorder.publish("hall/thermostat/mode/state", "heat")
+    event = _say(recorder, "what is the hall thermostat set to")
+    assert (
+        event["response"]
+        == "The hall thermostat is set to 20 degrees in heat mode, 18.5 degrees now."
+    )
+    _say(recorder, "turn up the hall thermostat")  # from the known 20: one degree more
+    assert recorder.device_messages() == [("hall/thermostat/target/set", "21")]
+    _say(recorder, "turn off the hall thermostat")  # no power topic: the "off" mode
+    assert recorder.device_messages() == [("hall/thermostat/mode/set", "off")]

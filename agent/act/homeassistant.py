@@ -44,6 +44,8 @@ def _default(device: Device, spec: HomeAssistantSpec, cmd: Command) -> list[Acti
     if d == "climate":
         if i == "set_temperature":
             return send(spec.temperature_command_topic, _num(cmd.number(device, 5, 35)))
+        if i in ("turn_on", "turn_off") and spec.power_command_topic is None:
+            return send(spec.mode_command_topic, spec.mode_on if i == "turn_on" else "off")
         if i in ("turn_on", "turn_off"):
             return send(
                 spec.power_command_topic, spec.payload_on if i == "turn_on" else spec.payload_off

@@ -31,6 +31,12 @@ COMPONENTS = (
     "binary_sensor",
 )
 STATE_ONLY = frozenset({"sensor", "binary_sensor"})
+# What a component must have to be commanded at all.
+COMMAND_KEYS = {
+    "climate": ("temperature_command_topic", "mode_command_topic", "power_command_topic"),
+    "cover": ("command_topic", "set_position_topic"),
+    "valve": ("command_topic", "set_position_topic"),
+}
 
 # The abbreviations this reader needs, as Home Assistant defines them.
 ABBREVIATIONS = {
@@ -220,8 +226,9 @@ def _entity(key: str, component: str, object_id: str, c: dict[str, Any]) -> Enti
         raise DiscoveryError(f"component {component!r} is not supported")
     device = c.get("device") if isinstance(c.get("device"), dict) else {}
     assert isinstance(device, dict)
-    if component not in STATE_ONLY and not isinstance(c.get("command_topic"), str):
-        raise DiscoveryError(f"a {component} needs a command_topic")
+    needed = COMMAND_KEYS.get(component, ("command_topic",))
+    if component not in STATE_ONLY and not any(isinstance(c.get(k), str) for k in needed):
+        raise DiscoveryError(f"a {component} needs a {' or '.join(needed)}")
     full = _name(c, device, object_id)
     own = _text(c.get("name"))
     # Spoken, a name of its own ("Garage Door") beats "Garage Controller Garage Door"; a bare
@@ -297,10 +304,20 @@ def _spec(component: str, c: dict[str, Any]) -> HomeAssistantSpec | None:
         payload_unlock=payload("payload_unlock", "UNLOCK"),
         temperature_command_topic=topic("temperature_command_topic"),
         power_command_topic=topic("power_command_topic"),
+        mode_command_topic=topic("mode_command_topic"),
+        mode_on=_mode_on(c.get("modes")),
         payload_start=payload("payload_start", "start"),
         payload_pause=payload("payload_pause", "pause"),
         payload_return_to_base=payload("payload_return_to_base", "return_to_base"),
     )
+
+
+def _mode_on(modes: Any) -> str:
+    """The climate mode that "turn on" picks: heat where offered, else the first not off."""
+    if not isinstance(modes, list) or not modes:
+        return "heat"
+    offered = [str(m) for m in modes if str(m) != "off"]
+    return "heat" if "heat" in offered else (offered[0] if offered else "heat")
 
 
 def _states(component: str, c: dict[str, Any]) -> tuple[StateSource, ...]:

@@ -26,6 +26,8 @@ class HomeAssistantSpec:
     payload_unlock: str = "UNLOCK"
     temperature_command_topic: str | None = None
     power_command_topic: str | None = None
+    mode_command_topic: str | None = None  # climate without a power topic: on = mode_on
+    mode_on: str = "heat"
     payload_start: str = "start"
     payload_pause: str = "pause"
     payload_return_to_base: str = "return_to_base"

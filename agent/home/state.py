@@ -107,6 +107,8 @@ class Reader:
             return current
         if source.attribute == "state":
             return self._state(current, value)
+        if source.attribute == "mode":
+            return replace(current, mode=str(value))
         number = _number(value)
         if number is None:
             return current
