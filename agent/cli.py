@@ -21,7 +21,8 @@ from agent.errors import AgentError, BrokerError, ConfigError
 from agent.inputs import BadInput, parse_text
 from agent.mqtt import MqttClient
 from agent.pipeline import Pipeline
-from agent.service import Service, Topics, publish_outcome
+from agent.service import Service, publish_outcome
+from agent.topics import Topics
 from agent.understand.cascade import build_tiers
 
 DEFAULT_CONFIG = "/etc/voice-agent/config.yaml"

@@ -16,6 +16,7 @@ from agent.home.discovery import DiscoveryError, read
 from agent.home.live import Inventory
 from agent.home.state import StateStore, TemplateError
 from agent.mqtt import Message, MqttClient
+from agent.topics import Topics
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ def _site_slug(config: Config) -> str:
     return "".join(c if c.isalnum() else "_" for c in config.site.id.lower())
 
 
-def own_discovery(config: Config, topics: Any) -> tuple[str, str]:
+def own_discovery(config: Config, topics: Topics) -> tuple[str, str]:
     """The agent's device-based discovery message: (topic, payload), to be retained."""
     site = _site_slug(config)
     uid = f"voice_agent_{site}"
@@ -108,7 +109,7 @@ class HomeAssistantLink:
         client: MqttClient,
         inventory: Inventory,
         states: StateStore,
-        topics: Any,
+        topics: Topics,
     ) -> None:
         self.config = config
         self.prefix = config.home_assistant.prefix

@@ -17,23 +17,12 @@ from agent.inputs import BadInput, parse_text
 from agent.messages import Outcome, Transcript
 from agent.mqtt import Message, MqttClient
 from agent.pipeline import Pipeline
+from agent.topics import Topics
 from agent.voice.listener import Listener
 
 log = logging.getLogger(__name__)
 QUEUE_SIZE = 64
 SETTLE_S = 2.0  # discovery quiet this long before the speech grammar is rebuilt
-
-
-class Topics:
-    def __init__(self, config: Config) -> None:
-        base = f"{config.mqtt.topic_prefix}/{config.site.id}"
-        self.command = f"{base}/command"
-        self.listen = f"{base}/listen"
-        self.listening = f"{base}/listening"
-        self.partial = f"{base}/transcript/partial"
-        self.intent = f"{base}/intent"
-        self.response = f"{base}/response"
-        self.status = f"{base}/status"
 
 
 def publish_outcome(client: MqttClient, topics: Topics, outcome: Outcome) -> None:
