@@ -5,21 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
+from agent.home.discovery import COMPONENTS
+
 # Locks are off unless asked for: a voice that unlocks doors should be a choice.
-DEFAULT_DOMAINS = (
-    "light",
-    "switch",
-    "fan",
-    "cover",
-    "climate",
-    "valve",
-    "vacuum",
-    "scene",
-    "button",
-    "sensor",
-    "binary_sensor",
-)
 SENSITIVE_DOMAINS = ("lock",)
+DEFAULT_DOMAINS = tuple(c for c in COMPONENTS if c not in SENSITIVE_DOMAINS)
 
 
 @dataclass(frozen=True)
