@@ -383,6 +383,7 @@ def test_names_follow_home_assistant() -> None:
         "sensor.office_sensor_temperature",
         "°C",
     )
+    assert sensor.aliases == ()  # never a bare "Temperature": it would name every sensor
     _, light = Z2M_LIGHT
     (main,) = read("homeassistant", Z2M_LIGHT[0], json.dumps(light).encode()).entities
     assert main.name == "Kitchen Light"  # name null: the device's name

@@ -241,7 +241,7 @@ def _entity(key: str, component: str, object_id: str, c: dict[str, Any]) -> Enti
         component=component,
         object_id=oid,
         name=name,
-        aliases=tuple(n for n in (full, own) if n and n != name),
+        aliases=(full,) if name != full else (),
         unique_id=_text(c.get("unique_id")),
         area=area if isinstance(area, str) and area else None,
         device_class=_text(c.get("device_class")),
