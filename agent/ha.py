@@ -124,6 +124,9 @@ class HomeAssistantLink:
         self._own = own_config_topic(config)
 
     def attach(self) -> None:
+        """Subscribe as the config says: discovery, Home Assistant's status, and the state
+        topics of the config's own devices."""
+        self.watch_config_devices()
         ha = self.config.home_assistant
         if ha.discovery:
             for pattern in (f"{self.prefix}/+/+/config", f"{self.prefix}/+/+/+/config"):

@@ -44,27 +44,20 @@ class Service:
         self.inbox: queue.Queue[Transcript] = queue.Queue(maxsize=QUEUE_SIZE)
         self.dropped = 0
         client.subscribe(self.topics.command, self._on_command)
+        # the home as discovery grows it, and what its state topics say
         self.inventory = Inventory(config.home, config.home_assistant.expose)
         self.states = StateStore()
         pipeline.state = self.states.get
-        ha = config.home_assistant
-        self.link: HomeAssistantLink | None = None
-        if ha.discovery or ha.announce:
-            self.link = HomeAssistantLink(config, client, self.inventory, self.states, self.topics)
-            self.link.attach()
-        if self.inventory.state_topics():
-            if self.link is None:
-                self.link = HomeAssistantLink(
-                    config, client, self.inventory, self.states, self.topics
-                )
-            self.link.watch_config_devices()
+        pipeline.set_home(self.inventory.home)
+        self.link = HomeAssistantLink(config, client, self.inventory, self.states, self.topics)
+        self.link.attach()
         self._voice_version = self.inventory.version
         self.listener: Listener | None = None
         self._stall_logged = False
         if voice:
             self.listener = Listener(
                 config.voice,
-                config.home,
+                self.inventory.home,
                 on_command=lambda text: self._enqueue(Transcript(text, "voice")),
                 on_listening=lambda on: client.publish(
                     self.topics.listening, "on" if on else "off", retain=True
@@ -142,8 +135,6 @@ class Service:
         """A changed inventory goes to the pipeline at once, and to the speech grammar once
         discovery has been quiet for a moment (rebuilding it takes a while)."""
         link = self.link
-        if link is None:
-            return
         if link.changed.is_set():
             link.changed.clear()
             home = self.inventory.home
