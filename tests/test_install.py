@@ -72,9 +72,10 @@ def _model_zip(path: Path) -> Path:
 
 def _config(port: int) -> str:
     text = EXAMPLE.read_text().replace("port: 1883", f"port: {port}", 1)
-    return text.replace(
+    text = text.replace(
         "model: ../models/intent-minilm", "model: /opt/voice-agent/models/intent-minilm"
     )
+    return text + "home_assistant: {discovery: true, announce: true}\n"
 
 
 ARCHES = [
@@ -219,9 +220,14 @@ def test_install_in_booted_debian(tmp_path: Path, arch: str) -> None:
         journal = box.run("journalctl", "-u", "voice-agent", "--no-pager").stdout
         assert "Watchdog timeout" in journal, journal[-3000:]
 
-        # Uninstall keeps the config; --purge removes it
-        gone = box.run("/src/install.sh", "--uninstall", check=False)
+        # Uninstall keeps the config, and takes the agent out of Home Assistant; --purge
+        # removes the config too
+        own = "homeassistant/device/voice_agent_kitchen_pi/config"
+        recorder.messages.clear()
+        gone = box.run("/src/install.sh", "--uninstall", check=False, timeout=120 * slow)
         assert gone.returncode == 0, gone.stdout + gone.stderr
+        assert f"removed the agent from Home Assistant ({own})" in gone.stdout
+        assert recorder.on(own).payload == ""
         assert not (root / "etc/systemd/system/voice-agent.service").exists()
         assert not (root / "opt/voice-agent").exists()
         assert config.read_text() == _config(broker.port)
