@@ -192,6 +192,6 @@ def test_expose_names_unknown_domains(tmp_path: Path) -> None:
     text = BASE + "home_assistant:\n  expose:\n    domains: [light, toaster]\n"
     assert problems(tmp_path, text) == [
         "agent.yaml:14: home_assistant.expose.domains: unknown domain 'toaster'; expected some "
-        "of light, switch, fan, cover, climate, valve, vacuum, scene, button, sensor, "
+        "of light, switch, fan, cover, climate, vacuum, valve, scene, button, sensor, "
         "binary_sensor, lock"
     ]

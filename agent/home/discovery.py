@@ -14,22 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.home.specs import HomeAssistantSpec
+from agent.intents import DOMAINS
 
 MAX_PAYLOAD = 64 * 1024
-COMPONENTS = (
-    "light",
-    "switch",
-    "fan",
-    "cover",
-    "lock",
-    "climate",
-    "valve",
-    "vacuum",
-    "scene",
-    "button",
-    "sensor",
-    "binary_sensor",
-)
+# Every domain of ours but media_player, which MQTT discovery has no platform for.
+COMPONENTS = tuple(d for d in DOMAINS if d != "media_player")
 STATE_ONLY = frozenset({"sensor", "binary_sensor"})
 # What a component must have to be commanded at all.
 COMMAND_KEYS = {
