@@ -210,10 +210,6 @@ install_config() {
 install_model() {
     act install -d -m 0750 -o "$SERVICE_USER" -g "$SERVICE_USER" "$STATE_DIR" "$MODELS_DIR"
     $with_model || return 0
-    if $dry_run && [[ ! -x $VENV/bin/voice-agent ]]; then
-        changed "Vosk model vosk-model-small-en-us-0.15 downloaded into $MODELS_DIR"
-        return 0
-    fi
     local url=() out
     [[ -z ${VOICE_AGENT_MODEL_URL:-} ]] || url=(--url "$VOICE_AGENT_MODEL_URL")
     if $dry_run; then

@@ -161,9 +161,7 @@ class HomeAssistantLink:
             return
         for entity in announcement.entities:
             for source in entity.states:
-                if source.topic not in self._watched:
-                    self._watched.add(source.topic)
-                    self.client.subscribe(source.topic, self._on_state)
+                self._watch(source.topic)
         self.last_change = time.monotonic()
         self.changed.set()
 
@@ -178,6 +176,9 @@ class HomeAssistantLink:
     def watch_config_devices(self) -> None:
         """State topics of devices in the config itself."""
         for topic in self.inventory.state_topics():
-            if topic not in self._watched:
-                self._watched.add(topic)
-                self.client.subscribe(topic, self._on_state)
+            self._watch(topic)
+
+    def _watch(self, topic: str) -> None:
+        if topic not in self._watched:
+            self._watched.add(topic)
+            self.client.subscribe(topic, self._on_state)
