@@ -173,6 +173,8 @@ def _pipeline(config: Config) -> Pipeline:
         config.home,
         build_tiers(config.understanding),
         site_area=config.site.area,
+        site_player=config.site.media_player,
+        wake_words=(config.voice.wake_word,),
         confirm_timeout_s=config.understanding.confirm_timeout_s,
         confidence_threshold=config.understanding.confidence_threshold,
     )

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from agent import reply
 from agent.act.command import Command
 from agent.act.dispatch import actions_for
+from agent.answers import answer
 from agent.errors import UnsupportedCommand
 from agent.home.inventory import Device, Home
 from agent.home.state import DeviceState
@@ -21,6 +22,7 @@ from agent.messages import Action, Intent, Outcome
 from agent.resolve import Resolution, Resolver
 from agent.understand.cascade import Tier
 from agent.understand.normalize import normalize
+from agent.understand.utterance import is_bare_name, is_question, strip_assistant_names
 
 YES = re.compile(
     r"^(yes|yeah|yep|yup|sure|confirm|confirmed|correct|do it|go ahead|ok do it|"
@@ -32,9 +34,7 @@ NO = re.compile(
 )
 
 # When a tier's names can't be resolved, a later tier gets a try.
-RETRY = frozenset({"no_device", "unknown_area", "nothing_there"})
-# "which lights are on?": the devices in that state
-WHICH = re.compile(r"^(?:which|what) .* (?:is|are) (on|off|open|closed|locked|unlocked)$")
+RETRY = frozenset({"no_device", "unknown_area", "nothing_there", "unsupported"})
 
 
 def _no_state(device_id: str) -> DeviceState | None:
@@ -72,6 +72,8 @@ class Pipeline:
         tiers: Sequence[Tier],
         *,
         site_area: str | None = None,
+        site_player: str | None = None,
+        wake_words: tuple[str, ...] = (),
         confirm_timeout_s: float = 30.0,
         confidence_threshold: float = 0.6,
         clock: Callable[[], float] = time.monotonic,
@@ -80,11 +82,13 @@ class Pipeline:
         self.home = home
         self.tiers = tuple(tiers)
         self.site_area = site_area
+        self.site_player = site_player
+        self.wake_words = wake_words
         self.confirm_timeout_s = confirm_timeout_s
         self.confidence_threshold = confidence_threshold
         self.clock = clock
         self.state = state
-        self._resolvers: dict[str | None, Resolver] = {site_area: Resolver(home, site_area)}
+        self._resolvers: dict[str | None, Resolver] = {}
         self._pending: _Pending | None = None
 
     @property
@@ -94,11 +98,12 @@ class Pipeline:
     def set_home(self, home: Home) -> None:
         """A new inventory (discovery changed it); names resolve against it from now on."""
         self.home = home
-        self._resolvers = {self.site_area: Resolver(home, self.site_area)}
+        self._resolvers = {}
 
     def resolver(self, area: str | None) -> Resolver:
         if area not in self._resolvers:
-            self._resolvers[area] = Resolver(self.home, area)
+            player = self.site_player if area == self.site_area else None
+            self._resolvers[area] = Resolver(self.home, area, player)
         return self._resolvers[area]
 
     def handle(self, text: str, *, area: str | None = None) -> Outcome:
@@ -109,18 +114,28 @@ class Pipeline:
     def _handle(self, text: str, area: str | None) -> Outcome:
         pending, self._pending = self._pending, None
         if pending is not None and self.clock() <= pending.expires:
-            answer = normalize(text)
-            if YES.match(answer):
+            said = normalize(text)
+            if YES.match(said):
                 confirmed = replace(pending.intent, tier="confirmation")
                 ids = tuple(d.id for d in pending.targets)
                 return Outcome(text, confirmed, ids, pending.actions, pending.response)
-            if NO.match(answer):
+            if NO.match(said):
                 return Outcome(text, Intent("none", tier="confirmation"), (), (), reply.CANCELLED)
+        resolver = self.resolver(area)
+        core = strip_assistant_names(text, named=resolver.names.mentions, extra=self.wake_words)
+        question = is_question(core)
         unresolved: Resolution | None = None
-        for intent in self._understood(text):
+        for intent in self._understood(core):
             if intent.name == "none":
                 break
-            resolution = self.resolver(area).resolve(intent)
+            if question and intent.name != "get_state":
+                intent = replace(intent, name="get_state")  # a question never moves anything
+            elif intent.name != "get_state" and is_bare_name(
+                core, intent.slots.device, intent.slots.area
+            ):
+                heard = intent.slots.device or ""
+                return Outcome(text, replace(intent, name="none"), (), (), reply.bare_name(heard))
+            resolution = resolver.resolve(intent)
             if resolution.status not in RETRY:
                 return self._act(text, resolution)
             unresolved = unresolved or resolution
@@ -161,10 +176,8 @@ class Pipeline:
             return out(reply.unsupported(intent.name, res.candidates))
         targets = res.targets
         if intent.name == "get_state":
-            which = WHICH.match(normalize(text))
-            if which and len(targets) > 1:
-                return out(reply.which(targets, self.state, which.group(1), res.area), targets)
-            return out(reply.states(targets, self.state, res.area), targets)
+            said = answer(text, targets, self.state, res.area)
+            return out(said.text, said.about)
         denied = tuple(d for d in targets if d.policy(intent.name) == "deny")
         targets = tuple(d for d in targets if d not in denied)
         if not targets:

@@ -48,7 +48,7 @@ VERBS = {
 }
 
 
-def _join(items: list[str]) -> str:
+def join(items: list[str]) -> str:
     if len(items) == 1:
         return items[0]
     return ", ".join(items[:-1]) + " and " + items[-1]
@@ -56,7 +56,7 @@ def _join(items: list[str]) -> str:
 
 def describe(devices: tuple[Device, ...], area: str | None = None) -> str:
     if len(devices) <= 2:
-        return _join([the(d.name) for d in devices])
+        return join([the(d.name) for d in devices])
     domains = {d.domain for d in devices}
     noun = NOUNS[domains.pop()] if len(domains) == 1 else "devices"
     if area:
@@ -147,6 +147,10 @@ def no_device(heard: str, area: str | None) -> str:
 def nothing_there(heard: str, area: str | None) -> str:
     where = f" in the {spoken(area)}" if area else ""
     return f"Sorry, there is no {heard or 'device that can do that'}{where}."
+
+
+def bare_name(heard: str) -> str:
+    return f"What should I do with {the(heard)}?"
 
 
 def unknown_area(heard: str) -> str:
@@ -244,29 +248,11 @@ def states(
         groups: dict[str, list[str]] = {}
         for device, reading in known:
             groups.setdefault(reading.removeprefix("is "), []).append(the(device.name))
-        text = " ".join(f"{k[:1].upper()}{k[1:]}: {_join(v)}." for k, v in groups.items())
+        text = " ".join(f"{k[:1].upper()}{k[1:]}: {join(v)}." for k, v in groups.items())
     else:
         parts = [f"{the(d.name)} {reading}" for d, reading in known]
-        text = _join(parts) + "."
+        text = join(parts) + "."
         text = text[:1].upper() + text[1:]
     if unknown:
         text += f" I don't know about {describe(tuple(unknown))} yet."
     return text
-
-
-def which(
-    targets: tuple[Device, ...],
-    lookup: Callable[[str], DeviceState | None],
-    wanted: str,
-    area: str | None,
-) -> str:
-    """ "Which lights are on?": those that are, or that none is."""
-    readings = {d.id: (st.state if (st := lookup(d.id)) is not None else None) for d in targets}
-    if all(v is None for v in readings.values()):
-        return state_unknown(targets, area)
-    hits = tuple(d for d in targets if readings[d.id] == wanted)
-    if not hits:
-        return f"None of {describe(targets, area)} {'is' if len(targets) == 1 else 'are'} {wanted}."
-    verb = "is" if len(hits) == 1 else "are"
-    text = f"{_join([the(d.name) for d in hits])} {verb} {wanted}."
-    return text[:1].upper() + text[1:]

@@ -51,6 +51,7 @@ class MqttConfig:
 class SiteConfig:
     id: str = "default"
     area: str | None = None
+    media_player: str | None = None  # the player "louder" and "pause" mean here
 
 
 @dataclass(frozen=True)
@@ -286,7 +287,11 @@ def _site(sec: Section | None) -> SiteConfig:
         sec.error(
             "id", f"expected letters, digits, '-' or '_' (it is part of topics), got {site_id!r}"
         )
-    cfg = SiteConfig(id=site_id, area=sec.text("area"))
+    player = sec.text("media_player")
+    if player is not None and not re.fullmatch(r"media_player\.[a-z0-9_]+", player):
+        sec.error("media_player", f"expected a media player's id (media_player.x), got {player!r}")
+        player = None
+    cfg = SiteConfig(id=site_id, area=sec.text("area"), media_player=player)
     sec.finish()
     return cfg
 

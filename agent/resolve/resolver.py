@@ -1,0 +1,251 @@
+"""Heard names -> devices. Pure: the home, the site's area and an Intent in, a Resolution out.
+
+A heard phrase can be read several ways; they are tried in order, and the first that names
+devices able to do the intent wins (a binary sensor called "Light" can't be turned off, so
+"turn off the light" goes on to the kind word "light"):
+  1. a device's exact name or alias;
+  2. a kind of device said in several words ("garage door"), before a place inside it;
+  3. a place inside the phrase plus a name, a name without its area or a kind
+     ("kitchen lights", "lights downstairs");
+  4. a name without its area, in the asked area or the speaker's ("ceiling light");
+  5. a kind of device ("lights", "blinds", "thermostat");
+  6. a partial name ("movie" for "Movie Time"), nearby first, then house-wide;
+  7. fuzzy matching of names, then of kind words ("kitchen lite").
+A kind word covers the speaker's area unless the sentence names a place or says "all" or
+"everywhere"; going past it to several devices needs a question first.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from agent.home.inventory import Device, Home
+from agent.intents import INTENT_DOMAINS
+from agent.messages import Intent
+from agent.resolve.areas import AreaIndex, Place
+from agent.resolve.names import FUZZY_CUTOFF, NameIndex, Scope, in_scope
+from agent.resolve.policy import Reading, Resolution, finish
+from agent.resolve.vocab import (
+    DETERMINERS,
+    EVERYWHERE,
+    HOUSE_WIDE,
+    KIND_WORDS,
+    PRONOUNS,
+    QUANTIFIERS,
+    USUAL_KIND,
+    Kind,
+    kind_of,
+    singular,
+    strip_prefix,
+    strip_suffix,
+)
+from agent.understand.normalize import normalize
+
+RETRYABLE = frozenset({"unsupported", "no_device", "nothing_there"})
+
+
+@dataclass
+class _Query:
+    phrase: str
+    area_said: str = ""
+    plural: bool = False
+    all: bool = False
+    scope: Scope = None
+    explicit_scope: bool = False
+    label: str | None = None
+    unknown_area: str | None = None
+
+    def reading(self, devices: list[Device], heard: str, *, reached: bool = False) -> Reading:
+        several = self.all or self.plural
+        return Reading(tuple(devices), heard, self.label, several, reached)
+
+
+class Resolver:
+    def __init__(
+        self, home: Home, site_area: str | None = None, site_player: str | None = None
+    ) -> None:
+        self.home = home
+        self.site_area = site_area
+        self.site_player = site_player
+        self.names = NameIndex(home)
+        self.areas = AreaIndex(home)
+
+    def _site(self) -> Place | None:
+        return Place(frozenset({self.site_area}), self.site_area) if self.site_area else None
+
+    def resolve(self, intent: Intent) -> Resolution:
+        q = self._query(intent)
+        first: Resolution | None = None
+        for reading in self._readings(q, intent):
+            result = reading if isinstance(reading, Resolution) else finish(intent, reading)
+            if result.status not in RETRYABLE:
+                return result
+            first = first or result
+        return first or Resolution("no_device", intent, heard=q.phrase, area=q.label)
+
+    # -- the heard phrase -------------------------------------------------------------------------
+    def _query(self, intent: Intent) -> _Query:
+        slots = intent.slots
+        q = _Query(phrase=normalize(slots.device or ""), area_said=normalize(slots.area or ""))
+        if q.area_said:
+            place = self.areas.find(q.area_said, self._site())
+            if place is None and q.area_said not in ("here", "in here"):
+                # only a device named outright can do without the place ("for the delivery")
+                q.unknown_area = slots.area
+            if place is not None:
+                q.scope, q.label, q.explicit_scope = place.areas, place.label, True
+        phrase, everywhere = strip_suffix(q.phrase, EVERYWHERE)
+        if q.phrase in EVERYWHERE or everywhere or q.area_said in EVERYWHERE:
+            phrase = "" if q.phrase in EVERYWHERE else phrase
+            q.all, q.scope, q.explicit_scope, q.label = True, None, True, None
+            q.unknown_area = None
+        phrase, here = strip_suffix(phrase, ("in here", "here", "in this room"))
+        if here and not q.explicit_scope:
+            site = self._site()
+            q.scope, q.explicit_scope = (site.areas if site else None), True
+            q.label = self.site_area
+        phrase, quantified = strip_prefix(phrase, QUANTIFIERS)
+        q.all = q.all or quantified
+        phrase, _ = strip_prefix(phrase, DETERMINERS)
+        if phrase in PRONOUNS:
+            phrase = ""
+        q.phrase = phrase.strip()
+        q.plural = singular(q.phrase)[1] if q.phrase else False
+        return q
+
+    # -- the readings, in order -------------------------------------------------------------------
+    def _readings(self, q: _Query, intent: Intent) -> Iterator[Reading | Resolution]:
+        phrase = q.phrase
+        if not phrase:
+            yield self._by_kind(q, self._usual_kind(intent, q), intent, "")
+            return
+        exact = self.names.exact(phrase)
+        if exact:
+            yield q.reading(self._within(exact, q), phrase)
+        kind = kind_of(phrase)
+        if exact or (kind is not None and " " in kind[0]):
+            # a name or a kind said whole is never taken apart: "garage door" is not the
+            # garage's door; a device that can't do it falls through to the kind only
+            if kind is not None:
+                yield self._by_kind(q, kind[1], intent, kind[0])
+            return
+        if q.area_said:  # "the vacuum" + "downstairs": the Vacuum Downstairs
+            for joined in (f"{phrase} {q.area_said}", f"{q.area_said} {phrase}"):
+                if named := self.names.exact(joined):
+                    yield q.reading(named, joined)
+        place = self.areas.in_phrase(phrase)
+        if place is not None:
+            if not q.explicit_scope:
+                q.scope, q.label, q.explicit_scope = place.place.areas, place.place.label, True
+            phrase = q.phrase = place.rest
+            if not phrase:  # just an area: "turn off the kitchen" means its lights
+                yield self._by_kind(q, self._usual_kind(intent, q), intent, "")
+                return
+            if named := in_scope(self.names.exact(phrase), q.scope):
+                yield q.reading(named, phrase)
+        yield from self._named(q, intent, phrase)
+
+    def _named(self, q: _Query, intent: Intent, phrase: str) -> Iterator[Reading | Resolution]:
+        kind = kind_of(phrase)
+        near = q.scope if q.explicit_scope else self._scope_of(self._site())
+        local = in_scope(self.names.short(phrase), near) if near is not None else []
+        if local and not (kind is not None and q.plural):
+            yield q.reading(local, phrase)
+        if kind is not None:
+            yield self._by_kind(q, kind[1], intent, kind[0])
+        if partial := self.names.partial(phrase, near):
+            yield q.reading(partial, phrase)
+        elif near is not None and (partial := self.names.partial(phrase, None)):
+            yield q.reading(partial, phrase, reached=True)
+        if fuzzy := self.names.fuzzy(phrase, singular(phrase)[0]):
+            if q.scope is not None:
+                fuzzy = in_scope(fuzzy, q.scope) or fuzzy
+            yield q.reading(fuzzy, phrase)
+        close = difflib.get_close_matches(
+            singular(phrase)[0], list(KIND_WORDS), n=1, cutoff=FUZZY_CUTOFF
+        )
+        if close:
+            yield self._by_kind(q, KIND_WORDS[close[0]], intent, close[0])
+        if q.unknown_area is not None:
+            yield Resolution("unknown_area", intent, heard=q.unknown_area)
+        yield Resolution("no_device", intent, heard=phrase, area=q.label)
+
+    @staticmethod
+    def _scope_of(place: Place | None) -> Scope:
+        return place.areas if place else None
+
+    def _within(self, devices: list[Device], q: _Query) -> list[Device]:
+        """Devices sharing one name: keep those in the asked area, else the site's area."""
+        if len(devices) > 1 and q.scope is not None:
+            narrowed = [d for d in devices if d.area in q.scope]
+            if narrowed:
+                return narrowed
+        if len(devices) > 1 and not q.plural and self.site_area:
+            narrowed = [d for d in devices if d.area == self.site_area]
+            if narrowed:
+                return narrowed
+        return devices
+
+    # -- kinds of device --------------------------------------------------------------------------
+    @staticmethod
+    def _usual_kind(intent: Intent, q: _Query) -> tuple[Kind, ...] | None:
+        """What a sentence naming no device means: lights for "brighter", the media player
+        for "louder"; with only a place named, switching on or off means its lights."""
+        if intent.name in USUAL_KIND:
+            return USUAL_KIND[intent.name]
+        if q.explicit_scope and intent.name in ("turn_on", "turn_off"):
+            return KIND_WORDS["light"]
+        return None
+
+    def _by_kind(
+        self, q: _Query, kinds: tuple[Kind, ...] | None, intent: Intent, heard: str
+    ) -> Reading | Resolution:
+        """Every device of a kind (or able to do the intent) in scope."""
+        if q.unknown_area is not None:
+            return Resolution("unknown_area", intent, heard=q.unknown_area)
+        wanted = INTENT_DOMAINS.get(intent.name, frozenset())
+
+        def fits(device: Device) -> bool:
+            if kinds is None:  # nothing named: the devices that can do the intent
+                return device.domain in wanted
+            return any(
+                device.domain == dom and (cls is None or device.device_class == cls)
+                for dom, cls in kinds
+            )
+
+        def of_kind(scope: Scope) -> list[Device]:
+            return self._prefer_player(
+                [d for d in self.home.devices if fits(d) and (scope is None or d.area in scope)], q
+            )
+
+        house_wide = {d.domain for d in of_kind(None)} <= HOUSE_WIDE
+        if q.explicit_scope:
+            local = of_kind(q.scope)
+            if not local and house_wide and q.scope is not None:
+                local = of_kind(None)  # one thermostat or robot vacuum serves the whole house
+            return q.reading(local, heard) if local else self._nothing(q, intent, heard)
+        site = self._site()
+        if site is not None and not q.all:
+            if local := of_kind(site.areas):
+                return Reading(tuple(local), heard, self.site_area, q.plural)
+            # past the speaker's area only when one device is meant or asking is harmless
+            everywhere = of_kind(None)
+            reached = not (house_wide or intent.name == "get_state")
+            if everywhere:
+                return q.reading(everywhere, heard, reached=reached)
+            return self._nothing(q, intent, heard)
+        devices = of_kind(None)
+        return q.reading(devices, heard) if devices else self._nothing(q, intent, heard)
+
+    def _prefer_player(self, devices: list[Device], q: _Query) -> list[Device]:
+        """Of several media players, the site's own, unless all were asked for."""
+        if len(devices) > 1 and not (q.all or q.plural) and self.site_player:
+            own = [d for d in devices if d.id == self.site_player]
+            if own:
+                return own
+        return devices
+
+    def _nothing(self, q: _Query, intent: Intent, heard: str) -> Resolution:
+        return Resolution("nothing_there", intent, heard=heard or q.phrase, area=q.label)

@@ -1,0 +1,76 @@
+"""What kind of utterance this is, before and after the tiers: assistant names taken out,
+questions told from commands, a bare name told from a request. Pure, on normalised text."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+from agent.understand.normalize import normalize
+
+# Names of voice assistants and their wake phrases: never part of a command.
+ASSISTANT_NAMES = (
+    "hey google",
+    "ok google",
+    "okay google",
+    "hey siri",
+    "hey alexa",
+    "hey jarvis",
+    "ok jarvis",
+    "okay jarvis",
+    "hey mycroft",
+    "hey computer",
+    "ok computer",
+    "okay computer",
+    "alexa",
+    "siri",
+    "google",
+    "jarvis",
+    "mycroft",
+    "computer",
+)
+
+# A question about state starts like this ("is the fan on", "do we have a leak anywhere")...
+_QUESTION = re.compile(
+    r"^(?:is|are|was|were|isnt|arent|does|do|did|has|have|hasnt|havent|which|whats|what|how|"
+    r"any|anything|count|tell me (?:if|whether|what|which|how)|check (?:if|whether)|"
+    r"(?:can|could) you (?:tell|check) (?:me )?(?:if|whether|what|which|how)|"
+    r"do you know (?:if|whether|what|which|how)|i wonder (?:if|whether)|"
+    r"let me know (?:if|whether))\b"
+)
+# ...unless it is a request said as a question ("is it possible to turn on ...").
+_REQUEST = re.compile(
+    r"^(?:is it possible to|is there (?:a )?(?:way|chance) (?:to|you could)|"
+    r"how about|what about|do you mind|would you mind|do me a favou?r|"
+    r"does anyone mind|have (?:the|my|our) )\b"
+)
+_DETERMINERS = frozenset({"the", "my", "our", "a", "an", "this", "that", "these", "those"})
+_FILLERS = frozenset({"please", "um", "uh", "er", "hey", "ok", "okay", "now", "just", "and"})
+
+
+def strip_assistant_names(
+    text: str, *, named: Callable[[str], bool], extra: Iterable[str] = ()
+) -> str:
+    """Normalised text without assistant names anywhere in it; a name that is part of a
+    device's name in this home ("the computer desk lamp") stays."""
+    words = normalize(text)
+    names = sorted({*ASSISTANT_NAMES, *(normalize(w) for w in extra if w)}, key=len, reverse=True)
+    for name in names:
+        if f" {name} " in f" {words} " and not named(name):
+            words = re.sub(rf"(?:^| ){re.escape(name)}(?= |$)", " ", words)
+    return " ".join(words.split())
+
+
+def is_question(text: str) -> bool:
+    """A question about how things are, not a request: it must never move anything."""
+    words = normalize(text)
+    return bool(_QUESTION.match(words)) and not _REQUEST.match(words)
+
+
+def is_bare_name(text: str, device: str | None, area: str | None) -> bool:
+    """Nothing but a name ("the garage door", "front door please"): no request in it."""
+    if not device:
+        return False
+    said = [w for w in normalize(text).split(" ") if w not in _DETERMINERS | _FILLERS]
+    named = [w for w in normalize(f"{device} {area or ''}").split(" ") if w not in _DETERMINERS]
+    return bool(said) and sorted(said) == sorted(named)
