@@ -50,6 +50,7 @@ _STATE_WORD = re.compile(
 _COUNT = re.compile(r"^(how many|count)\b")
 _ANY = re.compile(r"\b(any|anything|anywhere|a leak|some)\b")
 _WHICH = re.compile(r"^(which|what)\b")
+_WHICH_MANY = re.compile(r"^(which|what) (of )?(the )?\w+s (is|are)\b|^which\b")
 # A binary sensor's on/off as its class says it.
 _BINARY_ON = {
     "door": "open",
@@ -83,9 +84,8 @@ def answer(
 ) -> Answer:
     words = normalize(text)
     wanted = _wanted(words)
-    about = devices
-    if wanted is not None:
-        about = tuple(d for d in devices if d.domain in _STATES[wanted]) or devices
+    fits = asked_about(words)
+    about = tuple(d for d in devices if fits(d)) or devices if fits is not None else devices
     form = "count" if _COUNT.match(words) else "which" if _WHICH.match(words) else None
     if form is None and (len(about) > 1 or _ANY.search(words)):
         form = "any"
@@ -109,6 +109,29 @@ def answer(
     if form == "any":
         return Answer(about, "Yes, " + text)
     return Answer(about, text[:1].upper() + text[1:])
+
+
+def asked_about(text: str) -> Callable[[Device], bool] | None:
+    """Which devices a question's state word fits ("locked": locks; "open": covers, valves
+    and door or window sensors); None without a state word."""
+    wanted = _wanted(normalize(text))
+    if wanted is None:
+        return None
+    domains = _STATES[wanted]
+
+    def fits(device: Device) -> bool:
+        if device.domain != "binary_sensor" or device.device_class is None:
+            return device.domain in domains
+        said = _BINARY_ON.get(device.device_class), _BINARY_OFF.get(device.device_class)
+        return wanted in said or (wanted in ("on", "off") and said == (None, None))
+
+    return fits
+
+
+def over_many(text: str) -> bool:
+    """A question over many devices: "is any window open", "how many lights are on"."""
+    words = normalize(text)
+    return bool(_COUNT.match(words) or _WHICH_MANY.match(words) or _ANY.search(words))
 
 
 def _wanted(words: str) -> str | None:

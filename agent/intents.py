@@ -14,6 +14,7 @@ INTENTS: Final = (
     "open",
     "close",
     "set_position",
+    "stop",
     "set_volume",
     "media_play",
     "media_pause",
@@ -55,6 +56,7 @@ INTENT_DOMAINS: Final[dict[str, frozenset[str]]] = {
     "open": frozenset({"cover", "valve"}),
     "close": frozenset({"cover", "valve"}),
     "set_position": frozenset({"cover", "valve"}),
+    "stop": frozenset({"cover"}),  # stop moving; a player pauses, a vacuum goes home
     "set_volume": frozenset({"media_player"}),
     "media_play": frozenset({"media_player"}),
     "media_pause": frozenset({"media_player"}),

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from agent import reply
 from agent.act.command import Command
 from agent.act.dispatch import actions_for
-from agent.answers import answer
+from agent.answers import answer, asked_about, over_many
 from agent.errors import UnsupportedCommand
 from agent.home.inventory import Device, Home
 from agent.home.state import DeviceState
@@ -54,6 +54,18 @@ def current_level(device: Device, intent: str, st: DeviceState | None) -> float 
     if intent == "set_position":
         return st.position
     return None
+
+
+def _bare_entry(text: str, res: Resolution) -> bool:
+    """A lock, garage door, gate or door named with no request ("the front door"): asking
+    what to do is the only safe reading."""
+    slots = res.intent.slots
+    return (
+        res.status == "ok"
+        and res.intent.name != "get_state"
+        and any(d.domain == "lock" or d.is_sensitive("open") for d in res.targets)
+        and is_bare_name(text, slots.device, slots.area)
+    )
 
 
 @dataclass(frozen=True)
@@ -130,13 +142,12 @@ class Pipeline:
                 break
             if question and intent.name != "get_state":
                 intent = replace(intent, name="get_state")  # a question never moves anything
-            elif intent.name != "get_state" and is_bare_name(
-                core, intent.slots.device, intent.slots.area
-            ):
-                heard = intent.slots.device or ""
-                return Outcome(text, replace(intent, name="none"), (), (), reply.bare_name(heard))
-            resolution = resolver.resolve(intent)
+            resolution = resolver.resolve(intent, asked_about(core), every=over_many(core))
             if resolution.status not in RETRY:
+                if _bare_entry(core, resolution):
+                    heard = intent.slots.device or ""
+                    none = replace(intent, name="none")
+                    return Outcome(text, none, (), (), reply.bare_name(heard))
                 return self._act(text, resolution)
             unresolved = unresolved or resolution
         else:

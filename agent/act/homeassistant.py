@@ -51,7 +51,11 @@ def _default(device: Device, spec: HomeAssistantSpec, cmd: Command) -> list[Acti
                 spec.power_command_topic, spec.payload_on if i == "turn_on" else spec.payload_off
             )
     elif d == "cover" or d == "valve":
-        payloads = {"open": spec.payload_open, "close": spec.payload_close}
+        payloads = {
+            "open": spec.payload_open,
+            "close": spec.payload_close,
+            "stop": spec.payload_stop,
+        }
         if i in payloads:
             return send(spec.command_topic, payloads[i])
         if i == "set_position":

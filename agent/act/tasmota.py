@@ -23,8 +23,9 @@ def actions(device: Device, spec: TasmotaSpec, cmd: Command) -> list[Action]:
     elif d == "light" and i == "set_color":
         r, g, b = cmd.rgb()
         command = ("Color", f"{r},{g},{b}")
-    elif d == "cover" and i in ("open", "close"):
-        command = (("ShutterOpen" if i == "open" else "ShutterClose") + shutter, "")
+    elif d == "cover" and i in ("open", "close", "stop"):
+        verb = {"open": "ShutterOpen", "close": "ShutterClose", "stop": "ShutterStop"}[i]
+        command = (verb + shutter, "")
     elif d == "cover" and i == "set_position":
         command = ("ShutterPosition" + shutter, str(cmd.percent(device)))
     if command is None:

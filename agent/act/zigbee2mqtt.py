@@ -30,8 +30,8 @@ def actions(device: Device, spec: Zigbee2MqttSpec, cmd: Command) -> list[Action]
     elif d == "light" and i == "set_color":
         r, g, b = cmd.rgb()
         body = {"state": "ON", "color": {"r": r, "g": g, "b": b}}
-    elif d == "cover" and i in ("open", "close"):
-        body = {"state": "OPEN" if i == "open" else "CLOSE"}
+    elif d == "cover" and i in ("open", "close", "stop"):
+        body = {"state": {"open": "OPEN", "close": "CLOSE", "stop": "STOP"}[i]}
     elif d == "cover" and i == "set_position":
         body = {"position": cmd.percent(device)}
     elif d == "valve" and i in ("open", "close"):

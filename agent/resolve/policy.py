@@ -3,12 +3,15 @@ choice must be asked ("Which lock, the front door or the back door?")."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from agent.home.inventory import Device
 from agent.intents import INTENT_DOMAINS
 from agent.messages import Intent
 from agent.resolve.vocab import ADAPT
+
+About = Callable[[Device], bool]
 
 
 @dataclass(frozen=True)
@@ -34,9 +37,19 @@ class Reading:
     reached: bool = False  # a kind word went past the speaker's area without being told to
 
 
-def finish(intent: Intent, reading: Reading) -> Resolution:
+def can(device: Device, intent: Intent) -> bool:
+    """Whether a device can do the intent, as heard or adapted ("turn on" a scene)."""
+    name = intent.name
+    return device.domain in INTENT_DOMAINS[name] or (name, device.domain) in ADAPT
+
+
+def finish(intent: Intent, reading: Reading, about: About | None = None) -> Resolution:
+    """`about`: for a question, the devices its state word fits ("locked": locks)."""
     devices = reading.devices
-    able = [d for d in devices if d.domain in INTENT_DOMAINS[intent.name]]
+    if about is not None:
+        able = [d for d in devices if about(d)]
+    else:
+        able = [d for d in devices if d.domain in INTENT_DOMAINS[intent.name]]
     if not able:
         adapted = {ADAPT.get((intent.name, d.domain)) for d in devices} - {None}
         if len(adapted) == 1:

@@ -26,7 +26,7 @@ from agent.intents import INTENT_DOMAINS
 from agent.messages import Intent
 from agent.resolve.areas import AreaIndex, Place
 from agent.resolve.names import FUZZY_CUTOFF, NameIndex, Scope, in_scope
-from agent.resolve.policy import Reading, Resolution, finish
+from agent.resolve.policy import About, Reading, Resolution, can, finish
 from agent.resolve.vocab import (
     DETERMINERS,
     EVERYWHERE,
@@ -40,6 +40,9 @@ from agent.resolve.vocab import (
     singular,
     strip_prefix,
     strip_suffix,
+)
+from agent.resolve.vocab import (
+    fits as kind_fits,
 )
 from agent.understand.normalize import normalize
 
@@ -75,11 +78,25 @@ class Resolver:
     def _site(self) -> Place | None:
         return Place(frozenset({self.site_area}), self.site_area) if self.site_area else None
 
-    def resolve(self, intent: Intent) -> Resolution:
+    def resolve(
+        self, intent: Intent, about: About | None = None, *, every: bool = False
+    ) -> Resolution:
+        """For a question: `about`, the devices it can be about ("is it locked": locks);
+        `every`, whether it asks over the whole house unless a place is named ("is any
+        window open")."""
+        if intent.name != "get_state":
+            about, every = None, False
+        if about is not None:
+            fitting = self._resolve(intent, about, every)
+            return fitting if fitting.status == "ok" else self._resolve(intent, None, every)
+        return self._resolve(intent, None, every)
+
+    def _resolve(self, intent: Intent, about: About | None, every: bool) -> Resolution:
         q = self._query(intent)
+        q.all = q.all or (every and not q.explicit_scope)
         first: Resolution | None = None
         for reading in self._readings(q, intent):
-            result = reading if isinstance(reading, Resolution) else finish(intent, reading)
+            result = reading if isinstance(reading, Resolution) else finish(intent, reading, about)
             if result.status not in RETRYABLE:
                 return result
             first = first or result
@@ -122,14 +139,18 @@ class Resolver:
             yield self._by_kind(q, self._usual_kind(intent, q), intent, "")
             return
         exact = self.names.exact(phrase)
+        kind = kind_of(phrase)
+        if exact and kind is not None and self._kind_first(q, phrase, exact):
+            yield self._by_kind(q, kind[1], intent, kind[0])
         if exact:
             yield q.reading(self._within(exact, q), phrase)
-        kind = kind_of(phrase)
         if exact or (kind is not None and " " in kind[0]):
             # a name or a kind said whole is never taken apart: "garage door" is not the
             # garage's door; a device that can't do it falls through to the kind only
             if kind is not None:
                 yield self._by_kind(q, kind[1], intent, kind[0])
+            if exact and (longer := self.names.partial(phrase, None)):
+                yield q.reading(self._within(longer, q), phrase)  # "front door" lock
             return
         if q.area_said:  # "the vacuum" + "downstairs": the Vacuum Downstairs
             for joined in (f"{phrase} {q.area_said}", f"{q.area_said} {phrase}"):
@@ -141,6 +162,8 @@ class Resolver:
                 q.scope, q.label, q.explicit_scope = place.place.areas, place.place.label, True
             phrase = q.phrase = place.rest
             if not phrase:  # just an area: "turn off the kitchen" means its lights
+                if kind is not None:  # ...unless it is a kind too: "is the garage open"
+                    yield self._by_kind(q, kind[1], intent, kind[0])
                 yield self._by_kind(q, self._usual_kind(intent, q), intent, "")
                 return
             if named := in_scope(self.names.exact(phrase), q.scope):
@@ -171,6 +194,14 @@ class Resolver:
         if q.unknown_area is not None:
             yield Resolution("unknown_area", intent, heard=q.unknown_area)
         yield Resolution("no_device", intent, heard=phrase, area=q.label)
+
+    def _kind_first(self, q: _Query, phrase: str, exact: list[Device]) -> bool:
+        """A kind word that is also a device's name means the kind when said in the plural
+        ("lights", with a sensor called "Light") or when that device is not in the place
+        said ("the temperature outside", with a sensor called "Temperature" in the office)."""
+        said_plural = q.plural and phrase not in self.names.names
+        elsewhere = q.explicit_scope and not in_scope(exact, q.scope)
+        return said_plural or elsewhere
 
     @staticmethod
     def _scope_of(place: Place | None) -> Scope:
@@ -210,25 +241,24 @@ class Resolver:
         def fits(device: Device) -> bool:
             if kinds is None:  # nothing named: the devices that can do the intent
                 return device.domain in wanted
-            return any(
-                device.domain == dom and (cls is None or device.device_class == cls)
-                for dom, cls in kinds
-            )
+            return kind_fits(device.domain, device.device_class, kinds)
 
         def of_kind(scope: Scope) -> list[Device]:
-            return self._prefer_player(
-                [d for d in self.home.devices if fits(d) and (scope is None or d.area in scope)], q
-            )
+            found = [d for d in self.home.devices if fits(d) and (scope is None or d.area in scope)]
+            # of a kind with several meanings ("temperature"), those that can do it
+            able = [d for d in found if can(d, intent)]
+            return self._prefer_player(able or found, q)
 
-        house_wide = {d.domain for d in of_kind(None)} <= HOUSE_WIDE
+        house_wide = {d.domain for d in of_kind(None) if can(d, intent)} <= HOUSE_WIDE
         if q.explicit_scope:
             local = of_kind(q.scope)
-            if not local and house_wide and q.scope is not None:
+            if not any(can(d, intent) for d in local) and house_wide and q.scope is not None:
                 local = of_kind(None)  # one thermostat or robot vacuum serves the whole house
             return q.reading(local, heard) if local else self._nothing(q, intent, heard)
         site = self._site()
         if site is not None and not q.all:
-            if local := of_kind(site.areas):
+            local = of_kind(site.areas)
+            if any(can(d, intent) for d in local) or (local and not house_wide):
                 return Reading(tuple(local), heard, self.site_area, q.plural)
             # past the speaker's area only when one device is meant or asking is harmless
             everywhere = of_kind(None)

@@ -68,9 +68,10 @@ _kinds(
 _kinds("switch,plug,socket,outlet,plug socket,power socket,smart plug,power", ("switch", None))
 _kinds("fan,ceiling fan,ventilator,fans", ("fan", None))
 _kinds(
-    "blind,shade,shutter,curtain,cover,roller blind,drape,awning,window blind,window covering",
-    ("cover", None),
+    "blind,shade,shutter,curtain,roller blind,drape,awning,window blind,window covering",
+    ("cover", "shade"),
 )
+_kinds("cover", ("cover", None))
 _kinds("garage door,garage,garage door opener", ("cover", "garage"))
 _kinds("gate,driveway gate", ("cover", "gate"))
 _kinds("window", ("cover", "window"), ("binary_sensor", "window"))
@@ -84,10 +85,14 @@ _kinds(
 _kinds("temperature,temp", ("sensor", "temperature"), ("climate", None))
 _kinds("humidity,humidity level", ("sensor", "humidity"))
 _kinds(
-    "tv,television,telly,speaker,music,stereo,radio,media player,player,sound,movie,show,"
-    "song,podcast,audio,video,film,tunes,sound system,media,volume,sound bar,soundbar,"
-    "smart speaker",
+    "music,radio,media player,player,sound,movie,show,song,podcast,audio,video,film,tunes,"
+    "media,volume",
     ("media_player", None),
+)
+_kinds("tv,television,telly,tv set", ("media_player", "tv"))
+_kinds(
+    "speaker,speakers,stereo,sound system,sound bar,soundbar,smart speaker,receiver,hifi",
+    ("media_player", "speaker"),
 )
 _kinds(
     "vacuum,hoover,robot,roomba,vacuum cleaner,robot vacuum,robot cleaner,cleaner,robovac",
@@ -99,7 +104,7 @@ _kinds("button,doorbell", ("button", None))
 _kinds("sensor", ("sensor", None), ("binary_sensor", None))
 _kinds("motion,motion sensor,movement", ("binary_sensor", "motion"))
 _kinds(
-    "occupancy,presence,occupancy sensor,presence sensor",
+    "occupancy,presence,occupancy sensor,presence sensor,anybody,anyone,somebody,someone",
     ("binary_sensor", "occupancy"),
     ("binary_sensor", "presence"),
 )
@@ -117,6 +122,23 @@ _kinds(
 )
 _kinds("door sensor,contact sensor", ("binary_sensor", "door"), ("binary_sensor", "opening"))
 _kinds("window sensor", ("binary_sensor", "window"))
+
+# A kind's class that stands for several: blinds are covers with no class or a shade's.
+CLASS_GROUPS: dict[str, frozenset[str | None]] = {
+    "shade": frozenset({None, "blind", "shade", "shutter", "curtain", "awning", "window"}),
+    "tv": frozenset({None, "tv"}),
+    "speaker": frozenset({None, "speaker", "receiver"}),
+}
+
+
+def fits(device_domain: str, device_class: str | None, kinds: tuple[Kind, ...]) -> bool:
+    """Whether a device is of one of these kinds."""
+    return any(
+        device_domain == dom
+        and (cls is None or device_class == cls or device_class in CLASS_GROUPS.get(cls, ()))
+        for dom, cls in kinds
+    )
+
 
 # Kinds of device that usually serve the whole house from one place.
 HOUSE_WIDE = frozenset({"climate", "vacuum"})
@@ -167,6 +189,13 @@ ADAPT: dict[tuple[str, str], str] = {
     ("activate_scene", "light"): "turn_on",
     ("activate_scene", "switch"): "turn_on",
     ("media_pause", "vacuum"): "vacuum_dock",
+    ("media_pause", "cover"): "stop",
+    ("stop", "media_player"): "media_pause",
+    ("stop", "vacuum"): "vacuum_dock",
+    ("stop", "fan"): "turn_off",
+    ("stop", "valve"): "close",
+    ("stop", "switch"): "turn_off",
+    ("stop", "climate"): "turn_off",
     ("media_pause", "fan"): "turn_off",
     ("media_play", "vacuum"): "vacuum_start",
     ("set_volume", "light"): "set_brightness",

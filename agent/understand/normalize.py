@@ -49,6 +49,7 @@ _PERCENT = re.compile(r"(\d)\s*%")
 _NON_WORD = re.compile(r"[^a-z0-9.]+")
 _STRAY_DOTS = re.compile(r"(?<!\d)\.|\.(?!\d)")
 _SPACES = re.compile(r"\s+")
+_EACH_AND_EVERY = re.compile(r"\beach and every\b")
 _OF_FOR_OFF = re.compile(r"\b(turn|switch|shut|power|turned|switched) of\b")  # a common typo
 
 
@@ -134,6 +135,7 @@ def normalize(text: str) -> str:
     text = _NON_WORD.sub(" ", text)
     text = _STRAY_DOTS.sub(" ", text)
     text = _OF_FOR_OFF.sub(r"\1 off", text)
+    text = _EACH_AND_EVERY.sub("every", text)
     tokens = _SPACES.sub(" ", text).strip().split(" ")
     if tokens == [""]:
         return ""

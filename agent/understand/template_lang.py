@@ -36,7 +36,7 @@ NUMBER = r"\d+(?:\.\d+)?"
 # called "could the reading lamp come", and "turn it up" names none.
 NEVER_IN_NAME = (
     "could should would can will need needs has have had been is are was were it its and but "
-    "so because please me you we i im if whether again open closed next previous behind near "
+    "so because please me you we i im if whether again any open closed next previous behind near "
     "beside while when then than also too very really just"
 )
 # ... and these only as its last word ("the switch", but not "switch the lamp").
