@@ -69,9 +69,10 @@ class Outcome:
     actions: tuple[Action, ...]
     response: str
     latency_ms: float = 0.0
+    parts: tuple[Outcome, ...] = ()  # one per command when a sentence held several
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        event: dict[str, Any] = {
             "text": self.text,
             "intent": self.intent.name,
             "slots": self.intent.slots.to_dict(),
@@ -82,3 +83,14 @@ class Outcome:
             "response": self.response,
             "latency_ms": round(self.latency_ms, 3),
         }
+        if self.parts:
+            event["commands"] = [
+                {
+                    "intent": p.intent.name,
+                    "slots": p.intent.slots.to_dict(),
+                    "targets": list(p.targets),
+                    "response": p.response,
+                }
+                for p in self.parts
+            ]
+        return event

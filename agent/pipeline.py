@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from agent import reply
@@ -18,11 +18,19 @@ from agent.answers import answer, asked_about, over_many
 from agent.errors import UnsupportedCommand
 from agent.home.inventory import Device, Home
 from agent.home.state import DeviceState
-from agent.messages import Action, Intent, Outcome
+from agent.messages import Action, Intent, Outcome, Slots
 from agent.resolve import Resolution, Resolver
 from agent.understand.cascade import Tier
+from agent.understand.clauses import split
 from agent.understand.normalize import normalize
-from agent.understand.utterance import is_bare_name, is_question, strip_assistant_names
+from agent.understand.utterance import (
+    Duration,
+    is_bare_name,
+    is_question,
+    split_duration,
+    strip_assistant_names,
+    temperature_unit,
+)
 
 YES = re.compile(
     r"^(yes|yeah|yep|yup|sure|confirm|confirmed|correct|do it|go ahead|ok do it|"
@@ -33,6 +41,8 @@ NO = re.compile(
     r"no thank you|abort)$"
 )
 
+# A thermostat set above this was asked in Fahrenheit ("set it to 70").
+FAHRENHEIT_ABOVE = 45
 # When a tier's names can't be resolved, a later tier gets a try.
 RETRY = frozenset({"no_device", "unknown_area", "nothing_there", "unsupported"})
 
@@ -54,6 +64,44 @@ def current_level(device: Device, intent: str, st: DeviceState | None) -> float 
     if intent == "set_position":
         return st.position
     return None
+
+
+def _combined(text: str, parts: list[Outcome]) -> Outcome:
+    """One outcome for a sentence of several commands; `parts` has each."""
+    targets = tuple(dict.fromkeys(t for p in parts for t in p.targets))
+    actions = tuple(a for p in parts for a in p.actions)
+    response = " ".join(p.response for p in parts)
+    return Outcome(text, parts[0].intent, targets, actions, response, parts=tuple(parts))
+
+
+def _scene_named(text: str, resolver: Resolver) -> Intent | None:
+    """A scene by its name alone, whole or in part: "movie time", "movie", "good night"."""
+    words = normalize(text).removesuffix(" scene").removesuffix(" mode").removeprefix("the ")
+    if not words or len(words.split(" ")) > 4:
+        return None
+    found = resolver.names.exact(words) or resolver.names.partial(words, None)
+    if found and all(d.domain == "scene" for d in found):
+        return Intent("activate_scene", Slots(device=words), confidence=1.0, tier="template")
+    return None
+
+
+def _in_units(text: str, res: Resolution) -> Resolution:
+    """A temperature said in Fahrenheit (or too high to be Celsius) is sent in Celsius, and
+    the reply says so."""
+    value = res.intent.slots.value
+    if res.intent.name != "set_temperature" or not isinstance(value, int | float):
+        return res
+    unit = temperature_unit(text) or ("F" if value > FAHRENHEIT_ABOVE else "C")
+    if unit == "C":
+        return res
+    celsius = round((float(value) - 32) * 5 / 9, 1)
+    slots = replace(res.intent.slots, value=int(celsius) if celsius.is_integer() else celsius)
+    intent = replace(res.intent, slots=slots)
+    return replace(res, intent=intent, note=f"{_number(value)} °F")
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
 
 
 def _bare_entry(text: str, res: Resolution) -> bool:
@@ -135,9 +183,36 @@ class Pipeline:
                 return Outcome(text, Intent("none", tier="confirmation"), (), (), reply.CANCELLED)
         resolver = self.resolver(area)
         core = strip_assistant_names(text, named=resolver.names.mentions, extra=self.wake_words)
+        core, duration = split_duration(core)
+        clauses = split(core)
+        if len(clauses) > 1 and not is_question(core) and not resolver.names.mentions("and"):
+            outcomes: list[Outcome] = []
+            for clause in clauses:
+                previous = outcomes[-1].intent if outcomes and clause.joined else None
+                outcomes.append(self._clause(text, clause.text, resolver, duration, previous))
+            if all(o.targets for o in outcomes):
+                return _combined(text, outcomes)
+            self._pending = None
+        return self._clause(text, core, resolver, duration, None)
+
+    def _clause(
+        self,
+        text: str,
+        core: str,
+        resolver: Resolver,
+        duration: Duration | None,
+        previous: Intent | None,
+    ) -> Outcome:
+        """One command: understood (or, for a name joined to the command before it, that
+        command's intent), resolved, acted on."""
         question = is_question(core)
         unresolved: Resolution | None = None
-        for intent in self._understood(core):
+        if previous is not None:  # "...the porch and garden lights": the same, for these
+            heard = replace(previous.slots, device=core, area=None)
+            candidates: Iterable[Intent] = [replace(previous, slots=heard)]
+        else:
+            candidates = self._understood(core, resolver)
+        for intent in candidates:
             if intent.name == "none":
                 break
             if question and intent.name != "get_state":
@@ -145,26 +220,29 @@ class Pipeline:
             resolution = resolver.resolve(intent, asked_about(core), every=over_many(core))
             if resolution.status not in RETRY:
                 if _bare_entry(core, resolution):
-                    heard = intent.slots.device or ""
+                    heard_name = intent.slots.device or ""
                     none = replace(intent, name="none")
-                    return Outcome(text, none, (), (), reply.bare_name(heard))
-                return self._act(text, resolution)
+                    return Outcome(text, none, (), (), reply.bare_name(heard_name))
+                return self._act(text, _in_units(text, resolution), duration)
             unresolved = unresolved or resolution
         else:
             intent = Intent("none", confidence=0.0, tier="none")
         if unresolved is not None:
-            return self._act(text, unresolved)
+            return self._act(text, unresolved, duration)
         unsure = intent.tier == "model" and intent.confidence < self.confidence_threshold
         return Outcome(text, intent, (), (), reply.UNSURE if unsure else reply.NOT_UNDERSTOOD)
 
-    def _understood(self, text: str) -> Iterator[Intent]:
-        """Each tier's answer in turn; the model only runs when it's needed."""
-        for tier in self.tiers:
+    def _understood(self, text: str, resolver: Resolver) -> Iterator[Intent]:
+        """Each tier's answer in turn; the model only runs when it's needed. A scene said by
+        its name alone ("movie time", "good night") comes after the templates."""
+        for index, tier in enumerate(self.tiers):
             intent = tier(text)
             if intent is not None:
                 yield intent
+            if index == 0 and (scene := _scene_named(text, resolver)) is not None:
+                yield scene
 
-    def _act(self, text: str, res: Resolution) -> Outcome:
+    def _act(self, text: str, res: Resolution, duration: Duration | None = None) -> Outcome:
         intent = res.intent
 
         def out(
@@ -189,6 +267,8 @@ class Pipeline:
         if intent.name == "get_state":
             said = answer(text, targets, self.state, res.area)
             return out(said.text, said.about)
+        if duration is not None and duration.how != "for":
+            return out(reply.later(duration.said), targets)  # acting now would be wrong
         denied = tuple(d for d in targets if d.policy(intent.name) == "deny")
         targets = tuple(d for d in targets if d not in denied)
         if not targets:
@@ -208,6 +288,10 @@ class Pipeline:
             return out(problems[0], targets)
         done = tuple(acted)
         response = reply.done(intent.name, intent.slots, done, res.area)
+        if res.note:
+            response = response.removesuffix(".") + f" ({res.note})."
+        if duration is not None:
+            response += " " + reply.no_duration(duration.said)
         if problems:
             response += " " + problems[0]
         if denied:

@@ -178,6 +178,14 @@ UNSURE = "Sorry, I'm not sure what you want me to do. Could you say it another w
 CANCELLED = "OK, I won't."
 
 
+def later(when: str) -> str:
+    return f"Sorry, I can't do things {when} yet; ask me again when you want it done."
+
+
+def no_duration(how_long: str) -> str:
+    return f"I can't keep it that way only {how_long} yet, so it stays until you say."
+
+
 def _reading(device: Device, st: DeviceState) -> str | None:
     """'is on at 40%', 'is 21.5 °C', 'is set to 21 °C (19.5 °C now)'; None when unknown."""
     if device.domain == "sensor":

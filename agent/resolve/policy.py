@@ -24,6 +24,7 @@ class Resolution:
     candidates: tuple[Device, ...] = ()
     heard: str = ""
     area: str | None = None  # how the place was named in replies: "kitchen", "downstairs"
+    note: str = ""  # said after the reply: "70 °F"
 
 
 @dataclass(frozen=True)

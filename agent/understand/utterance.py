@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from agent.understand.normalize import normalize
 
@@ -46,6 +47,43 @@ _REQUEST = re.compile(
 )
 _DETERMINERS = frozenset({"the", "my", "our", "a", "an", "this", "that", "these", "those"})
 _FILLERS = frozenset({"please", "um", "uh", "er", "hey", "ok", "okay", "now", "just", "and"})
+
+
+_DURATION = re.compile(
+    r"\b(?P<how>for|in|after) (?:the next |another |about |around )?"
+    r"(?:\d+(?:\.\d+)?|a|an|half an?|a couple of|a few|couple of|few) (?:more )?"
+    r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?)\b"
+    r"|\b(?P<for>for) (?:a while|a bit|a little while|the night|tonight|the evening)\b"
+)
+_FAHRENHEIT = re.compile(r"\b(?:fahrenheit|farenheit|degrees f|f)\b")
+_CELSIUS = re.compile(r"\b(?:celsius|centigrade|degrees c|c)\b")
+
+
+@dataclass(frozen=True)
+class Duration:
+    how: str  # "for": act now, for a while; "in" or "after": later
+    said: str  # "for half an hour"
+
+
+def split_duration(text: str) -> tuple[str, Duration | None]:
+    """'silence the speaker for half an hour' -> ('silence the speaker', for half an hour);
+    'turn off the lights in 10 minutes' -> (..., in 10 minutes): times not kept yet."""
+    words = normalize(text)
+    found = _DURATION.search(words)
+    if found is None:
+        return words, None
+    rest = " ".join((words[: found.start()] + " " + words[found.end() :]).split())
+    return rest, Duration(found["how"] or found["for"], found.group())
+
+
+def temperature_unit(text: str) -> str | None:
+    """'F' or 'C' when the sentence says which; None when it doesn't."""
+    words = normalize(text)
+    if _FAHRENHEIT.search(words):
+        return "F"
+    if _CELSIUS.search(words):
+        return "C"
+    return None
 
 
 def strip_assistant_names(
