@@ -17,6 +17,7 @@ INTENTS: Final = (
     "stop",
     "set_volume",
     "media_play",
+    "play_media",
     "media_pause",
     "media_resume",
     "media_next",
@@ -59,6 +60,7 @@ INTENT_DOMAINS: Final[dict[str, frozenset[str]]] = {
     "stop": frozenset({"cover"}),  # stop moving; a player pauses, a vacuum goes home
     "set_volume": frozenset({"media_player"}),
     "media_play": frozenset({"media_player"}),
+    "play_media": frozenset({"media_player"}),  # something by name: "play some jazz"
     "media_pause": frozenset({"media_player"}),
     "media_resume": frozenset({"media_player"}),
     "media_next": frozenset({"media_player"}),

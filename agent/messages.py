@@ -16,6 +16,7 @@ class Slots:
     area: str | None = None
     value: SlotValue | None = None
     direction: str | None = None  # "up" or "down" for relative changes
+    media: str | None = None  # what to play, as heard: "jazz", "the album blue"
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None}

@@ -15,6 +15,7 @@ from agent import reply
 from agent.act.command import Command
 from agent.act.dispatch import actions_for
 from agent.answers import answer, asked_about, over_many
+from agent.colors import COLORS
 from agent.errors import UnsupportedCommand
 from agent.home.inventory import Device, Home
 from agent.home.state import DeviceState
@@ -72,6 +73,20 @@ def _combined(text: str, parts: list[Outcome]) -> Outcome:
     actions = tuple(a for p in parts for a in p.actions)
     response = " ".join(p.response for p in parts)
     return Outcome(text, parts[0].intent, targets, actions, response, parts=tuple(parts))
+
+
+def _light_colour(intent: Intent, resolver: Resolver) -> Intent:
+    """'the kitchen ceiling light blue': the colour is blue when 'kitchen ceiling light' is a
+    name and 'kitchen ceiling' is not; light blue otherwise."""
+    slots = intent.slots
+    value, device = slots.value, slots.device or ""
+    if intent.name != "set_color" or not isinstance(value, str) or " " not in value:
+        return intent
+    first, rest = value.split(" ", 1)
+    named = f"{device} {first}"
+    if rest in COLORS and resolver.names.exact(named) and not resolver.names.exact(device):
+        return replace(intent, slots=replace(slots, device=named, value=rest))
+    return intent
 
 
 def _scene_named(text: str, resolver: Resolver) -> Intent | None:
@@ -217,7 +232,12 @@ class Pipeline:
                 break
             if question and intent.name != "get_state":
                 intent = replace(intent, name="get_state")  # a question never moves anything
+            intent = _light_colour(intent, resolver)
             resolution = resolver.resolve(intent, asked_about(core), every=over_many(core))
+            if resolution.status == "no_device" and intent.name == "media_play":
+                # "play jazz": not a player called jazz, but something to play
+                slots = replace(intent.slots, device=None, media=intent.slots.device)
+                resolution = resolver.resolve(replace(intent, name="play_media", slots=slots))
             if resolution.status not in RETRY:
                 if _bare_entry(core, resolution):
                     heard_name = intent.slots.device or ""
@@ -278,7 +298,8 @@ class Pipeline:
         problems: list[str] = []
         for device in targets:
             level = current_level(device, intent.name, self.state(device.id))
-            cmd = Command(intent.name, intent.slots.value, intent.slots.direction, level)
+            value = intent.slots.media if intent.name == "play_media" else intent.slots.value
+            cmd = Command(intent.name, value, intent.slots.direction, level)
             try:
                 actions.extend(actions_for(device, cmd))
                 acted.append(device)

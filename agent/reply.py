@@ -39,6 +39,7 @@ VERBS = {
     "stop": "stop",
     "set_volume": "change the volume of",
     "media_play": "play",
+    "play_media": "play something on",
     "media_pause": "pause",
     "media_resume": "resume",
     "media_next": "skip on",
@@ -117,6 +118,8 @@ def done(intent: str, slots: Slots, targets: tuple[Device, ...], area: str | Non
     }
     if intent in simple:
         return f"{simple[intent]} {what}."
+    if intent == "play_media":
+        return f"Playing {slots.media} on {what}."
     if intent == "media_next":
         return f"Skipping to the next track on {what}."
     if intent == "media_previous":

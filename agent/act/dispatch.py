@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from agent.act import homeassistant, tasmota, templates, zigbee2mqtt
 from agent.act.command import Command, unsupported
+from agent.errors import UnsupportedCommand
 from agent.home.inventory import Device
 from agent.home.specs import HomeAssistantSpec, TasmotaSpec, TemplateSpec, Zigbee2MqttSpec
 from agent.messages import Action
+from agent.wording import the
 
 
 def actions_for(device: Device, cmd: Command) -> list[Action]:
     """The MQTT messages that make `device` do `cmd`; UnsupportedCommand if it can't."""
+    if cmd.intent == "play_media" and not (
+        isinstance(device.command, TemplateSpec) and "play_media" in device.command.commands
+    ):
+        raise UnsupportedCommand(
+            f"Sorry, {the(device.name)} can't look for something to play by name; "
+            "give it a play_media template to let it."
+        )
     spec = device.command
     if isinstance(spec, HomeAssistantSpec):
         return homeassistant.actions(device, spec, cmd)

@@ -32,6 +32,8 @@ def actions(device: Device, spec: TemplateSpec, cmd: Command) -> list[Action]:
             position=value,
             volume=value,
         )
+        if cmd.intent == "play_media":
+            fields.update(media=value)
         if isinstance(cmd.value, str) and cmd.value in COLORS:
             r, g, b = COLORS[cmd.value]
             fields.update(

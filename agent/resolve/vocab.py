@@ -155,6 +155,7 @@ USUAL_KIND: dict[str, tuple[Kind, ...]] = {
         for intent in (
             "set_volume",
             "media_play",
+            "play_media",
             "media_pause",
             "media_resume",
             "media_next",

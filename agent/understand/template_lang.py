@@ -68,6 +68,7 @@ def unmark(text: str) -> str:
 
 SLOT_PATTERNS: dict[str, str] = {
     "device": NAME,
+    "media": NAME,
     "area": NAME,
     "number": NUMBER,
     "percent": NUMBER + r"(?: percent| per cent)?",
@@ -79,7 +80,7 @@ SLOT_PATTERNS: dict[str, str] = {
     + r" (?:celsius|centigrade|fahrenheit)",
 }
 # Slots whose text is free (names as heard); the rest are values.
-WILDCARD_SLOTS = frozenset({"device", "area"})
+WILDCARD_SLOTS = frozenset({"device", "area", "media"})
 MAX_DEPTH = 10
 
 

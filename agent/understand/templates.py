@@ -148,6 +148,7 @@ def _slots(template: Template, m: re.Match[str]) -> Slots:
         area=_str_or_none(values.get("area")),
         value=value,
         direction=_str_or_none(values.get("direction")),
+        media=_str_or_none(values.get("media")),
     )
 
 
