@@ -609,7 +609,13 @@ SAFETY = [
     c("the garage door", silent=True),
     c("hey computer the front door", silent=True),
     # the garage's own light is the lamp meant there; never every light in the house
-    c("turn on the lamp", "turn_on", {GARAGE_LIGHT}, area="Garage", never=ALL_LIGHTS - {GARAGE_LIGHT}),
+    c(
+        "turn on the lamp",
+        "turn_on",
+        {GARAGE_LIGHT},
+        area="Garage",
+        never=ALL_LIGHTS - {GARAGE_LIGHT},
+    ),
     c(
         "turn on the kitchen light and turn off the tv",
         includes=[KITCHEN_LIGHT_ON],
