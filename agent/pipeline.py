@@ -21,6 +21,7 @@ from agent.home.inventory import Device, Home
 from agent.home.state import DeviceState
 from agent.messages import Action, Intent, Outcome, Slots
 from agent.resolve import Resolution, Resolver
+from agent.resolve.vocab import kind_of
 from agent.understand.cascade import Tier
 from agent.understand.clauses import split
 from agent.understand.normalize import normalize
@@ -42,6 +43,10 @@ NO = re.compile(
     r"no thank you|abort)$"
 )
 
+# Intents that set a level: with no level and no direction, they only ask about it.
+NEEDS_VALUE = frozenset(
+    {"set_brightness", "set_color", "set_temperature", "set_position", "set_volume"}
+)
 # A thermostat set above this was asked in Fahrenheit ("set it to 70").
 FAHRENHEIT_ABOVE = 45
 # When a tier's names can't be resolved, a later tier gets a try.
@@ -75,6 +80,28 @@ def _combined(text: str, parts: list[Outcome]) -> Outcome:
     return Outcome(text, parts[0].intent, targets, actions, response, parts=tuple(parts))
 
 
+# What "play ..." names when it names no particular thing to play.
+_ANYTHING = frozenset(
+    {"music", "some music", "something", "a song", "songs", "tunes", "media", "audio", "sound"}
+)
+
+
+def _something_to_play(intent: Intent) -> bool:
+    """'play jazz' names something to play; 'play the media in the nursery' a player."""
+    said = normalize(intent.slots.device or "").removeprefix("the ")
+    if intent.name != "media_play" or not said or said in _ANYTHING:
+        return False
+    return not any(kind_of(w) for w in said.split(" "))
+
+
+def _generic_play(intent: Intent) -> Intent:
+    """'play some music on the speaker' is play, not a search for 'music'."""
+    media = normalize(intent.slots.media or "").removeprefix("the ")
+    if intent.name == "play_media" and media in _ANYTHING:
+        return replace(intent, name="media_play", slots=replace(intent.slots, media=None))
+    return intent
+
+
 def _light_colour(intent: Intent, resolver: Resolver) -> Intent:
     """'the kitchen ceiling light blue': the colour is blue when 'kitchen ceiling light' is a
     name and 'kitchen ceiling' is not; light blue otherwise."""
@@ -96,7 +123,8 @@ def _scene_named(text: str, resolver: Resolver) -> Intent | None:
         return None
     found = resolver.names.exact(words) or resolver.names.partial(words, None)
     if found and all(d.domain == "scene" for d in found):
-        return Intent("activate_scene", Slots(device=words), confidence=1.0, tier="template")
+        name = found[0].name if len(found) == 1 else words
+        return Intent("activate_scene", Slots(device=name), confidence=1.0, tier="template")
     return None
 
 
@@ -119,7 +147,7 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
 
 
-def _bare_entry(text: str, res: Resolution) -> bool:
+def _bare_entry(text: str, res: Resolution, resolver: Resolver) -> bool:
     """A lock, garage door, gate or door named with no request ("the front door"): asking
     what to do is the only safe reading."""
     slots = res.intent.slots
@@ -127,7 +155,9 @@ def _bare_entry(text: str, res: Resolution) -> bool:
         res.status == "ok"
         and res.intent.name != "get_state"
         and any(d.domain == "lock" or d.is_sensitive("open") for d in res.targets)
-        and is_bare_name(text, slots.device, slots.area)
+        and is_bare_name(
+            text, slots.device, slots.area, named=lambda w: bool(resolver.names.exact(w))
+        )
     )
 
 
@@ -232,14 +262,16 @@ class Pipeline:
                 break
             if question and intent.name != "get_state":
                 intent = replace(intent, name="get_state")  # a question never moves anything
-            intent = _light_colour(intent, resolver)
+            intent = _generic_play(_light_colour(intent, resolver))
+            if intent.name in NEEDS_VALUE and intent.slots.value is intent.slots.direction is None:
+                intent = replace(intent, name="get_state")  # "the current volume of the tv"
             resolution = resolver.resolve(intent, asked_about(core), every=over_many(core))
-            if resolution.status == "no_device" and intent.name == "media_play":
+            if resolution.status == "no_device" and _something_to_play(intent):
                 # "play jazz": not a player called jazz, but something to play
                 slots = replace(intent.slots, device=None, media=intent.slots.device)
                 resolution = resolver.resolve(replace(intent, name="play_media", slots=slots))
             if resolution.status not in RETRY:
-                if _bare_entry(core, resolution):
+                if _bare_entry(core, resolution, resolver):
                     heard_name = intent.slots.device or ""
                     none = replace(intent, name="none")
                     return Outcome(text, none, (), (), reply.bare_name(heard_name))

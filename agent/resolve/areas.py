@@ -28,7 +28,10 @@ class AreaIndex:
         self.words: dict[str, Place] = {}  # spoken area or floor -> place
         for area in home.areas:
             for spoken in (area.name, *area.aliases):
-                self._add(normalize(spoken), Place(frozenset({area.name}), area.name))
+                word = normalize(spoken)
+                self._add(word, Place(frozenset({area.name}), area.name))
+                if not word.endswith(" room"):  # "the study room" is the Study
+                    self._add(f"{word} room", Place(frozenset({area.name}), area.name))
         floors: dict[str, set[str]] = {}
         for area in home.areas:
             if area.floor:
@@ -39,8 +42,8 @@ class AreaIndex:
         self._by_length = sorted(self.words, key=len, reverse=True)
 
     def _add(self, word: str, place: Place) -> None:
-        if word:
-            self.words[word] = place
+        if word and word.strip() != "room":
+            self.words.setdefault(word, place)
 
     def find(self, spoken: str, site: Place | None) -> Place | None:
         """An area or floor by name, alias or a close spelling; 'here' is the site's."""

@@ -7,7 +7,14 @@ import difflib
 from collections.abc import Iterable
 
 from agent.home.inventory import Area, Device, Home
-from agent.resolve.vocab import DETERMINERS, singular, strip_prefix, strip_suffix
+from agent.resolve.vocab import (
+    DETERMINERS,
+    canonical,
+    kind_of,
+    singular,
+    strip_prefix,
+    strip_suffix,
+)
 from agent.understand.normalize import normalize
 
 FUZZY_CUTOFF = 0.8
@@ -30,7 +37,8 @@ class NameIndex:
                 short = _without_area(form, areas.get(device.area or ""))
                 if short and short != form:
                     _add(self.short_names, short, device)
-        self._words = {form: frozenset(form.split(" ")) for form in self.names}
+        # a partial name is looked for in one spelling of kinds: "Bob's Lamp" has "light"
+        self._words = {form: frozenset(canonical(form).split(" ")) for form in self.names}
 
     def exact(self, phrase: str) -> list[Device]:
         hits = self.names.get(phrase) or self.names.get(singular(phrase)[0]) or []
@@ -41,9 +49,18 @@ class NameIndex:
         hits = self.short_names.get(phrase) or self.short_names.get(singular(phrase)[0]) or []
         return list(dict.fromkeys(hits))
 
-    def partial(self, phrase: str, scope: Scope) -> list[Device]:
-        """Every word heard is in the device's name: 'movie' -> 'Movie Time'."""
-        wanted = [frozenset(phrase.split(" ")), frozenset(singular(phrase)[0].split(" "))]
+    def partial(
+        self, phrase: str, scope: Scope, kinds_able: frozenset[str] | None = None
+    ) -> list[Device]:
+        """Every word heard is in the device's name: 'movie' -> 'Movie Time'. With
+        `kinds_able` (domains that can do what was asked), a phrase of nothing but words for
+        such kinds ("lights") names no device: that is the kind's reading, not this one."""
+        if kinds_able is not None and all(
+            any(dom in kinds_able for dom, _ in (kind_of(w) or ("", ()))[1])
+            for w in phrase.split(" ")
+        ):
+            return []
+        wanted = [frozenset(canonical(p).split(" ")) for p in (phrase, singular(phrase)[0])]
         hits = [
             d
             for form, devices in self.names.items()
@@ -67,7 +84,8 @@ class NameIndex:
                         or matcher.quick_ratio() < FUZZY_CUTOFF
                     ):
                         continue
-                    scores[form] = max(scores.get(form, 0.0), matcher.ratio())
+                    if matcher.ratio() >= FUZZY_CUTOFF and _same_distinct(phrase, form):
+                        scores[form] = max(scores.get(form, 0.0), matcher.ratio())
         if not scores:
             return []
         best = max(scores.values())
@@ -82,6 +100,20 @@ class NameIndex:
     def mentions(self, word: str) -> bool:
         """Whether any name or alias holds this word or phrase ('computer' in 'Computer Desk')."""
         return any(f" {word} " in f" {form} " for form in self.names)
+
+
+def _distinct(phrase: str) -> str:
+    """The words of a name that are not kind words: 'den lights switch' -> 'den'."""
+    return " ".join(w for w in phrase.split(" ") if kind_of(w) is None)
+
+
+def _same_distinct(heard: str, form: str) -> bool:
+    """A close spelling must be close where it matters: 'den lights switch' is not
+    'office lights switch', though most of their letters agree."""
+    a, b = _distinct(heard), _distinct(form)
+    if not a or not b:
+        return True
+    return difflib.SequenceMatcher(None, a, b).ratio() >= FUZZY_CUTOFF - 0.1
 
 
 def _add(table: dict[str, list[Device]], form: str, device: Device) -> None:

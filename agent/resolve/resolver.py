@@ -28,6 +28,7 @@ from agent.resolve.areas import AreaIndex, Place
 from agent.resolve.names import FUZZY_CUTOFF, NameIndex, Scope, in_scope
 from agent.resolve.policy import About, Reading, Resolution, can, finish
 from agent.resolve.vocab import (
+    ADAPT,
     DETERMINERS,
     EVERYWHERE,
     HOUSE_WIDE,
@@ -138,6 +139,14 @@ class Resolver:
         if not phrase:
             yield self._by_kind(q, self._usual_kind(intent, q), intent, "")
             return
+        if q.area_said:  # "the vacuum" + "downstairs": the Vacuum Downstairs
+            for joined in (f"{phrase} {q.area_said}", f"{q.area_said} {phrase}"):
+                if named := self.names.exact(joined):
+                    yield q.reading(named, joined)
+            if q.unknown_area is not None:  # "the light in the pool table": its name
+                joined = f"{q.area_said} {phrase}"
+                if named := self.names.partial(joined, None, self._able(intent)):
+                    yield q.reading(named, joined)
         exact = self.names.exact(phrase)
         kind = kind_of(phrase)
         if exact and kind is not None and self._kind_first(q, phrase, exact):
@@ -152,10 +161,6 @@ class Resolver:
             if exact and (longer := self.names.partial(phrase, None)):
                 yield q.reading(self._within(longer, q), phrase)  # "front door" lock
             return
-        if q.area_said:  # "the vacuum" + "downstairs": the Vacuum Downstairs
-            for joined in (f"{phrase} {q.area_said}", f"{q.area_said} {phrase}"):
-                if named := self.names.exact(joined):
-                    yield q.reading(named, joined)
         place = self.areas.in_phrase(phrase)
         if place is not None:
             if not q.explicit_scope:
@@ -178,10 +183,11 @@ class Resolver:
             yield q.reading(local, phrase)
         if kind is not None:
             yield self._by_kind(q, kind[1], intent, kind[0])
-        if partial := self.names.partial(phrase, near):
+        able = self._able(intent)
+        if partial := self.names.partial(phrase, near, able):
             yield q.reading(partial, phrase)
-        elif near is not None and (partial := self.names.partial(phrase, None)):
-            yield q.reading(partial, phrase, reached=True)
+        elif not q.explicit_scope and (partial := self.names.partial(phrase, None, able)):
+            yield q.reading(partial, phrase, reached=near is not None)
         if fuzzy := self.names.fuzzy(phrase, singular(phrase)[0]):
             if q.scope is not None:
                 fuzzy = in_scope(fuzzy, q.scope) or fuzzy
@@ -202,6 +208,12 @@ class Resolver:
         said_plural = q.plural and phrase not in self.names.names
         elsewhere = q.explicit_scope and not in_scope(exact, q.scope)
         return said_plural or elsewhere
+
+    @staticmethod
+    def _able(intent: Intent) -> frozenset[str]:
+        """The domains that can do the intent, as heard or adapted."""
+        adapted = {dom for (name, dom) in ADAPT if name == intent.name}
+        return INTENT_DOMAINS.get(intent.name, frozenset()) | adapted
 
     @staticmethod
     def _scope_of(place: Place | None) -> Scope:
@@ -245,6 +257,9 @@ class Resolver:
 
         def of_kind(scope: Scope) -> list[Device]:
             found = [d for d in self.home.devices if fits(d) and (scope is None or d.area in scope)]
+            if not found and kinds is not None and ("light", None) in kinds and scope is not None:
+                # no lights there: the switches there most likely power them
+                found = [d for d in self.home.devices if d.domain == "switch" and d.area in scope]
             # of a kind with several meanings ("temperature"), those that can do it
             able = [d for d in found if can(d, intent)]
             return self._prefer_player(able or found, q)

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 Kind = tuple[str, str | None]  # (domain, device_class or None)
 
-HERE = frozenset({"here", "in here", "this room", "the room", "this area"})
+HERE = frozenset({"here", "in here", "this room", "the room", "this area", "room", "in the room"})
 EVERYWHERE = (
     "everywhere",
     "anywhere",
@@ -91,11 +91,14 @@ _kinds(
 )
 _kinds("tv,television,telly,tv set", ("media_player", "tv"))
 _kinds(
-    "speaker,speakers,stereo,sound system,sound bar,soundbar,smart speaker,receiver,hifi",
+    "speaker,speakers,stereo,sound system,sound bar,soundbar,smart speaker,receiver,hifi,"
+    "audio system,jukebox,record player,turntable,home theater,home theatre,"
+    "entertainment center,entertainment system,media system,media center,music system",
     ("media_player", "speaker"),
 )
 _kinds(
-    "vacuum,hoover,robot,roomba,vacuum cleaner,robot vacuum,robot cleaner,cleaner,robovac",
+    "vacuum,hoover,robot,roomba,vacuum cleaner,robot vacuum,robot cleaner,cleaner,robovac,"
+    "cleaning bot,cleaning robot,bot,sweeper,robot mop,mop,dust buster",
     ("vacuum", None),
 )
 _kinds("valve,water,sprinkler,sprinklers,irrigation,water valve,lawn", ("valve", None))
@@ -187,6 +190,10 @@ ADAPT: dict[tuple[str, str], str] = {
     ("vacuum_start", "scene"): "activate_scene",
     ("vacuum_start", "valve"): "open",
     ("vacuum_dock", "valve"): "close",
+    ("turn_on", "cover"): "open",
+    ("turn_off", "cover"): "close",
+    ("turn_on", "lock"): "lock",
+    ("turn_off", "lock"): "unlock",
     ("activate_scene", "light"): "turn_on",
     ("activate_scene", "switch"): "turn_on",
     ("media_pause", "vacuum"): "vacuum_dock",
@@ -202,6 +209,36 @@ ADAPT: dict[tuple[str, str], str] = {
     ("set_volume", "light"): "set_brightness",
     ("set_volume", "fan"): "set_brightness",
 }
+
+
+# Words that name the same kind, as one: "Bob's Lamp" answers to "Bob's light".
+_CANONICAL = {
+    "lamp": "light",
+    "lamps": "light",
+    "lights": "light",
+    "lighting": "light",
+    "bulb": "light",
+    "bulbs": "light",
+    "lightbulb": "light",
+    "fans": "fan",
+    "speakers": "speaker",
+    "blinds": "blind",
+    "shade": "blind",
+    "shades": "blind",
+    "curtains": "curtain",
+    "shutters": "shutter",
+    "locks": "lock",
+    "doors": "door",
+    "entrance": "entry",
+    "entryway": "entry",
+    "television": "tv",
+    "telly": "tv",
+}
+
+
+def canonical(phrase: str) -> str:
+    """The phrase with kind words in one spelling: 'entrance lamps' -> 'entry light'."""
+    return " ".join(_CANONICAL.get(w, w) for w in phrase.split(" "))
 
 
 def singular(phrase: str) -> tuple[str, bool]:

@@ -23,13 +23,32 @@ class Clause:
     joined: bool = False  # a bare name joined to the clause before: the same request
 
 
+# A command verb inside a list of commands with no "and" before it ("turn off the fan close
+# the blinds and ...").
+_INNER_VERB = re.compile(
+    r" (?=(?:turn|switch|close|open|lock|unlock|dim|activate|deactivate|speed up|slow down|"
+    r"start|stop|pause|shut|raise|lower|toggle|flip) )"
+)
+
+
 def split(text: str) -> list[Clause]:
     """The sentence's clauses; one clause when it holds one command."""
+    out: list[Clause] = []
+    for clause in _split_joined(text):
+        parts = [p for p in _INNER_VERB.split(clause.text) if p]
+        if len(parts) > 1 and all(len(p.split(" ")) >= 3 for p in parts):
+            out.extend([Clause(parts[0], clause.joined), *(Clause(p) for p in parts[1:])])
+        else:
+            out.append(clause)
+    return out
+
+
+def _split_joined(text: str) -> list[Clause]:
     for m in _JOIN.finditer(text):
         left, right = text[: m.start()].strip(), text[m.end() :].strip()
         if not left or not right:
             continue
-        rest = split(right)
+        rest = _split_joined(right)
         if _VERB.match(right):
             return [Clause(left), *rest]
         if len(right.split(" ")) <= 4 and not _JOIN.search(right):

@@ -46,7 +46,9 @@ _REQUEST = re.compile(
     r"does anyone mind|have (?:the|my|our) )\b"
 )
 _DETERMINERS = frozenset({"the", "my", "our", "a", "an", "this", "that", "these", "those"})
-_FILLERS = frozenset({"please", "um", "uh", "er", "hey", "ok", "okay", "now", "just", "and"})
+_FILLERS = frozenset(
+    {"please", "um", "uh", "er", "hey", "ok", "okay", "now", "just", "and", "alright", "thanks"}
+)
 
 
 _DURATION = re.compile(
@@ -105,10 +107,14 @@ def is_question(text: str) -> bool:
     return bool(_QUESTION.match(words)) and not _REQUEST.match(words)
 
 
-def is_bare_name(text: str, device: str | None, area: str | None) -> bool:
-    """Nothing but a name ("the garage door", "front door please"): no request in it."""
-    if not device:
-        return False
+def is_bare_name(
+    text: str, device: str | None, area: str | None, *, named: Callable[[str], bool]
+) -> bool:
+    """Nothing but a name ("the garage door", "living room lock okay"): no request in it.
+    `named`: whether words are a device's name in this home."""
     said = [w for w in normalize(text).split(" ") if w not in _DETERMINERS | _FILLERS]
-    named = [w for w in normalize(f"{device} {area or ''}").split(" ") if w not in _DETERMINERS]
-    return bool(said) and sorted(said) == sorted(named)
+    if said and named(" ".join(said)):
+        return True
+    heard = [w for w in normalize(f"{device or ''} {area or ''}").split(" ") if w]
+    heard = [w for w in heard if w not in _DETERMINERS]
+    return bool(said) and sorted(said) == sorted(heard)

@@ -40,6 +40,10 @@ def parse_value(text: str) -> SlotValue | None:
     close = difflib.get_close_matches(text, list(COLORS), n=1, cutoff=0.75)
     if close:
         return close[0]
+    padded = f" {text} "  # "a lavender hue", "the colour of the sky blue"
+    for color in sorted(COLORS, key=len, reverse=True):
+        if f" {color} " in padded:
+            return color
     for word, level in LEVEL_WORDS.items():
         if word in text.split(" "):
             return level
