@@ -80,7 +80,7 @@ def answer(
     text: str,
     devices: tuple[Device, ...],
     lookup: Callable[[str], DeviceState | None],
-    area: str | None,
+    where: str | None,
 ) -> Answer:
     words = normalize(text)
     wanted = _wanted(words)
@@ -90,13 +90,13 @@ def answer(
     if form is None and (len(about) > 1 or _ANY.search(words)):
         form = "any"
     if wanted is None or form is None:
-        return Answer(about, reply.states(about, lookup, area))
+        return Answer(about, reply.states(about, lookup, where))
     states = {d.id: _state(d, lookup(d.id)) for d in about}
     if all(s is None for s in states.values()):
-        return Answer(about, reply.state_unknown(about, area))
+        return Answer(about, reply.state_unknown(about, where))
     hits = tuple(d for d in about if states[d.id] == wanted)
     said = "low on battery" if wanted == "low" else wanted
-    what = reply.describe(about, area)
+    what = reply.describe(about, where)
     if not hits:
         verb = "is" if len(about) == 1 else "are"
         none = "No, none" if form == "any" else "None"

@@ -296,6 +296,8 @@ class Pipeline:
 
     def _act(self, text: str, res: Resolution, duration: Duration | None = None) -> Outcome:
         intent = res.intent
+        floor = res.area is not None and self.home.area(res.area) is None
+        where = reply.place(res.area, floor=floor)
 
         def out(
             response: str, targets: tuple[Device, ...] = (), actions: tuple[Action, ...] = ()
@@ -310,14 +312,14 @@ class Pipeline:
         if res.status == "unknown_area":
             return out(reply.unknown_area(res.heard))
         if res.status == "no_device":
-            return out(reply.no_device(res.heard, res.area))
+            return out(reply.no_device(res.heard, where))
         if res.status == "nothing_there":
-            return out(reply.nothing_there(res.heard, res.area))
+            return out(reply.nothing_there(res.heard, where))
         if res.status == "unsupported":
             return out(reply.unsupported(intent.name, res.candidates))
         targets = res.targets
         if intent.name == "get_state":
-            said = answer(text, targets, self.state, res.area)
+            said = answer(text, targets, self.state, where)
             return out(said.text, said.about)
         if duration is not None and duration.how != "for":
             return out(reply.later(duration.said), targets)  # acting now would be wrong
@@ -340,7 +342,7 @@ class Pipeline:
         if not acted:
             return out(problems[0], targets)
         done = tuple(acted)
-        response = reply.done(intent.name, intent.slots, done, res.area)
+        response = reply.done(intent.name, intent.slots, done, where)
         if res.note:
             response = response.removesuffix(".") + f" ({res.note})."
         if duration is not None:

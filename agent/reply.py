@@ -56,21 +56,23 @@ def join(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def describe(devices: tuple[Device, ...], area: str | None = None) -> str:
+def describe(devices: tuple[Device, ...], place: str | None = None) -> str:
+    """'the kitchen light', 'the lights in the kitchen', 'the lights upstairs', '3 fans'.
+    `place`: where, as said in replies ("in the kitchen", "upstairs"); see `place`."""
     if len(devices) <= 2:
         return join([the(d.name) for d in devices])
     domains = {d.domain for d in devices}
     noun = NOUNS[domains.pop()] if len(domains) == 1 else "devices"
-    if area:
-        return f"the {noun} {where(area, devices)}"
+    if place:
+        return f"the {noun} {place}"
     return f"{len(devices)} {noun}"
 
 
-def where(area: str, devices: tuple[Device, ...] = ()) -> str:
-    """'in the kitchen' for an area; 'downstairs' for a floor."""
-    if any(d.area == area for d in devices) or not devices:
-        return f"in the {spoken(area)}"
-    return spoken(area)
+def place(label: str | None, *, floor: bool) -> str | None:
+    """'in the kitchen' for an area; 'upstairs' for a floor: "there is no light upstairs"."""
+    if not label:
+        return None
+    return spoken(label) if floor else f"in the {spoken(label)}"
 
 
 def _value(slots: Slots, suffix: str = "") -> str:
@@ -78,8 +80,8 @@ def _value(slots: Slots, suffix: str = "") -> str:
     return f"{value}{suffix}"
 
 
-def done(intent: str, slots: Slots, targets: tuple[Device, ...], area: str | None) -> str:
-    what = describe(targets, area)
+def done(intent: str, slots: Slots, targets: tuple[Device, ...], where: str | None) -> str:
+    what = describe(targets, where)
     up = slots.direction == "up"
     relative = slots.value is None and slots.direction is not None
     if intent == "turn_on":
@@ -129,8 +131,8 @@ def done(intent: str, slots: Slots, targets: tuple[Device, ...], area: str | Non
     return "Done."
 
 
-def state_unknown(targets: tuple[Device, ...], area: str | None) -> str:
-    return f"I don't know the state of {describe(targets, area)} yet."
+def state_unknown(targets: tuple[Device, ...], where: str | None) -> str:
+    return f"I don't know the state of {describe(targets, where)} yet."
 
 
 def ambiguous(heard: str, candidates: tuple[Device, ...]) -> str:
@@ -140,8 +142,8 @@ def ambiguous(heard: str, candidates: tuple[Device, ...]) -> str:
     return f"Which {kind}, {head}?"
 
 
-def no_device(heard: str, area: str | None) -> str:
-    where = f" in the {spoken(area)}" if area else ""
+def no_device(heard: str, where: str | None) -> str:
+    where = f" {where}" if where else ""
     return (
         f"Sorry, I don't know a device called {heard}{where}."
         if heard
@@ -149,8 +151,8 @@ def no_device(heard: str, area: str | None) -> str:
     )
 
 
-def nothing_there(heard: str, area: str | None) -> str:
-    where = f" in the {spoken(area)}" if area else ""
+def nothing_there(heard: str, where: str | None) -> str:
+    where = f" {where}" if where else ""
     return f"Sorry, there is no {heard or 'device that can do that'}{where}."
 
 
@@ -242,7 +244,7 @@ def _number(value: float) -> str:
 def states(
     targets: tuple[Device, ...],
     lookup: Callable[[str], DeviceState | None],
-    area: str | None,
+    where: str | None,
 ) -> str:
     """Each device's state in a sentence: "The kitchen light is on at 40% and the counter
     lights are off." With many devices alike, grouped: "On: ... . Off: ... ."."""
@@ -256,7 +258,7 @@ def states(
         else:
             known.append((device, reading))
     if not known:
-        return state_unknown(targets, area)
+        return state_unknown(targets, where)
     if len(known) > 3:
         groups: dict[str, list[str]] = {}
         for device, reading in known:
