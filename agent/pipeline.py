@@ -102,6 +102,18 @@ def _generic_play(intent: Intent) -> Intent:
     return intent
 
 
+_ASKING = re.compile(r"\b(?:current|currently|what|whats|how|tell me|check|know)\b")
+_LEVEL = re.compile(r"\b(?:volume|brightness|level|temperature|position|speed|setting)\b")
+
+
+def _asks_level(text: str, intent: Intent) -> bool:
+    """A level asked about, not set: "I need the current volume of the soundbar"."""
+    slots = intent.slots
+    unset = slots.value is None and slots.direction is None
+    asking = bool(_ASKING.search(text) and _LEVEL.search(text))
+    return intent.name in NEEDS_VALUE and unset and asking
+
+
 def _light_colour(intent: Intent, resolver: Resolver) -> Intent:
     """'the kitchen ceiling light blue': the colour is blue when 'kitchen ceiling light' is a
     name and 'kitchen ceiling' is not; light blue otherwise."""
@@ -263,7 +275,7 @@ class Pipeline:
             if question and intent.name != "get_state":
                 intent = replace(intent, name="get_state")  # a question never moves anything
             intent = _generic_play(_light_colour(intent, resolver))
-            if intent.name in NEEDS_VALUE and intent.slots.value is intent.slots.direction is None:
+            if _asks_level(core, intent):
                 intent = replace(intent, name="get_state")  # "the current volume of the tv"
             resolution = resolver.resolve(intent, asked_about(core), every=over_many(core))
             if resolution.status == "no_device" and _something_to_play(intent):

@@ -27,13 +27,15 @@ def in_scope(devices: Iterable[Device], scope: Scope) -> list[Device]:
 
 class NameIndex:
     def __init__(self, home: Home) -> None:
-        self.names: dict[str, list[Device]] = {}
+        self.names: dict[str, list[Device]] = {}  # each name as said and in the singular
+        self.said: dict[str, list[Device]] = {}  # each name as said
         self.short_names: dict[str, list[Device]] = {}
         areas = {a.name: a for a in home.areas}
         for device in home.devices:
             for spoken in (device.name, *device.aliases):
                 form = strip_prefix(normalize(spoken), DETERMINERS)[0] or normalize(spoken)
                 _add(self.names, form, device)
+                self.said.setdefault(form, []).append(device)
                 short = _without_area(form, areas.get(device.area or ""))
                 if short and short != form:
                     _add(self.short_names, short, device)
@@ -41,7 +43,9 @@ class NameIndex:
         self._words = {form: frozenset(canonical(form).split(" ")) for form in self.names}
 
     def exact(self, phrase: str) -> list[Device]:
-        hits = self.names.get(phrase) or self.names.get(singular(phrase)[0]) or []
+        """By name or alias; a name as said before one in the singular ("kitchen light" is
+        the Kitchen Light before the Kitchen Lights)."""
+        hits = self.said.get(phrase) or self.names.get(singular(phrase)[0]) or []
         return list(dict.fromkeys(hits))
 
     def short(self, phrase: str) -> list[Device]:

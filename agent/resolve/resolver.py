@@ -37,13 +37,11 @@ from agent.resolve.vocab import (
     QUANTIFIERS,
     USUAL_KIND,
     Kind,
+    fits,
     kind_of,
     singular,
     strip_prefix,
     strip_suffix,
-)
-from agent.resolve.vocab import (
-    fits as kind_fits,
 )
 from agent.understand.normalize import normalize
 
@@ -139,7 +137,9 @@ class Resolver:
         if not phrase:
             yield self._by_kind(q, self._usual_kind(intent, q), intent, "")
             return
-        if q.area_said:  # "the vacuum" + "downstairs": the Vacuum Downstairs
+        if q.area_said and (kind_of(phrase) is None or q.unknown_area is not None):
+            # "the vacuum" + "downstairs": the Vacuum Downstairs (but "the lights in the
+            # kitchen" are the kitchen's lights, not only one called "Kitchen Lights")
             for joined in (f"{phrase} {q.area_said}", f"{q.area_said} {phrase}"):
                 if named := self.names.exact(joined):
                     yield q.reading(named, joined)
@@ -207,7 +207,17 @@ class Resolver:
         said ("the temperature outside", with a sensor called "Temperature" in the office)."""
         said_plural = q.plural and phrase not in self.names.names
         elsewhere = q.explicit_scope and not in_scope(exact, q.scope)
-        return said_plural or elsewhere
+        site = self._site()
+        if site is None or q.explicit_scope or in_scope(exact, site.areas):
+            return said_plural or elsewhere
+        # the fan in this room, not a switch called "Fan" in the garage
+        kind = kind_of(phrase)
+        here = [
+            d
+            for d in self.home.devices
+            if d.area in site.areas and kind is not None and fits(d.domain, d.device_class, kind[1])
+        ]
+        return said_plural or bool(here)
 
     @staticmethod
     def _able(intent: Intent) -> frozenset[str]:
@@ -250,13 +260,17 @@ class Resolver:
             return Resolution("unknown_area", intent, heard=q.unknown_area)
         wanted = INTENT_DOMAINS.get(intent.name, frozenset())
 
-        def fits(device: Device) -> bool:
+        def of_the_kind(device: Device) -> bool:
             if kinds is None:  # nothing named: the devices that can do the intent
                 return device.domain in wanted
-            return kind_fits(device.domain, device.device_class, kinds)
+            return fits(device.domain, device.device_class, kinds)
 
         def of_kind(scope: Scope) -> list[Device]:
-            found = [d for d in self.home.devices if fits(d) and (scope is None or d.area in scope)]
+            found = [
+                d
+                for d in self.home.devices
+                if of_the_kind(d) and (scope is None or d.area in scope)
+            ]
             if not found and kinds is not None and ("light", None) in kinds and scope is not None:
                 # no lights there: the switches there most likely power them
                 found = [d for d in self.home.devices if d.domain == "switch" and d.area in scope]
@@ -286,7 +300,8 @@ class Resolver:
 
     def _prefer_player(self, devices: list[Device], q: _Query) -> list[Device]:
         """Of several media players, the site's own, unless all were asked for."""
-        if len(devices) > 1 and not (q.all or q.plural) and self.site_player:
+        players = all(d.domain == "media_player" for d in devices)
+        if players and len(devices) > 1 and not (q.all or q.plural) and self.site_player:
             own = [d for d in devices if d.id == self.site_player]
             if own:
                 return own

@@ -36,7 +36,8 @@ def split(text: str) -> list[Clause]:
     out: list[Clause] = []
     for clause in _split_joined(text):
         parts = [p for p in _INNER_VERB.split(clause.text) if p]
-        if len(parts) > 1 and all(len(p.split(" ")) >= 3 for p in parts):
+        commands = len(parts) > 1 and _VERB.match(parts[0])
+        if commands and all(len(p.split(" ")) >= 3 for p in parts):
             out.extend([Clause(parts[0], clause.joined), *(Clause(p) for p in parts[1:])])
         else:
             out.append(clause)

@@ -33,7 +33,7 @@ ASSISTANT_NAMES = (
 
 # A question about state starts like this ("is the fan on", "do we have a leak anywhere")...
 _QUESTION = re.compile(
-    r"^(?:is|are|was|were|isnt|arent|does|do|did|has|have|hasnt|havent|which|whats|what|how|"
+    r"^(?:is|are|was|isnt|arent|does|do|did|has|have|hasnt|havent|which|whats|what|how|"
     r"any|anything|count|tell me (?:if|whether|what|which|how)|check (?:if|whether)|"
     r"(?:can|could) you (?:tell|check) (?:me )?(?:if|whether|what|which|how)|"
     r"do you know (?:if|whether|what|which|how)|i wonder (?:if|whether)|"
