@@ -18,6 +18,7 @@ from agent.cli import _pipeline
 from agent.config import load_config
 from agent.messages import Outcome
 from agent.pipeline import Pipeline
+from tests import devset
 
 HOME = Path(__file__).resolve().parent / "data" / "lookalike_home.yaml"
 
@@ -716,3 +717,18 @@ def test_the_home_is_what_the_cases_say() -> None:
             named |= set(cmd[1])
     assert named <= ids, named - ids
     assert {a.name for a in home.areas} >= {x.area for x in ALL_CASES if x.area is not None}
+
+
+# --- property: no question of our dev set publishes anything, in this home either -----------------
+DEV_QUESTIONS = [c.text for c in devset.load() if c.intent == "get_state"]
+DEV_QUESTIONS += [
+    c.text for c in devset.load(devset.DATA / "paraphrases.tsv") if c.intent == "get_state"
+]
+
+
+@pytest.mark.parametrize("text", DEV_QUESTIONS)
+def test_no_dev_set_question_publishes(pipeline: Pipeline, text: str) -> None:
+    out = pipeline.handle(text)
+    pipeline.handle("no")
+    assert not out.actions, seen(out)
+    assert out.intent.name in ("get_state", "none"), seen(out)

@@ -19,7 +19,7 @@ import second_author_bench as bench
 from table import print_table
 
 CORPUS = ROOT.parent / "shared" / "corpora" / "home-llm"
-FLOOR = 0.0  # action-level accuracy the sample must reach (both styles together)
+FLOOR = 0.90  # action-level accuracy the sample must reach (both styles; 95.8% when set)
 SAMPLE = 60  # commands, each in a tidy and a look-alike home: 120 cases
 
 pytestmark = pytest.mark.skipif(
