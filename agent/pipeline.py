@@ -11,27 +11,23 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from agent import reply
+from agent import refine, reply
 from agent.act.command import Command
 from agent.act.dispatch import actions_for
 from agent.answers import answer, asked_about, over_many
-from agent.colors import COLORS
 from agent.errors import UnsupportedCommand
 from agent.home.inventory import Device, Home
 from agent.home.state import DeviceState
-from agent.messages import Action, Intent, Outcome, Slots
+from agent.messages import Action, Intent, Outcome
 from agent.resolve import Resolution, Resolver
-from agent.resolve.vocab import kind_of
 from agent.understand.cascade import Tier
 from agent.understand.clauses import split
 from agent.understand.normalize import normalize
 from agent.understand.utterance import (
     Duration,
-    is_bare_name,
     is_question,
     split_duration,
     strip_assistant_names,
-    temperature_unit,
 )
 
 YES = re.compile(
@@ -43,12 +39,6 @@ NO = re.compile(
     r"no thank you|abort)$"
 )
 
-# Intents that set a level: with no level and no direction, they only ask about it.
-NEEDS_VALUE = frozenset(
-    {"set_brightness", "set_color", "set_temperature", "set_position", "set_volume"}
-)
-# A thermostat set above this was asked in Fahrenheit ("set it to 70").
-FAHRENHEIT_ABOVE = 45
 # When a tier's names can't be resolved, a later tier gets a try.
 RETRY = frozenset({"no_device", "unknown_area", "nothing_there", "unsupported"})
 
@@ -78,99 +68,6 @@ def _combined(text: str, parts: list[Outcome]) -> Outcome:
     actions = tuple(a for p in parts for a in p.actions)
     response = " ".join(p.response for p in parts)
     return Outcome(text, parts[0].intent, targets, actions, response, parts=tuple(parts))
-
-
-# What "play ..." names when it names no particular thing to play.
-_ANYTHING = frozenset(
-    {"music", "some music", "something", "a song", "songs", "tunes", "media", "audio", "sound"}
-)
-
-
-def _something_to_play(intent: Intent) -> bool:
-    """'play jazz' names something to play; 'play the media in the nursery' a player."""
-    said = normalize(intent.slots.device or "").removeprefix("the ")
-    if intent.name != "media_play" or not said or said in _ANYTHING:
-        return False
-    return not any(kind_of(w) for w in said.split(" "))
-
-
-def _generic_play(intent: Intent) -> Intent:
-    """'play some music on the speaker' is play, not a search for 'music'."""
-    media = normalize(intent.slots.media or "").removeprefix("the ")
-    if intent.name == "play_media" and media in _ANYTHING:
-        return replace(intent, name="media_play", slots=replace(intent.slots, media=None))
-    return intent
-
-
-_ASKING = re.compile(r"\b(?:current|currently|what|whats|how|tell me|check|know)\b")
-_LEVEL = re.compile(r"\b(?:volume|brightness|level|temperature|position|speed|setting)\b")
-
-
-def _asks_level(text: str, intent: Intent) -> bool:
-    """A level asked about, not set: "I need the current volume of the soundbar"."""
-    slots = intent.slots
-    unset = slots.value is None and slots.direction is None
-    asking = bool(_ASKING.search(text) and _LEVEL.search(text))
-    return intent.name in NEEDS_VALUE and unset and asking
-
-
-def _light_colour(intent: Intent, resolver: Resolver) -> Intent:
-    """'the kitchen ceiling light blue': the colour is blue when 'kitchen ceiling light' is a
-    name and 'kitchen ceiling' is not; light blue otherwise."""
-    slots = intent.slots
-    value, device = slots.value, slots.device or ""
-    if intent.name != "set_color" or not isinstance(value, str) or " " not in value:
-        return intent
-    first, rest = value.split(" ", 1)
-    named = f"{device} {first}"
-    if rest in COLORS and resolver.names.exact(named) and not resolver.names.exact(device):
-        return replace(intent, slots=replace(slots, device=named, value=rest))
-    return intent
-
-
-def _scene_named(text: str, resolver: Resolver) -> Intent | None:
-    """A scene by its name alone, whole or in part: "movie time", "movie", "good night"."""
-    words = normalize(text).removesuffix(" scene").removesuffix(" mode").removeprefix("the ")
-    if not words or len(words.split(" ")) > 4:
-        return None
-    found = resolver.names.exact(words) or resolver.names.partial(words, None)
-    if found and all(d.domain == "scene" for d in found):
-        name = found[0].name if len(found) == 1 else words
-        return Intent("activate_scene", Slots(device=name), confidence=1.0, tier="template")
-    return None
-
-
-def _in_units(text: str, res: Resolution) -> Resolution:
-    """A temperature said in Fahrenheit (or too high to be Celsius) is sent in Celsius, and
-    the reply says so."""
-    value = res.intent.slots.value
-    if res.intent.name != "set_temperature" or not isinstance(value, int | float):
-        return res
-    unit = temperature_unit(text) or ("F" if value > FAHRENHEIT_ABOVE else "C")
-    if unit == "C":
-        return res
-    celsius = round((float(value) - 32) * 5 / 9, 1)
-    slots = replace(res.intent.slots, value=int(celsius) if celsius.is_integer() else celsius)
-    intent = replace(res.intent, slots=slots)
-    return replace(res, intent=intent, note=f"{_number(value)} °F")
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
-
-
-def _bare_entry(text: str, res: Resolution, resolver: Resolver) -> bool:
-    """A lock, garage door, gate or door named with no request ("the front door"): asking
-    what to do is the only safe reading."""
-    slots = res.intent.slots
-    return (
-        res.status == "ok"
-        and res.intent.name != "get_state"
-        and any(d.domain == "lock" or d.is_sensitive("open") for d in res.targets)
-        and is_bare_name(
-            text, slots.device, slots.area, named=lambda w: bool(resolver.names.exact(w))
-        )
-    )
 
 
 @dataclass(frozen=True)
@@ -274,20 +171,20 @@ class Pipeline:
                 break
             if question and intent.name != "get_state":
                 intent = replace(intent, name="get_state")  # a question never moves anything
-            intent = _generic_play(_light_colour(intent, resolver))
-            if _asks_level(core, intent):
+            intent = refine.generic_play(refine.light_colour(intent, resolver.names))
+            if refine.asks_level(core, intent):
                 intent = replace(intent, name="get_state")  # "the current volume of the tv"
             resolution = resolver.resolve(intent, asked_about(core), every=over_many(core))
-            if resolution.status == "no_device" and _something_to_play(intent):
+            if resolution.status == "no_device" and refine.something_to_play(intent):
                 # "play jazz": not a player called jazz, but something to play
                 slots = replace(intent.slots, device=None, media=intent.slots.device)
                 resolution = resolver.resolve(replace(intent, name="play_media", slots=slots))
             if resolution.status not in RETRY:
-                if _bare_entry(core, resolution, resolver):
+                if refine.bare_entry(core, resolution, resolver.names):
                     heard_name = intent.slots.device or ""
                     none = replace(intent, name="none")
                     return Outcome(text, none, (), (), reply.bare_name(heard_name))
-                return self._act(text, _in_units(text, resolution), duration)
+                return self._act(text, refine.in_units(text, resolution), duration)
             unresolved = unresolved or resolution
         else:
             intent = Intent("none", confidence=0.0, tier="none")
@@ -303,7 +200,7 @@ class Pipeline:
             intent = tier(text)
             if intent is not None:
                 yield intent
-            if index == 0 and (scene := _scene_named(text, resolver)) is not None:
+            if index == 0 and (scene := refine.scene_named(text, resolver.names)) is not None:
                 yield scene
 
     def _act(self, text: str, res: Resolution, duration: Duration | None = None) -> Outcome:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from agent.intents import INTENT_DOMAINS
+
 Kind = tuple[str, str | None]  # (domain, device_class or None)
 
 HERE = frozenset({"here", "in here", "this room", "the room", "this area", "room", "in the room"})
@@ -153,17 +155,11 @@ USUAL_KIND: dict[str, tuple[Kind, ...]] = {
     "set_temperature": (("climate", None),),
     "vacuum_start": (("vacuum", None),),
     "vacuum_dock": (("vacuum", None),),
+    # the media player's own intents: volume, play, pause, next...
     **{
         intent: (("media_player", None),)
-        for intent in (
-            "set_volume",
-            "media_play",
-            "play_media",
-            "media_pause",
-            "media_resume",
-            "media_next",
-            "media_previous",
-        )
+        for intent, domains in INTENT_DOMAINS.items()
+        if domains == {"media_player"}
     },
 }
 

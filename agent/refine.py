@@ -1,0 +1,113 @@
+"""A tier's reading, refined against the sentence and the home before and after resolving:
+a scene said by its name alone, "the kitchen ceiling light blue", "play jazz" (something to
+play, not a player called jazz), a level asked about rather than set, Fahrenheit, and a lock
+named with no request. Pure."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from agent.colors import COLORS
+from agent.messages import Intent, Slots
+from agent.resolve import Resolution
+from agent.resolve.names import NameIndex
+from agent.resolve.vocab import kind_of
+from agent.understand.normalize import normalize
+from agent.understand.utterance import is_bare_name, temperature_unit
+
+# Intents that set a level: with no level and no direction, they only ask about it.
+NEEDS_VALUE = frozenset(
+    {"set_brightness", "set_color", "set_temperature", "set_position", "set_volume"}
+)
+# A thermostat set above this was asked in Fahrenheit ("set it to 70").
+FAHRENHEIT_ABOVE = 45
+# What "play ..." names when it names no particular thing to play.
+_ANYTHING = frozenset(
+    {"music", "some music", "something", "a song", "songs", "tunes", "media", "audio", "sound"}
+)
+
+
+def something_to_play(intent: Intent) -> bool:
+    """'play jazz' names something to play; 'play the media in the nursery' a player."""
+    said = normalize(intent.slots.device or "").removeprefix("the ")
+    if intent.name != "media_play" or not said or said in _ANYTHING:
+        return False
+    return not any(kind_of(w) for w in said.split(" "))
+
+
+def generic_play(intent: Intent) -> Intent:
+    """'play some music on the speaker' is play, not a search for 'music'."""
+    media = normalize(intent.slots.media or "").removeprefix("the ")
+    if intent.name == "play_media" and media in _ANYTHING:
+        return replace(intent, name="media_play", slots=replace(intent.slots, media=None))
+    return intent
+
+
+_ASKING = re.compile(r"\b(?:current|currently|what|whats|how|tell me|check|know)\b")
+_LEVEL = re.compile(r"\b(?:volume|brightness|level|temperature|position|speed|setting)\b")
+
+
+def asks_level(text: str, intent: Intent) -> bool:
+    """A level asked about, not set: "I need the current volume of the soundbar"."""
+    slots = intent.slots
+    unset = slots.value is None and slots.direction is None
+    asking = bool(_ASKING.search(text) and _LEVEL.search(text))
+    return intent.name in NEEDS_VALUE and unset and asking
+
+
+def light_colour(intent: Intent, names: NameIndex) -> Intent:
+    """'the kitchen ceiling light blue': the colour is blue when 'kitchen ceiling light' is a
+    name and 'kitchen ceiling' is not; light blue otherwise."""
+    slots = intent.slots
+    value, device = slots.value, slots.device or ""
+    if intent.name != "set_color" or not isinstance(value, str) or " " not in value:
+        return intent
+    first, rest = value.split(" ", 1)
+    named = f"{device} {first}"
+    if rest in COLORS and names.exact(named) and not names.exact(device):
+        return replace(intent, slots=replace(slots, device=named, value=rest))
+    return intent
+
+
+def scene_named(text: str, names: NameIndex) -> Intent | None:
+    """A scene by its name alone, whole or in part: "movie time", "movie", "good night"."""
+    words = normalize(text).removesuffix(" scene").removesuffix(" mode").removeprefix("the ")
+    if not words or len(words.split(" ")) > 4:
+        return None
+    found = names.exact(words) or names.partial(words, None)
+    if found and all(d.domain == "scene" for d in found):
+        name = found[0].name if len(found) == 1 else words
+        return Intent("activate_scene", Slots(device=name), confidence=1.0, tier="template")
+    return None
+
+
+def in_units(text: str, res: Resolution) -> Resolution:
+    """A temperature said in Fahrenheit (or too high to be Celsius) is sent in Celsius, and
+    the reply says so."""
+    value = res.intent.slots.value
+    if res.intent.name != "set_temperature" or not isinstance(value, int | float):
+        return res
+    unit = temperature_unit(text) or ("F" if value > FAHRENHEIT_ABOVE else "C")
+    if unit == "C":
+        return res
+    celsius = round((float(value) - 32) * 5 / 9, 1)
+    slots = replace(res.intent.slots, value=int(celsius) if celsius.is_integer() else celsius)
+    intent = replace(res.intent, slots=slots)
+    return replace(res, intent=intent, note=f"{_number(value)} °F")
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+
+
+def bare_entry(text: str, res: Resolution, names: NameIndex) -> bool:
+    """A lock, garage door, gate or door named with no request ("the front door"): asking
+    what to do is the only safe reading."""
+    slots = res.intent.slots
+    return (
+        res.status == "ok"
+        and res.intent.name != "get_state"
+        and any(d.domain == "lock" or d.is_sensitive("open") for d in res.targets)
+        and is_bare_name(text, slots.device, slots.area, named=lambda w: bool(names.exact(w)))
+    )
