@@ -246,3 +246,18 @@ def test_bare_names_durations_units_and_clauses() -> None:
         ("switch on the porch", False),
         ("garden lights", True),
     ]
+
+
+def test_replies_read_well_about_places() -> None:
+    from agent.pipeline import Pipeline
+    from agent.understand.templates import TemplateMatcher
+
+    pipeline = Pipeline(HOME, [TemplateMatcher.load().match], site_area="Kitchen")
+    replies = {
+        text: pipeline.handle(text).response
+        for text in ("turn on the lights upstairs", "turn on the fan in the kitchen")
+    }
+    assert replies == {
+        "turn on the lights upstairs": "Sorry, there is no light upstairs.",
+        "turn on the fan in the kitchen": "Sorry, there is no fan in the kitchen.",
+    }

@@ -151,6 +151,8 @@ class Resolver:
         kind = kind_of(phrase)
         if exact and kind is not None and self._kind_first(q, phrase, exact):
             yield self._by_kind(q, kind[1], intent, kind[0])
+        if exact and q.explicit_scope:  # "the fan in the kitchen": not the one elsewhere
+            exact = [d for d in exact if d.area is None or d.area in (q.scope or ())]
         if exact:
             yield q.reading(self._within(exact, q), phrase)
         if exact or (kind is not None and " " in kind[0]):
@@ -158,7 +160,8 @@ class Resolver:
             # garage's door; a device that can't do it falls through to the kind only
             if kind is not None:
                 yield self._by_kind(q, kind[1], intent, kind[0])
-            if exact and (longer := self.names.partial(phrase, None)):
+            scope = q.scope if q.explicit_scope else None
+            if exact and (longer := self.names.partial(phrase, scope)):
                 yield q.reading(self._within(longer, q), phrase)  # "front door" lock
             return
         place = self.areas.in_phrase(phrase)
@@ -188,9 +191,12 @@ class Resolver:
             yield q.reading(partial, phrase)
         elif not q.explicit_scope and (partial := self.names.partial(phrase, None, able)):
             yield q.reading(partial, phrase, reached=near is not None)
-        if fuzzy := self.names.fuzzy(phrase, singular(phrase)[0]):
-            if q.scope is not None:
-                fuzzy = in_scope(fuzzy, q.scope) or fuzzy
+        fuzzy = self.names.fuzzy(phrase, singular(phrase)[0])
+        if q.explicit_scope:
+            fuzzy = [d for d in fuzzy if d.area is None or d.area in (q.scope or ())]
+        elif q.scope is not None:
+            fuzzy = in_scope(fuzzy, q.scope) or fuzzy
+        if fuzzy:
             yield q.reading(fuzzy, phrase)
         close = difflib.get_close_matches(
             singular(phrase)[0], list(KIND_WORDS), n=1, cutoff=FUZZY_CUTOFF
@@ -308,4 +314,6 @@ class Resolver:
         return devices
 
     def _nothing(self, q: _Query, intent: Intent, heard: str) -> Resolution:
-        return Resolution("nothing_there", intent, heard=heard or q.phrase, area=q.label)
+        # "there is no light upstairs": the kind in the singular
+        said = singular(heard or q.phrase)[0] if heard or q.phrase else ""
+        return Resolution("nothing_there", intent, heard=said, area=q.label)
