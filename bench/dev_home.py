@@ -21,7 +21,14 @@ from dataclasses import dataclass
 from agent.home.inventory import Area, Device, Home
 from agent.home.specs import HomeAssistantSpec
 from agent.intents import INTENT_DOMAINS
-from agent.resolve.vocab import KIND_WORDS, USUAL_KIND, Kind, fits, kind_of
+from agent.resolve.vocab import (
+    CLASS_GROUPS,
+    KIND_WORDS,
+    USUAL_KIND,
+    Kind,
+    fits,
+    kind_of,
+)
 from tests.devset import Case
 
 SITE = "living room"
@@ -165,7 +172,20 @@ def build(cases: list[Case]) -> DevHome:
     taken = {d.name.lower() for d in lookalikes}  # one device per name
     for case in cases:
         name = _bare(str(case.slots.get("device", "")))
-        if not name or case.intent == "none" or name in HOUSE or kind_of(name) is not None:
+        if name and case.intent != "none" and (kind := kind_of(name)) is not None:
+            # a kind said ("the tv in the den"): one of it there, named after the place
+            area = str(case.slots["area"]) if "area" in case.slots else None
+            domain, cls = next(
+                ((d, c) for d, c in kind[1] if d in INTENT_DOMAINS[case.intent]), kind[1][0]
+            )
+            cls = None if cls in CLASS_GROUPS else cls
+            there = [d for d in devices.values() if fits(d.domain, d.device_class, kind[1])]
+            # named so that no name reading finds it: only the kind does
+            if area is not None and not [d for d in there if d.area == area]:
+                device = _device(domain, f"{area} unit {len(devices)}", area, cls)
+                devices.setdefault(device.id, device)
+            continue
+        if not name or case.intent == "none" or name in HOUSE:
             continue
         if name in taken:
             continue
