@@ -36,6 +36,11 @@ WAKE = [
     "assistant",
     "hey mycroft",
     "hey home",
+    "alexa",
+    "hey google",
+    "ok google",
+    "siri",
+    "hey siri",
 ]
 FILLERS = ["um", "uh", "er", "like", "so", "hmm", "okay so", "right", "alright", "oh"]
 POLITE_END = [
@@ -499,6 +504,62 @@ SCENES = [
 
 CLIMATE_WORDS = ["temperature", "heat", "heating", "thermostat", "temp"]
 READINGS = ["temperature", "temp", "humidity"]
+# Kinds of sensor people ask over: "is any window open", "do we have a leak anywhere".
+CLASSES = [
+    "window",
+    "windows",
+    "door",
+    "doors",
+    "leak",
+    "leaks",
+    "water leak",
+    "smoke",
+    "smoke alarm",
+    "battery",
+    "batteries",
+    "motion",
+    "movement",
+    "lights",
+    "locks",
+    "blinds",
+    "garage door",
+    "sensors",
+]
+# What people ask to have played: made-up artists and titles, genres, stations, podcasts.
+MEDIA = [
+    "jazz",
+    "some jazz",
+    "classical music",
+    "lo fi beats",
+    "rock",
+    "eighties hits",
+    "chill music",
+    "the news",
+    "the radio",
+    "my workout playlist",
+    "my morning mix",
+    "dinner playlist",
+    "relaxing piano",
+    "country",
+    "hip hop",
+    "the blue album",
+    "moonlight avenue",
+    "the velvet foxes",
+    "marla quinn",
+    "harbor lights",
+    "the copper kettles",
+    "paper rivers",
+    "jonny tremaine",
+    "station seven",
+    "kids songs",
+    "bedtime stories",
+    "rain sounds",
+    "white noise",
+    "the daily brief podcast",
+    "my liked songs",
+    "something upbeat",
+    "summer anthems",
+]
 LEVELS = ["full", "max", "maximum", "half", "halfway", "half way", "a quarter", "quarter"]
 LIGHTS = ["lights", "light", "lamps", "the lights", "all the lights"]
 PERCENTS = ["{n} percent", "{n} percent", "{n}%", "{n} per cent", "{n}"]
@@ -549,6 +610,8 @@ FRAMES: dict[str, list[F]] = {
         ("(turn|switch) on (all|every one of) <the> {device} [<in> <the> {area}]", ""),
         ("{area} {device} on", ""),
         ("(i am|im) (home|back) (turn|switch) on <the> {device}", ""),
+        ("(illuminate|light up|engage|fire up|power up) <the> {device}", ""),
+        ("(set|put|switch) <the> {device} (to|into) on", ""),
     ],
     "turn_off": [
         ("[<can>] <off> <the> {device} [<in> <the> {area}]", ""),
@@ -580,8 +643,15 @@ FRAMES: dict[str, list[F]] = {
             "",
         ),
         ("<the> {device} (can|could|should) (go off|be off|be switched off)", ""),
+        ("(extinguish|douse|put out|turn out|cut|kill|power down|disengage) <the> {device}", ""),
+        ("(set|put|switch) <the> {device} (to|into) off", ""),
     ],
     "set_brightness": [
+        ("(speed up|ramp up|increase the speed of|turn up the speed of) <the> {device}", "up"),
+        (
+            "(slow down|decrease the speed of|turn down the speed of|lower the speed of) <the> {device}",
+            "down",
+        ),
         (
             "[<can>] (set|put|turn|change|adjust|make|bring|dim|raise|lower) <the> {device} "
             "[brightness] (to|at) {pct} [<in> <the> {area}]",
@@ -728,6 +798,35 @@ FRAMES: dict[str, list[F]] = {
         ),
         ("(what|whats) (temperature|temp) is it [<in> <the> {area}]", ""),
         ("<the> {device} (is|are) (on|off|locked|open) (right|isnt it|arent they)", ""),
+        ("(any|got any|are there any) (news|updates|changes) (on|about|with) <the> {device}", ""),
+        (
+            "(give me|i need|can i get) (an update|a status update|the status) (on|of) <the> {device}",
+            "",
+        ),
+        ("(whats|what is) (happening|going on|up) with <the> {device}", ""),
+        ("<the> {device} (status|state|update|condition) [now|right now|please]", ""),
+        ("(update|status|report) on <the> {device}", ""),
+        ("(fill me in|update me|catch me up) on <the> {device}", ""),
+        (
+            "(is|are) <the> {device} (locking|unlocking|opening|closing|on or off|open or closed)",
+            "",
+        ),
+        (
+            "(is|are) (any|any of) <the> {class} (open|on|unlocked|wet|triggered|low) "
+            "[<in> <the> {area}|anywhere|right now]",
+            "",
+        ),
+        ("(is|are) there (a|any) {class} [<in> <the> {area}|anywhere|in the house]", ""),
+        ("(do|did) (we|i|you) (have|detect|see) (a|any) {class} [anywhere|<in> <the> {area}]", ""),
+        ("how many [of] <the> {device} (are|is) (on|off|open|unlocked|running)", ""),
+        ("(count|list) <the> {device} (that|which) (are|is) (on|open|unlocked)", ""),
+        ("(which|what) [of] <the> {class} (are|is) (open|unlocked|on|low|triggered)", ""),
+        ("(is|are) (anybody|anyone|someone|somebody) (in|at) <the> {area}", ""),
+        ("(whats|what is) <the> {reading} (of|in|on) <the> {device}", ""),
+        ("(whats|what is) <the> {device} reading", ""),
+        ("(whats|what is) (playing|on) (on|in) <the> {device}", ""),
+        ("(what|which) (song|track|show|movie) is <the> {device} playing", ""),
+        ("(whats|what is) <the> (volume|brightness|speed) (of|on) <the> {device}", ""),
     ],
     "lock": [
         ("[<can>] (lock|secure|bolt) <the> {device}", ""),
@@ -826,6 +925,27 @@ FRAMES: dict[str, list[F]] = {
         ("play [on] <the> {device}", ""),
         ("(hit|press) play [on <the> {device}]", ""),
         ("play", ""),
+    ],
+    "play_media": [
+        ("[<can>] (play|put on|stream|queue up|start playing) [some] {media}", ""),
+        (
+            "[<can>] (play|put on|stream|start playing) [some] {media} (on|through) <the> {device}",
+            "",
+        ),
+        ("[<can>] (play|put on) [some] {media} <in> <the> {area}", ""),
+        ("(i want to|id like to|i wanna|lets|can we|can i) (hear|listen to) [some] {media}", ""),
+        (
+            "(play|put on) (the album|the song|the playlist|my playlist|the podcast|the station|"
+            "the radio station|an episode of|the latest episode of) {media} [on <the> {device}]",
+            "",
+        ),
+        ("(how about|what about) (some|a bit of) {media} [<in> <the> {area}]", ""),
+    ],
+    "stop": [
+        ("[<can>] (stop|halt|freeze|hold) <the> {device} [right there|where (it is|they are)]", ""),
+        ("stop (moving|raising|lowering|opening|closing|rolling) <the> {device}", ""),
+        ("<the> {device} (stop|halt|hold it|thats enough|enough)", ""),
+        ("(thats|that is) (far|high|low) enough stop <the> {device}", ""),
     ],
     "media_pause": [
         ("[<can>] pause <the> (music|song|movie|show|video|film|podcast|{device})", ""),

@@ -24,6 +24,8 @@ SLOT_OF = {
     "num": "value",
     "level": "value",
     "mute": "value",
+    "class": "device",
+    "media": "media",
 }
 INTENT_WEIGHTS = {
     "turn_on": 10,
@@ -39,6 +41,8 @@ INTENT_WEIGHTS = {
     "set_position": 4,
     "set_volume": 6,
     "media_play": 3,
+    "play_media": 4,
+    "stop": 3,
     "media_pause": 3,
     "media_resume": 3,
     "media_next": 3,
@@ -70,6 +74,7 @@ DOMAINS_FOR = {
     "open": {"cover": 85, "valve": 15},
     "close": {"cover": 85, "valve": 15},
     "set_position": {"cover": 1},
+    "stop": {"cover": 1},
     "vacuum_start": {"vacuum": 1},
     "vacuum_dock": {"vacuum": 1},
 }
@@ -180,6 +185,10 @@ def _fill(slot: str, domain: str, rng: random.Random) -> str:
         return rng.choice(corpus.CLIMATE_WORDS)
     if slot == "reading":
         return rng.choice(corpus.READINGS)
+    if slot == "class":
+        return rng.choice(corpus.CLASSES)
+    if slot == "media":
+        return rng.choice(corpus.MEDIA)
     if slot == "lights":
         return rng.choice(corpus.LIGHTS)
     if slot == "mute":
@@ -200,6 +209,10 @@ def _decorate(rng: random.Random, words: list[tuple[str, str]]) -> list[tuple[st
         out.insert(0, (rng.choice(corpus.FILLERS), ""))
     if rng.random() < 0.15:
         out.insert(0, (rng.choice(corpus.WAKE), ""))
+    elif rng.random() < 0.05:  # at the end or in the middle: "turn it on alexa"
+        out.insert(
+            rng.choice([len(out), rng.randrange(len(out) + 1)]), (rng.choice(corpus.WAKE), "")
+        )
     return out
 
 

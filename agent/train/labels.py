@@ -3,7 +3,7 @@
 from agent.intents import INTENTS
 
 DIRECTIONS = ("", "up", "down")
-SLOTS = ("device", "area", "value")
+SLOTS = ("device", "area", "value", "media")
 TAGS = ("O", *(f"{p}-{s}" for s in SLOTS for p in ("B", "I")))
 
 

@@ -78,6 +78,7 @@ class ModelTier:
             area=_clean(spans.get("area")),
             value=value,
             direction=direction or None if value is None else None,
+            media=_clean(spans.get("media")),
         )
         return Intent(self.intents[best], slots, confidence=float(probs[best]), tier="model")
 
