@@ -27,6 +27,7 @@ _STATES: dict[str, frozenset[str]] = {
     "wet": frozenset({"binary_sensor"}),
     "low": frozenset({"sensor", "binary_sensor"}),
     "detected": frozenset({"binary_sensor"}),
+    "battery": frozenset({"sensor", "binary_sensor"}),
 }
 _SAID = {
     "shut": "closed",
@@ -42,10 +43,11 @@ _SAID = {
     "smoke": "detected",
     "motion": "detected",
     "movement": "detected",
+    "batteries": "battery",
 }
 _STATE_WORD = re.compile(
     r"\b(running low|on|off|open|opened|closed|close|shut|locked|unlocked|playing|paused|"
-    r"running|leak|leaking|leaks|low|dead|wet|smoke|motion|movement)\b"
+    r"running|leak|leaking|leaks|low|dead|wet|smoke|motion|movement|battery|batteries)\b"
 )
 _COUNT = re.compile(r"^(how many|count)\b")
 _ANY = re.compile(r"\b(any|anything|anywhere|a leak|some)\b")
@@ -120,12 +122,25 @@ def asked_about(text: str) -> Callable[[Device], bool] | None:
     domains = _STATES[wanted]
 
     def fits(device: Device) -> bool:
+        if wanted == "battery":  # "the battery of the front door lock": its battery sensor
+            return device.device_class == "battery"
         if device.domain != "binary_sensor" or device.device_class is None:
             return device.domain in domains
         said = _BINARY_ON.get(device.device_class), _BINARY_OFF.get(device.device_class)
         return wanted in said or (wanted in ("on", "off") and said == (None, None))
 
     return fits
+
+
+_EVERYWHERE = re.compile(
+    r"\b(?:everywhere|(?:in|around|throughout) the (?:whole |entire )?(?:house|home)|"
+    r"(?:the )?(?:whole|entire) (?:house|home)|(?:in )?(?:all|every) (?:the )?rooms?)\b"
+)
+
+
+def says_everywhere(text: str) -> bool:
+    """A command for the whole house: "every light in the house", "lights off everywhere"."""
+    return bool(_EVERYWHERE.search(normalize(text)))
 
 
 def over_many(text: str) -> bool:

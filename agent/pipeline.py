@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from agent import refine, reply
 from agent.act.command import Command
 from agent.act.dispatch import actions_for
-from agent.answers import answer, asked_about, over_many
+from agent.answers import answer, asked_about, over_many, says_everywhere
 from agent.errors import UnsupportedCommand
 from agent.home.inventory import Device, Home
 from agent.home.state import DeviceState
@@ -172,9 +172,11 @@ class Pipeline:
             if question and intent.name != "get_state":
                 intent = replace(intent, name="get_state")  # a question never moves anything
             intent = refine.generic_play(refine.light_colour(intent, resolver.names))
+            intent = refine.by_amount(core, intent)
             if refine.asks_level(core, intent):
                 intent = replace(intent, name="get_state")  # "the current volume of the tv"
-            resolution = resolver.resolve(intent, asked_about(core), every=over_many(core))
+            every = over_many(core) if intent.name == "get_state" else says_everywhere(core)
+            resolution = resolver.resolve(intent, asked_about(core), every=every)
             if resolution.status == "no_device" and refine.something_to_play(intent):
                 # "play jazz": not a player called jazz, but something to play
                 slots = replace(intent.slots, device=None, media=intent.slots.device)
@@ -241,8 +243,12 @@ class Pipeline:
         problems: list[str] = []
         for device in targets:
             level = current_level(device, intent.name, self.state(device.id))
-            value = intent.slots.media if intent.name == "play_media" else intent.slots.value
-            cmd = Command(intent.name, value, intent.slots.direction, level)
+            slots = intent.slots
+            value = slots.media if intent.name == "play_media" else slots.value
+            if slots.direction is not None and isinstance(value, int | float):  # "up by 2"
+                cmd = Command(intent.name, None, slots.direction, level, step=float(value))
+            else:
+                cmd = Command(intent.name, value, slots.direction, level)
             try:
                 actions.extend(actions_for(device, cmd))
                 acted.append(device)

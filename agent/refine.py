@@ -111,3 +111,37 @@ def bare_entry(text: str, res: Resolution, names: NameIndex) -> bool:
         and any(d.domain == "lock" or d.is_sensitive("open") for d in res.targets)
         and is_bare_name(text, slots.device, slots.area, named=lambda w: bool(names.exact(w)))
     )
+
+
+# "up by 2", "down 10 percent", "raise the heating by one degree": a step, not a setting.
+_BY = re.compile(
+    r"\b(?:(?P<dir>up|down|higher|lower|warmer|cooler|louder|quieter|brighter|dimmer)"
+    r"(?: by)?|by) (?P<n>\d+(?:\.\d+)?)(?! ?(?:am|pm|oclock))\b"
+)
+_UP = re.compile(r"\b(?:up|raise|increase|bump|boost|higher|warmer|louder|brighter|turn up)\b")
+_DOWN = re.compile(r"\b(?:down|lower|decrease|reduce|drop|cooler|quieter|dimmer|turn down)\b")
+
+
+def by_amount(text: str, intent: Intent) -> Intent:
+    """'bump the thermostat up one degree' moves it by 1, never to 1; 'up to 22' stays a
+    setting. The step is the value, with the direction beside it."""
+    words = normalize(text)
+    found = _BY.search(words)
+    if found is None or intent.name not in NEEDS_VALUE - {"set_color"}:
+        return intent
+    said = found["dir"]
+    direction = "up" if said in _UP_WORDS else "down" if said in _DOWN_WORDS else _direction(words)
+    if direction is None:
+        return intent
+    step = float(found["n"])
+    value = int(step) if step.is_integer() else step
+    return replace(intent, slots=replace(intent.slots, value=value, direction=direction))
+
+
+_UP_WORDS = frozenset({"up", "higher", "warmer", "louder", "brighter"})
+_DOWN_WORDS = frozenset({"down", "lower", "cooler", "quieter", "dimmer"})
+
+
+def _direction(words: str) -> str | None:
+    up, down = bool(_UP.search(words)), bool(_DOWN.search(words))
+    return "up" if up and not down else "down" if down and not up else None

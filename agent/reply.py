@@ -83,26 +83,28 @@ def _value(slots: Slots, suffix: str = "") -> str:
 def done(intent: str, slots: Slots, targets: tuple[Device, ...], where: str | None) -> str:
     what = describe(targets, where)
     up = slots.direction == "up"
-    relative = slots.value is None and slots.direction is not None
+    relative = slots.direction is not None
+    # "up by 2": a value with a direction is the step
+    by = f" by {_value(slots)}" if relative and slots.value is not None else ""
     if intent == "turn_on":
         return f"Turning on {what}."
     if intent == "turn_off":
         return f"Turning off {what}."
     if intent == "set_brightness":
         if relative:
-            return f"{'Brightening' if up else 'Dimming'} {what}."
+            return f"{'Brightening' if up else 'Dimming'} {what}{by}{'%' if by else ''}."
         return f"Setting {what} to {_value(slots, '%')}."
     if intent == "set_color":
         return f"Turning {what} {slots.value}."
     if intent == "set_temperature":
         if relative:
-            return f"Turning {'up' if up else 'down'} {what}."
+            return f"Turning {'up' if up else 'down'} {what}{by}{' degrees' if by else ''}."
         return f"Setting {what} to {_value(slots)} degrees."
     if intent == "set_position":
         return f"Moving {what} to {_value(slots, '%')}."
     if intent == "set_volume":
         if relative:
-            return f"Turning {what} {'up' if up else 'down'}."
+            return f"Turning {what} {'up' if up else 'down'}{by}."
         if slots.value == 0:
             return f"Muting {what}."
         return f"Setting the volume of {what} to {_value(slots)}."
@@ -118,6 +120,9 @@ def done(intent: str, slots: Slots, targets: tuple[Device, ...], where: str | No
         "media_pause": "Pausing",
         "media_resume": "Resuming",
     }
+    if intent == "activate_scene" and len(targets) == 1:  # "Activating the movie time scene."
+        name = spoken(targets[0].name)
+        return f"Activating the {name}{'' if name.endswith('scene') else ' scene'}."
     if intent in simple:
         return f"{simple[intent]} {what}."
     if intent == "play_media":

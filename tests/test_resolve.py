@@ -155,10 +155,12 @@ def test_resolver_patterns(
 
 def test_a_kind_past_the_speakers_area_asks_first() -> None:
     # no light in the garage: one of three elsewhere is meant, so ask which
-    status, candidates = resolve("turn_on", "lamp", site="Garage")
+    status, candidates = resolve("turn_on", "light", site="Garage")
     assert status == "ambiguous" and candidates == {"light.ceiling", "light.lamp", "light.kitchen"}
+    # ...but "the lamp" is the one called a lamp
+    assert resolve("turn_on", "lamp", site="Garage") == ("ok", {"light.lamp"})
     # "all" or a place said reaches past it
-    assert resolve("turn_on", "all lamps", site="Garage")[0] == "ok"
+    assert resolve("turn_on", "all lights", site="Garage")[0] == "ok"
     # one blind in the house: it is the one meant
     assert resolve("close", "blind", site="Kitchen") == ("ok", {"cover.blind"})
     # a speaker: the Sonos, or the radio with no class given; never the TV

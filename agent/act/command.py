@@ -23,13 +23,16 @@ class Command:
     value: SlotValue | None = None
     direction: str | None = None  # "up" or "down"
     current: float | None = None  # the device's level now, where its state is known
+    step: float | None = None  # by how much, for "up by 10"; None: the usual step
 
     def number(self, device: Device, low: float, high: float) -> float:
         """The value asked for; for "brighter" or "warmer", the current level and a step."""
         if isinstance(self.value, int | float) and not isinstance(self.value, bool):
             return max(low, min(high, float(self.value)))
         if self.relative and self.current is not None:
-            step = STEPS.get(self.intent, 10.0) * (1 if self.direction == "up" else -1)
+            step = (self.step or STEPS.get(self.intent, 10.0)) * (
+                1 if self.direction == "up" else -1
+            )
             return max(low, min(high, self.current + step))
         raise UnsupportedCommand(_need_value(self.intent, device))
 
@@ -48,7 +51,7 @@ class Command:
 
 def _need_value(intent: str, device: Device) -> str:
     what = {
-        "set_brightness": "how bright",
+        "set_brightness": "how fast" if device.domain == "fan" else "how bright",
         "set_temperature": "what temperature",
         "set_position": "how far open",
         "set_volume": "what volume",

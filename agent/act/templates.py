@@ -6,7 +6,7 @@ from agent.act.command import Command, unsupported
 from agent.colors import COLORS
 from agent.home.inventory import Device
 from agent.home.specs import TemplateSpec
-from agent.messages import Action
+from agent.messages import Action, SlotValue
 
 
 class _Fields(dict[str, str]):
@@ -23,25 +23,41 @@ def actions(device: Device, spec: TemplateSpec, cmd: Command) -> list[Action]:
         direction=cmd.direction or "",
     )
     if cmd.value is not None:
-        value = str(cmd.value)
-        fields.update(
-            value=value,
-            percent=value,
-            brightness=value,
-            temperature=value,
-            position=value,
-            volume=value,
-        )
-        if cmd.intent == "play_media":
-            fields.update(media=value)
-        if isinstance(cmd.value, str) and cmd.value in COLORS:
-            r, g, b = COLORS[cmd.value]
-            fields.update(
-                r=str(r), g=str(g), b=str(b), hex=f"{r:02X}{g:02X}{b:02X}", color=cmd.value
-            )
+        _add_value(fields, cmd, cmd.value)
     try:
-        topic = template.topic.format_map(fields)
-        payload = template.payload.format_map(fields)
-    except (KeyError, ValueError, IndexError):
+        return [_render(device, template.topic, template.payload, fields)]
+    except KeyError:
+        if cmd.value is not None or not cmd.relative:
+            raise unsupported(device) from None
+    # "louder" with a template that wants the level: the level now and a step, if known
+    low, high = (5, 35) if cmd.intent == "set_temperature" else (0, 100)
+    number = cmd.number(device, low, high)  # or: "I don't know the current setting"
+    _add_value(fields, cmd, int(number) if number.is_integer() else number)
+    try:
+        return [_render(device, template.topic, template.payload, fields)]
+    except KeyError:
         raise unsupported(device) from None
-    return [Action(device.id, topic, payload)]
+
+
+def _add_value(fields: _Fields, cmd: Command, raw: SlotValue) -> None:
+    value = str(raw)
+    fields.update(
+        value=value,
+        percent=value,
+        brightness=value,
+        temperature=value,
+        position=value,
+        volume=value,
+    )
+    if cmd.intent == "play_media":
+        fields.update(media=value)
+    if isinstance(raw, str) and raw in COLORS:
+        r, g, b = COLORS[raw]
+        fields.update(r=str(r), g=str(g), b=str(b), hex=f"{r:02X}{g:02X}{b:02X}", color=raw)
+
+
+def _render(device: Device, topic: str, payload: str, fields: _Fields) -> Action:
+    try:
+        return Action(device.id, topic.format_map(fields), payload.format_map(fields))
+    except (ValueError, IndexError):
+        raise unsupported(device) from None

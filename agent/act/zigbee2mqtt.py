@@ -18,7 +18,7 @@ def actions(device: Device, spec: Zigbee2MqttSpec, cmd: Command) -> list[Action]
         body = {"state": "ON" if i == "turn_on" else "OFF"}
     elif d == "light" and i == "set_brightness":
         if cmd.relative:
-            step = scale(STEP, BRIGHTNESS_MAX)
+            step = scale(cmd.step or STEP, BRIGHTNESS_MAX)
             body = {"brightness_step": step if cmd.direction == "up" else -step}
         else:
             pct = cmd.percent(device)

@@ -80,11 +80,11 @@ class Resolver:
     def resolve(
         self, intent: Intent, about: About | None = None, *, every: bool = False
     ) -> Resolution:
-        """For a question: `about`, the devices it can be about ("is it locked": locks);
-        `every`, whether it asks over the whole house unless a place is named ("is any
-        window open")."""
+        """For a question: `about`, the devices it can be about ("is it locked": locks).
+        `every`: the whole house unless a place is named ("is any window open", "every
+        light in the house")."""
         if intent.name != "get_state":
-            about, every = None, False
+            about = None
         if about is not None:
             fitting = self._resolve(intent, about, every)
             return fitting if fitting.status == "ok" else self._resolve(intent, None, every)
@@ -158,6 +158,13 @@ class Resolver:
         if exact or (kind is not None and " " in kind[0]):
             # a name or a kind said whole is never taken apart: "garage door" is not the
             # garage's door; a device that can't do it falls through to the kind only
+            near = q.scope if q.explicit_scope else self._scope_of(self._site())
+            if (
+                not exact
+                and near is not None
+                and (short := in_scope(self.names.short(phrase), near))
+            ):
+                yield q.reading(short, phrase)  # "the ceiling light": this room's, by name
             if kind is not None:
                 yield self._by_kind(q, kind[1], intent, kind[0])
             scope = q.scope if q.explicit_scope else None
@@ -226,8 +233,11 @@ class Resolver:
         return said_plural or bool(here)
 
     @staticmethod
-    def _able(intent: Intent) -> frozenset[str]:
-        """The domains that can do the intent, as heard or adapted."""
+    def _able(intent: Intent) -> frozenset[str] | None:
+        """The domains that can do the intent, as heard or adapted; None for a question,
+        which any device can answer ("is the water heater leaking": its leak sensor)."""
+        if intent.name == "get_state":
+            return None
         adapted = {dom for (name, dom) in ADAPT if name == intent.name}
         return INTENT_DOMAINS.get(intent.name, frozenset()) | adapted
 
@@ -282,7 +292,7 @@ class Resolver:
                 found = [d for d in self.home.devices if d.domain == "switch" and d.area in scope]
             # of a kind with several meanings ("temperature"), those that can do it
             able = [d for d in found if can(d, intent)]
-            return self._prefer_player(able or found, q)
+            return self._prefer_named(self._prefer_player(able or found, q), q, heard)
 
         house_wide = {d.domain for d in of_kind(None) if can(d, intent)} <= HOUSE_WIDE
         if q.explicit_scope:
@@ -303,6 +313,15 @@ class Resolver:
             return self._nothing(q, intent, heard)
         devices = of_kind(None)
         return q.reading(devices, heard) if devices else self._nothing(q, intent, heard)
+
+    @staticmethod
+    def _prefer_named(devices: list[Device], q: _Query, heard: str) -> list[Device]:
+        """'the lamp' among a room's lights: the ones called lamp, if any are ('the light'
+        stays every light of the room)."""
+        if q.all or q.plural or heard in ("", "light") or len(devices) < 2:
+            return devices
+        named = [d for d in devices if heard in normalize(d.name).split(" ")]
+        return named or devices
 
     def _prefer_player(self, devices: list[Device], q: _Query) -> list[Device]:
         """Of several media players, the site's own, unless all were asked for."""

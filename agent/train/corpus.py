@@ -649,7 +649,8 @@ FRAMES: dict[str, list[F]] = {
     "set_brightness": [
         ("(speed up|ramp up|increase the speed of|turn up the speed of) <the> {device}", "up"),
         (
-            "(slow down|decrease the speed of|turn down the speed of|lower the speed of) <the> {device}",
+            "(slow down|decrease the speed of|turn down the speed of|lower the speed of) <the> "
+            "{device}",
             "down",
         ),
         (
@@ -800,7 +801,8 @@ FRAMES: dict[str, list[F]] = {
         ("<the> {device} (is|are) (on|off|locked|open) (right|isnt it|arent they)", ""),
         ("(any|got any|are there any) (news|updates|changes) (on|about|with) <the> {device}", ""),
         (
-            "(give me|i need|can i get) (an update|a status update|the status) (on|of) <the> {device}",
+            "(give me|i need|can i get) (an update|a status update|the status) (on|of) <the> "
+            "{device}",
             "",
         ),
         ("(whats|what is) (happening|going on|up) with <the> {device}", ""),

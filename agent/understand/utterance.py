@@ -55,7 +55,7 @@ _DURATION = re.compile(
     r"\b(?P<how>for|in|after) (?:the next |another |about |around )?"
     r"(?:\d+(?:\.\d+)?|a|an|half an?|a couple of|a few|couple of|few) (?:more )?"
     r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?)\b"
-    r"|\b(?P<for>for) (?:a while|a bit|a little while|the night|tonight|the evening)\b"
+    r"|\b(?P<for>for) (?:a while|a bit|a little while)\b"
 )
 _FAHRENHEIT = re.compile(r"\b(?:fahrenheit|farenheit|degrees f|f)\b")
 _CELSIUS = re.compile(r"\b(?:celsius|centigrade|degrees c|c)\b")
