@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from agent import reply
 from agent.home.inventory import Device
 from agent.home.state import DeviceState
+from agent.resolve.vocab import kind_of
 from agent.understand.normalize import normalize
 from agent.wording import the
 
@@ -138,9 +139,15 @@ _EVERYWHERE = re.compile(
 )
 
 
+_ALL = re.compile(r"\b(?:all|every|each)(?: of)?(?: the| my| our)? (?P<kind>\w+)\b")
+
+
 def says_everywhere(text: str) -> bool:
-    """A command for the whole house: "every light in the house", "lights off everywhere"."""
-    return bool(_EVERYWHERE.search(normalize(text)))
+    """A command for the whole house: "every light in the house", "lights off everywhere",
+    "lock all the doors"."""
+    words = normalize(text)
+    kinds = (m["kind"] for m in _ALL.finditer(words))
+    return bool(_EVERYWHERE.search(words)) or any(kind_of(k) is not None for k in kinds)
 
 
 def over_many(text: str) -> bool:

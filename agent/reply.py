@@ -68,11 +68,20 @@ def describe(devices: tuple[Device, ...], place: str | None = None) -> str:
     return f"{len(devices)} {noun}"
 
 
+# Floors said without "in the": "the lights upstairs", but "the lights in the basement".
+_ADVERB_FLOORS = frozenset({"upstairs", "downstairs", "outside", "outdoors", "inside", "indoors"})
+
+
 def place(label: str | None, *, floor: bool) -> str | None:
     """'in the kitchen' for an area; 'upstairs' for a floor: "there is no light upstairs"."""
     if not label:
         return None
-    return spoken(label) if floor else f"in the {spoken(label)}"
+    said = spoken(label)
+    if floor and said.lower() in _ADVERB_FLOORS:
+        return said
+    if floor and said.lower().endswith(" floor"):
+        return f"on the {said}"
+    return f"in the {said}"
 
 
 def _value(slots: Slots, suffix: str = "") -> str:
@@ -143,6 +152,9 @@ def state_unknown(targets: tuple[Device, ...], where: str | None) -> str:
 def ambiguous(heard: str, candidates: tuple[Device, ...]) -> str:
     names = [the(d.name) for d in candidates[:4]]
     kind = heard or NOUNS.get(candidates[0].domain, "device").rstrip("s")
+    if len(candidates) > 4:  # "..., the gym fan or one of 2 others?"
+        more = len(candidates) - 4
+        return f"Which {kind}, {', '.join(names)} or one of {more} other{'s' * (more > 1)}?"
     head = ", ".join(names[:-1]) + " or " + names[-1]
     return f"Which {kind}, {head}?"
 

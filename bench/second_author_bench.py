@@ -100,12 +100,12 @@ def score(case: EvalCase, d: dict[str, Any]) -> Score:
     return Score(False, intent_ok, reason, shown)
 
 
-def load_tiers(templates_only: bool = False) -> list[Tier]:
+def load_tiers(templates_only: bool = False, model: Path = MODEL) -> list[Tier]:
     tiers: list[Tier] = [TemplateMatcher.load().match]
     if not templates_only:
         from agent.understand.model_tier import ModelTier
 
-        tiers.append(with_threshold(ModelTier(MODEL).predict, THRESHOLD))
+        tiers.append(with_threshold(ModelTier(model).predict, THRESHOLD))
     return tiers
 
 
@@ -241,13 +241,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--templates-only", action="store_true")
     ap.add_argument("--json", type=Path, default=None, help="write per-case results here")
     ap.add_argument("--corpus", type=Path, default=CORPUS)
+    ap.add_argument("--model", type=Path, default=MODEL)
     args = ap.parse_args(argv)
     if not (args.corpus / "pile_of_specific_actions.csv").is_file():
         print(f"corpus not found: {args.corpus}", file=sys.stderr)
         return 2
     styles = list(home_llm.STYLES) if args.style == "both" else [args.style]
     cases = build(args.corpus, styles, args.sample)
-    results = run(cases, load_tiers(args.templates_only))
+    results = run(cases, load_tiers(args.templates_only, args.model))
     print_table(report_rows(results))
     _, skipped = home_llm.parse(args.corpus)
     print(

@@ -69,12 +69,12 @@ def score(
     ]
 
 
-def second_author(sample: int | None) -> list[tuple[str, str]]:
+def second_author(sample: int | None, model_dir: Path) -> list[tuple[str, str]]:
     corpus = second_author_bench.CORPUS
     if not (corpus / "pile_of_specific_actions.csv").is_file():
         return [("second-author evaluation", f"corpus not found at {corpus}")]
     cases = second_author_bench.build(corpus, ["tidy", "lookalike"], sample)
-    results = second_author_bench.run(cases, second_author_bench.load_tiers())
+    results = second_author_bench.run(cases, second_author_bench.load_tiers(model=model_dir))
     rows = second_author_bench.report_rows(results)
     keep = ("action-level", "intent-level", "  source", "  tier", "questions that actuated")
     return [(f"second-author: {k.strip()}", v) for k, v in rows if k.startswith(keep)]
@@ -212,7 +212,8 @@ def main() -> int:
         return outcome.intent
 
     rows += score("agent: templates -> int8", as_agent, cases)
-    first = second_author(args.sample) + dev_action_level(cases, tiers) + patterns(tiers)
+    first = second_author(args.sample, model_dir) + dev_action_level(cases, tiers)
+    first += patterns(tiers)
     rows = first + rows
     for threads in (1, 4):
         p50, p95 = latency(model_dir, threads, [c for c in cases if c.intent != "none"])

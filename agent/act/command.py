@@ -42,6 +42,8 @@ class Command:
     def rgb(self) -> tuple[int, int, int]:
         if isinstance(self.value, str) and self.value in COLORS:
             return COLORS[self.value]
+        if self.value is None:
+            raise UnsupportedCommand("Which colour would you like?")
         raise UnsupportedCommand(f"I don't know the colour {self.value}.")
 
     @property

@@ -10,6 +10,7 @@ from agent.home.inventory import Area, Device, Home
 from agent.resolve.vocab import (
     DETERMINERS,
     canonical,
+    distinct,
     kind_of,
     singular,
     strip_prefix,
@@ -106,15 +107,10 @@ class NameIndex:
         return any(f" {word} " in f" {form} " for form in self.names)
 
 
-def _distinct(phrase: str) -> str:
-    """The words of a name that are not kind words: 'den lights switch' -> 'den'."""
-    return " ".join(w for w in phrase.split(" ") if kind_of(w) is None)
-
-
 def _same_distinct(heard: str, form: str) -> bool:
     """A close spelling must be close where it matters: 'den lights switch' is not
     'office lights switch', though most of their letters agree."""
-    a, b = _distinct(heard), _distinct(form)
+    a, b = distinct(heard), distinct(form)
     if not a or not b:
         return True
     return difflib.SequenceMatcher(None, a, b).ratio() >= FUZZY_CUTOFF - 0.1

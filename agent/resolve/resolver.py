@@ -37,6 +37,7 @@ from agent.resolve.vocab import (
     QUANTIFIERS,
     USUAL_KIND,
     Kind,
+    distinct,
     fits,
     kind_of,
     singular,
@@ -73,6 +74,7 @@ class Resolver:
         self.site_player = site_player
         self.names = NameIndex(home)
         self.areas = AreaIndex(home)
+        self.floors = {a.name: normalize(a.floor) for a in home.areas if a.floor}
 
     def _site(self) -> Place | None:
         return Place(frozenset({self.site_area}), self.site_area) if self.site_area else None
@@ -137,9 +139,10 @@ class Resolver:
         if not phrase:
             yield self._by_kind(q, self._usual_kind(intent, q), intent, "")
             return
-        if q.area_said and (kind_of(phrase) is None or q.unknown_area is not None):
-            # "the vacuum" + "downstairs": the Vacuum Downstairs (but "the lights in the
-            # kitchen" are the kitchen's lights, not only one called "Kitchen Lights")
+        if q.area_said and (kind_of(phrase) is None or q.unknown_area is not None or not q.plural):
+            # "the vacuum" + "downstairs": the Vacuum Downstairs; "the humidity in the
+            # basement": the Basement Humidity (but "the lights in the kitchen" are the
+            # kitchen's lights, not only one called "Kitchen Lights")
             for joined in (f"{phrase} {q.area_said}", f"{q.area_said} {phrase}"):
                 if named := self.names.exact(joined):
                     yield q.reading(named, joined)
@@ -159,11 +162,7 @@ class Resolver:
             # a name or a kind said whole is never taken apart: "garage door" is not the
             # garage's door; a device that can't do it falls through to the kind only
             near = q.scope if q.explicit_scope else self._scope_of(self._site())
-            if (
-                not exact
-                and near is not None
-                and (short := in_scope(self.names.short(phrase), near))
-            ):
+            if not exact and (short := self._short(phrase, near)):
                 yield q.reading(short, phrase)  # "the ceiling light": this room's, by name
             if kind is not None:
                 yield self._by_kind(q, kind[1], intent, kind[0])
@@ -188,7 +187,7 @@ class Resolver:
     def _named(self, q: _Query, intent: Intent, phrase: str) -> Iterator[Reading | Resolution]:
         kind = kind_of(phrase)
         near = q.scope if q.explicit_scope else self._scope_of(self._site())
-        local = in_scope(self.names.short(phrase), near) if near is not None else []
+        local = self._short(phrase, near)
         if local and not (kind is not None and q.plural):
             yield q.reading(local, phrase)
         if kind is not None:
@@ -214,6 +213,14 @@ class Resolver:
             yield Resolution("unknown_area", intent, heard=q.unknown_area)
         yield Resolution("no_device", intent, heard=phrase, area=q.label)
 
+    def _short(self, phrase: str, near: Scope) -> list[Device]:
+        """A name said without its area, there: 'ceiling light' for 'Living Room Ceiling
+        Light', or for 'Living Room Ceiling' with the kind word added."""
+        if near is None:
+            return []
+        found = self.names.short(phrase) or self.names.short(distinct(phrase))
+        return in_scope(found, near)
+
     def _kind_first(self, q: _Query, phrase: str, exact: list[Device]) -> bool:
         """A kind word that is also a device's name means the kind when said in the plural
         ("lights", with a sensor called "Light") or when that device is not in the place
@@ -223,7 +230,10 @@ class Resolver:
         site = self._site()
         if site is None or q.explicit_scope or in_scope(exact, site.areas):
             return said_plural or elsewhere
-        # the fan in this room, not a switch called "Fan" in the garage
+        # the fan in this room, not a switch called "Fan" in the garage (but "the awning" is
+        # the Patio Awning, which has it as its alias, not any blind in this room)
+        if not any(normalize(d.name) in (phrase, singular(phrase)[0]) for d in exact):
+            return said_plural
         kind = kind_of(phrase)
         here = [
             d
@@ -276,9 +286,13 @@ class Resolver:
             return Resolution("unknown_area", intent, heard=q.unknown_area)
         wanted = INTENT_DOMAINS.get(intent.name, frozenset())
 
+        lamp = singular(heard)[0] if kinds is not None and ("light", None) in kinds else ""
+
         def of_the_kind(device: Device) -> bool:
             if kinds is None:  # nothing named: the devices that can do the intent
                 return device.domain in wanted
+            if lamp and device.domain == "switch":  # a plug called "Bedroom 2 Lamp"
+                return lamp in normalize(device.name).split(" ")
             return fits(device.domain, device.device_class, kinds)
 
         def of_kind(scope: Scope) -> list[Device]:
@@ -298,7 +312,8 @@ class Resolver:
         if q.explicit_scope:
             local = of_kind(q.scope)
             if not any(can(d, intent) for d in local) and house_wide and q.scope is not None:
-                local = of_kind(None)  # one thermostat or robot vacuum serves the whole house
+                # one thermostat or robot vacuum serves the whole house, or this floor
+                local = self._same_floor(of_kind(None), q.scope)
             return q.reading(local, heard) if local else self._nothing(q, intent, heard)
         site = self._site()
         if site is not None and not q.all:
@@ -307,12 +322,28 @@ class Resolver:
                 return Reading(tuple(local), heard, self.site_area, q.plural)
             # past the speaker's area only when one device is meant or asking is harmless
             everywhere = of_kind(None)
+            if house_wide:
+                everywhere = self._same_floor(everywhere, site.areas)
             reached = not (house_wide or intent.name == "get_state")
             if everywhere:
                 return q.reading(everywhere, heard, reached=reached)
             return self._nothing(q, intent, heard)
         devices = of_kind(None)
         return q.reading(devices, heard) if devices else self._nothing(q, intent, heard)
+
+    def _same_floor(self, devices: list[Device], areas: frozenset[str]) -> list[Device]:
+        """Of several that serve a whole floor (thermostats), the one on the floor of these
+        areas, by its area's floor or its name ("Upstairs Thermostat")."""
+        floors = {self.floors[a] for a in areas if self.floors.get(a)}
+        if len(devices) < 2 or not floors:
+            return devices
+        same = [
+            d
+            for d in devices
+            if self.floors.get(d.area or "") in floors
+            or any(f in normalize(d.name).split(" ") for f in floors)
+        ]
+        return same or devices
 
     @staticmethod
     def _prefer_named(devices: list[Device], q: _Query, heard: str) -> list[Device]:

@@ -237,6 +237,11 @@ def canonical(phrase: str) -> str:
     return " ".join(_CANONICAL.get(w, w) for w in phrase.split(" "))
 
 
+def distinct(phrase: str) -> str:
+    """The words of a name that are not kind words: 'den lights switch' -> 'den'."""
+    return " ".join(w for w in phrase.split(" ") if kind_of(w) is None)
+
+
 def singular(phrase: str) -> tuple[str, bool]:
     """'kitchen lights' -> ('kitchen light', True); other phrases unchanged, False."""
     words = phrase.split(" ")
