@@ -45,10 +45,13 @@ _SAID = {
     "motion": "detected",
     "movement": "detected",
     "batteries": "battery",
+    "lock": "locked",
+    "unlock": "unlocked",
 }
 _STATE_WORD = re.compile(
     r"\b(running low|on|off|open|opened|closed|close|shut|locked|unlocked|playing|paused|"
-    r"running|leak|leaking|leaks|low|dead|wet|smoke|motion|movement|battery|batteries)\b"
+    r"running|leak|leaking|leaks|low|dead|wet|smoke|motion|movement|battery|batteries|"
+    r"lock|unlock)\b"
 )
 _COUNT = re.compile(r"^(how many|count)\b")
 _ANY = re.compile(r"\b(any|anything|anywhere|a leak|some)\b")

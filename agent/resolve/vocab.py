@@ -109,9 +109,15 @@ _kinds("button,doorbell", ("button", None))
 _kinds("sensor", ("sensor", None), ("binary_sensor", None))
 _kinds("motion,motion sensor,movement", ("binary_sensor", "motion"))
 _kinds(
-    "occupancy,presence,occupancy sensor,presence sensor,anybody,anyone,somebody,someone",
+    "occupancy,presence,occupancy sensor,presence sensor",
     ("binary_sensor", "occupancy"),
     ("binary_sensor", "presence"),
+)
+_kinds(  # people are seen by presence, occupancy or motion
+    "anybody,anyone,somebody,someone,people",
+    ("binary_sensor", "occupancy"),
+    ("binary_sensor", "presence"),
+    ("binary_sensor", "motion"),
 )
 _kinds(
     "leak,leaks,water leak,flood,moisture,leak sensor,water sensor,moisture sensor",

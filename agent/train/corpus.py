@@ -610,7 +610,7 @@ FRAMES: dict[str, list[F]] = {
         ("(turn|switch) on (all|every one of) <the> {device} [<in> <the> {area}]", ""),
         ("{area} {device} on", ""),
         ("(i am|im) (home|back) (turn|switch) on <the> {device}", ""),
-        ("(illuminate|light up|engage|fire up|power up) <the> {device}", ""),
+        ("(illuminate|light up|engage|power up) <the> {device}", ""),
         ("(set|put|switch) <the> {device} (to|into) on", ""),
     ],
     "turn_off": [
