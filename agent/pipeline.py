@@ -78,6 +78,23 @@ class _Pending:
     response: str
     expires: float
 
+    @staticmethod
+    def merged(parts: list[_Pending]) -> _Pending | None:
+        """Several sensitive commands in one sentence wait for one "yes" together."""
+        if not parts:
+            return None
+        return _Pending(
+            parts[0].intent,
+            tuple(d for p in parts for d in p.targets),
+            tuple(a for p in parts for a in p.actions),
+            " ".join(p.response for p in parts),
+            min(p.expires for p in parts),
+        )
+
+
+def _not_understood(outcome: Outcome) -> bool:
+    return not outcome.targets and outcome.response in (reply.NOT_UNDERSTOOD, reply.UNSURE)
+
 
 class Pipeline:
     def __init__(
@@ -141,12 +158,17 @@ class Pipeline:
         clauses = split(core)
         if len(clauses) > 1 and not is_question(core) and not resolver.names.mentions("and"):
             outcomes: list[Outcome] = []
+            waiting: list[_Pending] = []
             for clause in clauses:
                 previous = outcomes[-1].intent if outcomes and clause.joined else None
                 outcomes.append(self._clause(text, clause.text, resolver, duration, previous))
-            if all(o.targets for o in outcomes):
+                if self._pending is not None:  # each sensitive part waits for the one "yes"
+                    waiting.append(self._pending)
+                    self._pending = None
+            # every part understood and one at least acted on: say what each did
+            if any(o.targets for o in outcomes) and not any(map(_not_understood, outcomes)):
+                self._pending = _Pending.merged(waiting)
                 return _combined(text, outcomes)
-            self._pending = None
         return self._clause(text, core, resolver, duration, None)
 
     def _clause(
@@ -182,7 +204,7 @@ class Pipeline:
                 slots = replace(intent.slots, device=None, media=intent.slots.device)
                 resolution = resolver.resolve(replace(intent, name="play_media", slots=slots))
             if resolution.status not in RETRY:
-                if refine.bare_entry(core, resolution, resolver.names):
+                if previous is None and refine.bare_entry(core, resolution, resolver.names):
                     heard_name = intent.slots.device or ""
                     none = replace(intent, name="none")
                     return Outcome(text, none, (), (), reply.bare_name(heard_name))
