@@ -92,6 +92,12 @@ class _Pending:
         )
 
 
+def _words_enough(text: str) -> bool:
+    """The model reads sentences: two words at least, not a number and a unit."""
+    words = [w for w in normalize(text).split(" ") if w.isalpha() and w != "percent"]
+    return len(words) >= 2
+
+
 def _not_understood(outcome: Outcome) -> bool:
     return not outcome.targets and outcome.response in (reply.NOT_UNDERSTOOD, reply.UNSURE)
 
@@ -132,10 +138,15 @@ class Pipeline:
         self._resolvers = {}
 
     def resolver(self, area: str | None) -> Resolver:
-        if area not in self._resolvers:
-            player = self.site_player if area == self.site_area else None
-            self._resolvers[area] = Resolver(self.home, area, player)
-        return self._resolvers[area]
+        """The resolver for commands said in this area; kept for the home's own areas only
+        (an area name from a message must not grow memory)."""
+        if area in self._resolvers:
+            return self._resolvers[area]
+        player = self.site_player if area == self.site_area else None
+        resolver = Resolver(self.home, area, player)
+        if area is None or self.home.area(area) is not None:
+            self._resolvers[area] = resolver
+        return resolver
 
     def handle(self, text: str, *, area: str | None = None) -> Outcome:
         start = time.perf_counter()
@@ -155,13 +166,16 @@ class Pipeline:
         resolver = self.resolver(area)
         core = strip_assistant_names(text, named=resolver.names.mentions, extra=self.wake_words)
         core, duration = split_duration(core)
+        marked = text.rstrip().endswith("?")
         clauses = split(core)
-        if len(clauses) > 1 and not is_question(core) and not resolver.names.mentions("and"):
+        question = is_question(core, marked=marked)
+        if len(clauses) > 1 and not question and not resolver.names.mentions("and"):
             outcomes: list[Outcome] = []
             waiting: list[_Pending] = []
             for clause in clauses:
                 previous = outcomes[-1].intent if outcomes and clause.joined else None
-                outcomes.append(self._clause(text, clause.text, resolver, duration, previous))
+                part = self._clause(text, clause.text, resolver, duration, previous, False)
+                outcomes.append(part)
                 if self._pending is not None:  # each sensitive part waits for the one "yes"
                     waiting.append(self._pending)
                     self._pending = None
@@ -169,7 +183,7 @@ class Pipeline:
             if any(o.targets for o in outcomes) and not any(map(_not_understood, outcomes)):
                 self._pending = _Pending.merged(waiting)
                 return _combined(text, outcomes)
-        return self._clause(text, core, resolver, duration, None)
+        return self._clause(text, core, resolver, duration, None, question)
 
     def _clause(
         self,
@@ -178,10 +192,10 @@ class Pipeline:
         resolver: Resolver,
         duration: Duration | None,
         previous: Intent | None,
+        question: bool,
     ) -> Outcome:
         """One command: understood (or, for a name joined to the command before it, that
-        command's intent), resolved, acted on."""
-        question = is_question(core)
+        command's intent), resolved, acted on. `question`: it only asks."""
         unresolved: Resolution | None = None
         if previous is not None:  # "...the porch and garden lights": the same, for these
             heard = replace(previous.slots, device=core, area=None)
@@ -205,10 +219,12 @@ class Pipeline:
                 resolution = resolver.resolve(replace(intent, name="play_media", slots=slots))
             if resolution.status not in RETRY:
                 if previous is None and refine.bare_entry(core, resolution, resolver.names):
-                    heard_name = intent.slots.device or ""
+                    found = resolution.targets
+                    heard_name = found[0].name if len(found) == 1 else intent.slots.device or ""
                     none = replace(intent, name="none")
                     return Outcome(text, none, (), (), reply.bare_name(heard_name))
-                return self._act(text, refine.in_units(text, resolution), duration)
+                sent = refine.clamped(refine.in_units(text, resolution))
+                return self._act(text, sent, duration)
             unresolved = unresolved or resolution
         else:
             intent = Intent("none", confidence=0.0, tier="none")
@@ -222,6 +238,8 @@ class Pipeline:
         its name alone ("movie time", "good night") comes after the templates."""
         for index, tier in enumerate(self.tiers):
             intent = tier(text)
+            if intent is not None and intent.tier == "model" and not _words_enough(text):
+                intent = replace(intent, name="none", confidence=0.0)  # "1e308", "100%"
             if intent is not None:
                 yield intent
             if index == 0 and (scene := refine.scene_named(text, resolver.names)) is not None:

@@ -5,6 +5,7 @@ named with no request. Pure."""
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import replace
 
@@ -22,6 +23,14 @@ NEEDS_VALUE = frozenset(
 )
 # A thermostat set above this was asked in Fahrenheit ("set it to 70").
 FAHRENHEIT_ABOVE = 45
+FAHRENHEIT_UP_TO = 95
+# What a level can be set to, in the units sent; a reply says what is sent.
+RANGES = {
+    "set_temperature": (5.0, 35.0),
+    "set_brightness": (0.0, 100.0),
+    "set_position": (0.0, 100.0),
+    "set_volume": (0.0, 100.0),
+}
 # What "play ..." names when it names no particular thing to play.
 _ANYTHING = frozenset(
     {"music", "some music", "something", "a song", "songs", "tunes", "media", "audio", "sound"}
@@ -70,12 +79,37 @@ def light_colour(intent: Intent, names: NameIndex) -> Intent:
     return intent
 
 
+# Words too common to name a scene by themselves ("good" is not Good Night).
+_COMMON = frozenset(
+    [
+        "good",
+        "the",
+        "a",
+        "time",
+        "mode",
+        "scene",
+        "night",
+        "morning",
+        "day",
+        "evening",
+        "home",
+        "all",
+        "on",
+        "off",
+        "my",
+        "our",
+    ]
+)
+
+
 def scene_named(text: str, names: NameIndex) -> Intent | None:
     """A scene by its name alone, whole or in part: "movie time", "movie", "good night"."""
     words = normalize(text).removesuffix(" scene").removesuffix(" mode").removeprefix("the ")
     if not words or len(words.split(" ")) > 4:
         return None
-    found = names.exact(words) or names.partial(words, None)
+    found = names.exact(words)
+    if not found and set(words.split(" ")) - _COMMON:  # "movie", never "good" or "time"
+        found = names.partial(words, None)
     if found and all(d.domain == "scene" for d in found):
         name = found[0].name if len(found) == 1 else words
         return Intent("activate_scene", Slots(device=name), confidence=1.0, tier="template")
@@ -88,13 +122,32 @@ def in_units(text: str, res: Resolution) -> Resolution:
     value = res.intent.slots.value
     if res.intent.name != "set_temperature" or not isinstance(value, int | float):
         return res
-    unit = temperature_unit(text) or ("F" if value > FAHRENHEIT_ABOVE else "C")
+    step = res.intent.slots.direction is not None  # "up by 4 degrees fahrenheit"
+    plausible_f = not step and FAHRENHEIT_ABOVE < value <= FAHRENHEIT_UP_TO
+    unit = temperature_unit(text) or ("F" if plausible_f else "C")
     if unit == "C":
         return res
-    celsius = round((float(value) - 32) * 5 / 9, 1)
+    celsius = round(float(value) * 5 / 9 if step else (float(value) - 32) * 5 / 9, 1)
     slots = replace(res.intent.slots, value=int(celsius) if celsius.is_integer() else celsius)
     intent = replace(res.intent, slots=slots)
     return replace(res, intent=intent, note=f"{_number(value)} °F")
+
+
+def clamped(res: Resolution) -> Resolution:
+    """A level beyond what can be sent is sent at the nearest end, and said so: 'set the
+    thermostat to 70 c' sets 35 and says 35; a number too big to be one is no value."""
+    slots = res.intent.slots
+    value, limits = slots.value, RANGES.get(res.intent.name)
+    if limits is None or not isinstance(value, int | float) or slots.direction is not None:
+        return res
+    low, high = limits
+    if not math.isfinite(value):
+        return replace(res, intent=replace(res.intent, slots=replace(slots, value=None)))
+    inside = min(high, max(low, float(value)))
+    if inside == value:
+        return res
+    number = int(inside) if inside.is_integer() else inside
+    return replace(res, intent=replace(res.intent, slots=replace(slots, value=number)))
 
 
 def _number(value: float) -> str:
@@ -109,7 +162,13 @@ def bare_entry(text: str, res: Resolution, names: NameIndex) -> bool:
         res.status == "ok"
         and res.intent.name != "get_state"
         and any(d.domain == "lock" or d.is_sensitive("open") for d in res.targets)
-        and is_bare_name(text, slots.device, slots.area, named=lambda w: bool(names.exact(w)))
+        and (
+            is_bare_name(text, slots.device, slots.area, named=lambda w: bool(names.exact(w)))
+            or any(
+                is_bare_name(text, d.name, None, named=lambda _: False, part=True)
+                for d in res.targets
+            )
+        )
     )
 
 
@@ -117,9 +176,16 @@ def bare_entry(text: str, res: Resolution, names: NameIndex) -> bool:
 _BY = re.compile(
     r"\b(?:(?P<dir>up|down|higher|lower|warmer|cooler|louder|quieter|brighter|dimmer)"
     r"(?: by)?|by) (?P<n>\d+(?:\.\d+)?)(?! ?(?:am|pm|oclock))\b"
+    r"|\b(?P<n2>\d+(?:\.\d+)?) (?:degrees? |percent |points? |notch(?:es)? )?"
+    r"(?P<dir2>warmer|cooler|higher|lower|louder|quieter|brighter|dimmer|more|less)\b"
 )
-_UP = re.compile(r"\b(?:up|raise|increase|bump|boost|higher|warmer|louder|brighter|turn up)\b")
-_DOWN = re.compile(r"\b(?:down|lower|decrease|reduce|drop|cooler|quieter|dimmer|turn down)\b")
+_UP = re.compile(
+    r"\b(?:up|raise|increase|bump|boost|higher|warmer|louder|brighter|brighten|warm|heat|"
+    r"open|speed up|more)\b"
+)
+_DOWN = re.compile(
+    r"\b(?:down|lower|decrease|reduce|drop|cooler|quieter|dimmer|dim|cool|close|slow|less)\b"
+)
 
 
 def by_amount(text: str, intent: Intent) -> Intent:
@@ -129,17 +195,24 @@ def by_amount(text: str, intent: Intent) -> Intent:
     found = _BY.search(words)
     if found is None or intent.name not in NEEDS_VALUE - {"set_color"}:
         return intent
-    said = found["dir"]
-    direction = "up" if said in _UP_WORDS else "down" if said in _DOWN_WORDS else _direction(words)
-    if direction is None:
-        return intent
-    step = float(found["n"])
+    said = found["dir"] or found["dir2"]
+    direction = (
+        "up"
+        if said in _UP_WORDS
+        else "down"
+        if said in _DOWN_WORDS
+        else intent.slots.direction or _direction(words)
+    )
+    if direction is None:  # a step, but which way is unclear: ask, never set it to the step
+        return replace(intent, slots=replace(intent.slots, value=None, direction=None))
+    step = float(found["n"] or found["n2"])
     value = int(step) if step.is_integer() else step
     return replace(intent, slots=replace(intent.slots, value=value, direction=direction))
 
 
 _UP_WORDS = frozenset({"up", "higher", "warmer", "louder", "brighter"})
 _DOWN_WORDS = frozenset({"down", "lower", "cooler", "quieter", "dimmer"})
+# "3 more" or "10 less": which way follows the verb
 
 
 def _direction(words: str) -> str | None:

@@ -110,6 +110,9 @@ def done(intent: str, slots: Slots, targets: tuple[Device, ...], where: str | No
             return f"Turning {'up' if up else 'down'} {what}{by}{' degrees' if by else ''}."
         return f"Setting {what} to {_value(slots)} degrees."
     if intent == "set_position":
+        if relative:
+            how = f"{by}%" if by else " a little"
+            return f"{'Opening' if up else 'Closing'} {what}{how}."
         return f"Moving {what} to {_value(slots, '%')}."
     if intent == "set_volume":
         if relative:
@@ -154,7 +157,8 @@ def ambiguous(heard: str, candidates: tuple[Device, ...]) -> str:
     kind = heard or NOUNS.get(candidates[0].domain, "device").rstrip("s")
     if len(candidates) > 4:  # "..., the gym fan or one of 2 others?"
         more = len(candidates) - 4
-        return f"Which {kind}, {', '.join(names)} or one of {more} other{'s' * (more > 1)}?"
+        others = "one other" if more == 1 else f"one of {more} others"
+        return f"Which {kind}, {', '.join(names)} or {others}?"
     head = ", ".join(names[:-1]) + " or " + names[-1]
     return f"Which {kind}, {head}?"
 

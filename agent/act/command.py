@@ -30,9 +30,8 @@ class Command:
         if isinstance(self.value, int | float) and not isinstance(self.value, bool):
             return max(low, min(high, float(self.value)))
         if self.relative and self.current is not None:
-            step = (self.step or STEPS.get(self.intent, 10.0)) * (
-                1 if self.direction == "up" else -1
-            )
+            step = STEPS.get(self.intent, 10.0) if self.step is None else self.step
+            step *= 1 if self.direction == "up" else -1
             return max(low, min(high, self.current + step))
         raise UnsupportedCommand(_need_value(self.intent, device))
 

@@ -200,9 +200,13 @@ class Resolver:
         fuzzy = self.names.fuzzy(phrase, singular(phrase)[0])
         if q.explicit_scope:
             fuzzy = [d for d in fuzzy if d.area is None or d.area in (q.scope or ())]
-        elif q.scope is not None:
-            fuzzy = in_scope(fuzzy, q.scope) or fuzzy
-        if fuzzy:
+        if fuzzy and not q.explicit_scope and near is not None:
+            # a misheard name: the one here, else one elsewhere only after asking which
+            if local := in_scope(fuzzy, near):
+                yield q.reading(local, phrase)
+            else:
+                yield q.reading(fuzzy, phrase, reached=True)
+        elif fuzzy:
             yield q.reading(fuzzy, phrase)
         close = difflib.get_close_matches(
             singular(phrase)[0], list(KIND_WORDS), n=1, cutoff=FUZZY_CUTOFF

@@ -195,7 +195,6 @@ ADAPT: dict[tuple[str, str], str] = {
     ("turn_on", "cover"): "open",
     ("turn_off", "cover"): "close",
     ("turn_on", "lock"): "lock",
-    ("turn_off", "lock"): "unlock",
     ("activate_scene", "light"): "turn_on",
     ("activate_scene", "switch"): "turn_on",
     ("media_pause", "vacuum"): "vacuum_dock",

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 _JOIN = re.compile(r" (?:and then|and also|and|then|also|plus|as well as) ")
 # A part that starts like a command is a command of its own.
-_VERB = re.compile(
+VERB = re.compile(
     r"^(?:please )?(?:turn|switch|put|set|make|open|close|shut|lock|unlock|dim|brighten|"
     r"raise|lower|pause|play|resume|stop|start|run|activate|deactivate|enable|disable|kill|"
     r"skip|mute|unmute|increase|decrease|lift|draw|pull|roll|bring|change|flip|flick|power|"
@@ -18,7 +18,7 @@ _VERB = re.compile(
 )
 # A command verb inside a list of commands with no "and" before it ("turn off the fan close
 # the blinds and ...").
-_INNER_VERB = re.compile(
+_INNERVERB = re.compile(
     r" (?=(?:turn|switch|close|open|lock|unlock|dim|activate|deactivate|speed up|slow down|"
     r"start|stop|pause|shut|raise|lower|toggle|flip) )"
 )
@@ -43,7 +43,7 @@ def split(text: str) -> list[Clause]:
     for part in (p.strip() for p in parts):
         if not part:
             return [Clause(text)]
-        if not clauses or _VERB.match(part):
+        if not clauses or VERB.match(part):
             clauses.append(Clause(part))
         elif len(part.split(" ")) <= NAME_WORDS:
             clauses.append(Clause(part, joined=True))
@@ -57,8 +57,8 @@ def split(text: str) -> list[Clause]:
 
 def _inner(clause: Clause) -> list[Clause]:
     """'turn off the fan close the blinds': two commands with no 'and' between them."""
-    parts = [p for p in _INNER_VERB.split(clause.text) if p]
-    commands = len(parts) > 1 and _VERB.match(parts[0])
+    parts = [p for p in _INNERVERB.split(clause.text) if p]
+    commands = len(parts) > 1 and VERB.match(parts[0])
     if commands and all(len(p.split(" ")) >= 3 for p in parts):
         return [Clause(parts[0], clause.joined), *(Clause(p) for p in parts[1:])]
     return [clause]

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from agent.understand.clauses import VERB
 from agent.understand.normalize import normalize
 
 # Names of voice assistants and their wake phrases: never part of a command.
@@ -34,6 +35,7 @@ ASSISTANT_NAMES = (
 # A question about state starts like this ("is the fan on", "do we have a leak anywhere")...
 _QUESTION = re.compile(
     r"^(?:is|are|was|isnt|arent|does|do|did|has|have|hasnt|havent|which|whats|what|how|"
+    r"shall|should|"
     r"any|anything|count|tell me (?:if|whether|what|which|how)|check (?:if|whether)|"
     r"(?:can|could) you (?:tell|check) (?:me )?(?:if|whether|what|which|how)|"
     r"do you know (?:if|whether|what|which|how)|i wonder (?:if|whether)|"
@@ -44,6 +46,16 @@ _REQUEST = re.compile(
     r"^(?:is it possible to|is there (?:a )?(?:way|chance) (?:to|you could)|"
     r"how about|what about|do you mind|would you mind|do me a favou?r|"
     r"does anyone mind|have (?:the|my|our) )\b"
+)
+# "can you turn on the light?" is a request, though it ends with a question mark.
+_POLITE = re.compile(
+    r"^(?:can|could|would|will|wont|would you mind|please|kindly|may|might)\b|"
+    r"^(?:i want|i need|id like|i would like|lets|let us)\b"
+)
+# "the fan is on", "the heating is at 30": how things are, not what to do.
+_STATEMENT = re.compile(
+    r"^(?:the|my|our|your|that|this) (?:\w+ ){1,5}(?:is|are) (?:still |now |already )?"
+    r"(?:on|off|open|closed|shut|locked|unlocked|running|at \d+(?:\.\d+)?(?: \w+)?)$"
 )
 _DETERMINERS = frozenset({"the", "my", "our", "a", "an", "this", "that", "these", "those"})
 _FILLERS = frozenset(
@@ -56,6 +68,10 @@ _DURATION = re.compile(
     r"(?:\d+(?:\.\d+)?|a|an|half an?|a couple of|a few|couple of|few) (?:more )?"
     r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?)\b"
     r"|\b(?P<for>for) (?:a while|a bit|a little while)\b"
+    r"|\b(?P<later>(?:in|after) (?:a moment|a bit|a while|a minute|a few minutes|a second)"
+    r"|at (?:sunset|sunrise|dusk|dawn|noon|midnight|\d+(?: \d+)? ?(?:am|pm|oclock))"
+    r"|tomorrow(?: morning| evening| night)?|later(?: on| today| tonight)?"
+    r"|when (?:i|we) (?:leave|get home|get back|go to bed|go out|wake up|arrive))\b"
 )
 _FAHRENHEIT = re.compile(r"\b(?:fahrenheit|farenheit|degrees f|f)\b")
 _CELSIUS = re.compile(r"\b(?:celsius|centigrade|degrees c|c)\b")
@@ -75,7 +91,7 @@ def split_duration(text: str) -> tuple[str, Duration | None]:
     if found is None:
         return words, None
     rest = " ".join((words[: found.start()] + " " + words[found.end() :]).split())
-    return rest, Duration(found["how"] or found["for"], found.group())
+    return rest, Duration(found["how"] or found["for"] or "later", found.group())
 
 
 def temperature_unit(text: str) -> str | None:
@@ -101,20 +117,32 @@ def strip_assistant_names(
     return " ".join(words.split())
 
 
-def is_question(text: str) -> bool:
-    """A question about how things are, not a request: it must never move anything."""
+def is_question(text: str, *, marked: bool = False) -> bool:
+    """A question about how things are, or a statement of it, not a request: it must never
+    move anything. `marked`: the sentence ended with "?" ("lights on?")."""
     words = normalize(text)
-    return bool(_QUESTION.match(words)) and not _REQUEST.match(words)
+    if _REQUEST.match(words) or (marked and _POLITE.match(words)):
+        return False
+    return bool(_QUESTION.match(words) or _STATEMENT.match(words)) or marked
 
 
 def is_bare_name(
-    text: str, device: str | None, area: str | None, *, named: Callable[[str], bool]
+    text: str,
+    device: str | None,
+    area: str | None,
+    *,
+    named: Callable[[str], bool],
+    part: bool = False,
 ) -> bool:
     """Nothing but a name ("the garage door", "living room lock okay"): no request in it.
-    `named`: whether words are a device's name in this home."""
+    `named`: whether words are a device's name in this home; `part`: part of `device` is
+    enough ("back door" of the Back Door Lock)."""
     said = [w for w in normalize(text).split(" ") if w not in _DETERMINERS | _FILLERS]
     if said and named(" ".join(said)):
         return True
+    if part:
+        words = set(normalize(device or "").split(" "))
+        return bool(said) and not VERB.match(" ".join(said)) and set(said) <= words
     heard = [w for w in normalize(f"{device or ''} {area or ''}").split(" ") if w]
     heard = [w for w in heard if w not in _DETERMINERS]
     return bool(said) and sorted(said) == sorted(heard)
