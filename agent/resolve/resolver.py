@@ -31,6 +31,7 @@ from agent.resolve.vocab import (
     ADAPT,
     DETERMINERS,
     EVERYWHERE,
+    GENERIC,
     HOUSE_WIDE,
     KIND_WORDS,
     PRONOUNS,
@@ -147,7 +148,8 @@ class Resolver:
                 if named := self.names.exact(joined):
                     yield q.reading(named, joined)
             if q.unknown_area is not None:  # "the light in the pool table": its name
-                joined = f"{q.area_said} {phrase}"
+                said = f"{q.area_said} {phrase}".split(" ")
+                joined = " ".join(w for w in said if w not in GENERIC) or phrase
                 if named := self.names.partial(joined, None, self._able(intent)):
                     yield q.reading(named, joined)
         exact = self.names.exact(phrase)

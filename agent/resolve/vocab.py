@@ -154,6 +154,9 @@ def fits(device_domain: str, device_class: str | None, kinds: tuple[Kind, ...]) 
 # Kinds of device that usually serve the whole house from one place.
 HOUSE_WIDE = frozenset({"climate", "vacuum"})
 
+# Words that say "a device" and nothing more: "the outdoor sensor" is the Outdoor Temperature.
+GENERIC = frozenset({"sensor", "sensors", "device", "devices", "thing", "unit"})
+
 # What an intent means when no device is named: "a bit brighter" means lights.
 USUAL_KIND: dict[str, tuple[Kind, ...]] = {
     "set_brightness": (("light", None),),
