@@ -263,3 +263,15 @@ def test_replies_read_well_about_places() -> None:
         "turn on the lights upstairs": "Sorry, there is no light upstairs.",
         "turn on the fan in the kitchen": "Sorry, there is no fan in the kitchen.",
     }
+
+
+def test_a_misspelt_area_is_the_one_holding_what_was_named() -> None:
+    home = Home(
+        (Area("Bedroom"), Area("Bathroom")),
+        (Device("light.lamp", "Lamp", "Bedroom"), Device("fan.x", "Extractor", "Bathroom")),
+    )
+    resolver = Resolver(home)
+    fan = resolver.resolve(Intent("turn_on", Slots(device="fan", area="bethroom")))
+    lamp = resolver.resolve(Intent("turn_on", Slots(device="lamp", area="bethroom")))
+    assert [d.id for d in fan.targets] == ["fan.x"]
+    assert [d.id for d in lamp.targets] == ["light.lamp"]

@@ -109,7 +109,7 @@ class Resolver:
         slots = intent.slots
         q = _Query(phrase=normalize(slots.device or ""), area_said=normalize(slots.area or ""))
         if q.area_said:
-            place = self.areas.find(q.area_said, self._site())
+            place = self._place(q.area_said, q.phrase)
             if place is None and q.area_said not in ("here", "in here"):
                 # only a device named outright can do without the place ("for the delivery")
                 q.unknown_area = slots.area
@@ -133,6 +133,25 @@ class Resolver:
         q.phrase = phrase.strip()
         q.plural = singular(q.phrase)[1] if q.phrase else False
         return q
+
+    def _place(self, said: str, phrase: str) -> Place | None:
+        """The area or floor said; of several close spellings, the one holding a device
+        named like the phrase or of its kind ("the lamp in the bedrom": the bedroom with a
+        lamp, not the bathroom)."""
+        place = self.areas.find(said, self._site())
+        close = self.areas.close(said)
+        if place is None or len(close) < 2 or said in self.areas.words:
+            return place
+        kind = kind_of(phrase)
+        for option in close:
+            named = in_scope(self.names.exact(phrase) + self.names.short(phrase), option.areas)
+            of_kind = kind is not None and any(
+                d.area in option.areas and fits(d.domain, d.device_class, kind[1])
+                for d in self.home.devices
+            )
+            if named or of_kind:
+                return option
+        return place
 
     # -- the readings, in order -------------------------------------------------------------------
     def _readings(self, q: _Query, intent: Intent) -> Iterator[Reading | Resolution]:
