@@ -32,6 +32,7 @@ from agent.resolve.vocab import (
     DETERMINERS,
     EVERYWHERE,
     GENERIC,
+    HERE,
     HOUSE_WIDE,
     KIND_WORDS,
     PRONOUNS,
@@ -110,7 +111,8 @@ class Resolver:
         q = _Query(phrase=normalize(slots.device or ""), area_said=normalize(slots.area or ""))
         if q.area_said:
             place = self._place(q.area_said, q.phrase)
-            if place is None and q.area_said not in ("here", "in here"):
+            said_here = strip_prefix(q.area_said, DETERMINERS)[0] in HERE
+            if place is None and not said_here:
                 # only a device named outright can do without the place ("for the delivery")
                 q.unknown_area = slots.area
             if place is not None:

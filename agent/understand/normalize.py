@@ -127,8 +127,12 @@ def _is_pronoun_one(tokens: list[str], i: int) -> bool:
     }
 
 
+_PLURAL_POSSESSIVE = re.compile(r"(?<=s)['\u2019]s\b")  # "lights's" is "lights"
+
+
 def normalize(text: str) -> str:
     text = text.casefold()
+    text = _PLURAL_POSSESSIVE.sub("", text)
     text = _APOSTROPHES.sub("", text)
     text = _PERCENT.sub(r"\1 percent", text)
     text = text.replace("-", " ")

@@ -47,10 +47,12 @@ _REQUEST = re.compile(
     r"how about|what about|do you mind|would you mind|do me a favou?r|"
     r"does anyone mind|have (?:the|my|our) )\b"
 )
-# "can you turn on the light?" is a request, though it ends with a question mark.
+# "can you turn on the light?", "get the sweeper going, would you?": requests, though they
+# end with a question mark.
 _POLITE = re.compile(
-    r"^(?:can|could|would|will|wont|would you mind|please|kindly|may|might)\b|"
-    r"^(?:i want|i need|id like|i would like|lets|let us)\b"
+    r"^(?:can|could|would|will|wont|may|might)\b|"
+    r"\b(?:can|could|would|will|wont|may|might) (?:you|we|i|u)\b|\bwould you mind\b|"
+    r"\b(?:please|kindly|pls)\b|^(?:i want|i need|id like|i would like|lets|let us)\b"
 )
 # "the fan is on", "the heating is at 30": how things are, not what to do.
 _STATEMENT = re.compile(
@@ -121,7 +123,7 @@ def is_question(text: str, *, marked: bool = False) -> bool:
     """A question about how things are, or a statement of it, not a request: it must never
     move anything. `marked`: the sentence ended with "?" ("lights on?")."""
     words = normalize(text)
-    if _REQUEST.match(words) or (marked and _POLITE.match(words)):
+    if _REQUEST.match(words) or (marked and _POLITE.search(words)):
         return False
     return bool(_QUESTION.match(words) or _STATEMENT.match(words)) or marked
 
