@@ -25,6 +25,7 @@ CASES = [
     ("set the big light to 50 percent", [("home/kitchen/ceiling/brightness/set", "128")]),
     ("make the big light red", [("home/kitchen/ceiling/rgb/set", "255,0,0")]),
     ("close the garage door", [("home/garage/door/set", "CLOSE")]),
+    ("stop the garage door", [("home/garage/door/set", "STOP")]),
     ("lock the front door", [("home/front_door/lock/set", "LOCK")]),
     ("set the thermostat to 21.5 degrees", [("home/thermostat/target/set", "21.5")]),
     ("turn off the heating", [("home/thermostat/power/set", "OFF")]),
@@ -60,6 +61,7 @@ CASES = [
     ),
     ("set the blinds to 30 percent", [("zigbee2mqtt/Living Room Blinds/set", '{"position": 30}')]),
     ("open the blinds", [("zigbee2mqtt/Living Room Blinds/set", '{"state": "OPEN"}')]),
+    ("stop the blinds", [("zigbee2mqtt/Living Room Blinds/set", '{"state": "STOP"}')]),
     ("lock the back door", [("zigbee2mqtt/Back Door Lock/set", '{"state": "LOCK"}')]),
     # Tasmota
     ("turn on the coffee machine", [("cmnd/coffee/POWER", "ON")]),
@@ -69,6 +71,7 @@ CASES = [
     # explicit topic/payload templates
     ("set the tv volume to 20", [("home/tv/volume", "20")]),
     ("pause the tv", [("home/tv/cmd", "pause")]),
+    ("play some jazz on the tv", [("home/tv/search", "jazz")]),
     ("switch on the telly", [("home/tv/power", "on")]),
     # groups: one message per device
     (
@@ -176,6 +179,9 @@ def test_tasmota_relay_and_shutter_index() -> None:
     ]
     assert actions_for(blind, Command("open")) == [
         Action("cover.b", "cmnd/blinds/ShutterOpen2", "")
+    ]
+    assert actions_for(blind, Command("stop")) == [
+        Action("cover.b", "cmnd/blinds/ShutterStop2", "")
     ]
 
 
