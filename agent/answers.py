@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from agent import reply
 from agent.home.inventory import Device
 from agent.home.state import DeviceState
-from agent.resolve.vocab import kind_of
+from agent.resolve.vocab import EVERYWHERE, kind_of
 from agent.understand.normalize import normalize
 from agent.wording import the
 
@@ -136,12 +136,6 @@ def asked_about(text: str) -> Callable[[Device], bool] | None:
     return fits
 
 
-_EVERYWHERE = re.compile(
-    r"\b(?:everywhere|(?:in|around|throughout) the (?:whole |entire )?(?:house|home)|"
-    r"(?:the )?(?:whole|entire) (?:house|home)|(?:in )?(?:all|every) (?:the )?rooms?)\b"
-)
-
-
 _ALL = re.compile(r"\b(?:all|every|each)(?: of)?(?: the| my| our)? (?P<kind>\w+)\b")
 
 
@@ -150,7 +144,9 @@ def says_everywhere(text: str) -> bool:
     "lock all the doors"."""
     words = normalize(text)
     kinds = (m["kind"] for m in _ALL.finditer(words))
-    return bool(_EVERYWHERE.search(words)) or any(kind_of(k) is not None for k in kinds)
+    padded = f" {words} "
+    house = any(f" {phrase} " in padded for phrase in EVERYWHERE)
+    return house or any(kind_of(k) is not None for k in kinds)
 
 
 def over_many(text: str) -> bool:

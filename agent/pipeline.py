@@ -281,14 +281,14 @@ class Pipeline:
         actions: list[Action] = []
         acted: list[Device] = []
         problems: list[str] = []
+        slots = intent.slots
+        value = slots.media if intent.name == "play_media" else slots.value
+        step: float | None = None
+        if slots.direction is not None and isinstance(value, int | float):  # "up by 2"
+            step, value = float(value), None
         for device in targets:
             level = current_level(device, intent.name, self.state(device.id))
-            slots = intent.slots
-            value = slots.media if intent.name == "play_media" else slots.value
-            if slots.direction is not None and isinstance(value, int | float):  # "up by 2"
-                cmd = Command(intent.name, None, slots.direction, level, step=float(value))
-            else:
-                cmd = Command(intent.name, value, slots.direction, level)
+            cmd = Command(intent.name, value, slots.direction, level, step=step)
             try:
                 actions.extend(actions_for(device, cmd))
                 acted.append(device)

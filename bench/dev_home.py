@@ -23,7 +23,6 @@ from agent.home.specs import HomeAssistantSpec
 from agent.intents import INTENT_DOMAINS
 from agent.resolve.vocab import (
     CLASS_GROUPS,
-    KIND_WORDS,
     USUAL_KIND,
     Kind,
     fits,
@@ -207,4 +206,4 @@ def build(cases: list[Case]) -> DevHome:
     return DevHome(home, SITE, sonos.id)
 
 
-__all__ = ["KIND_WORDS", "DevHome", "build"]
+__all__ = ["DevHome", "build"]

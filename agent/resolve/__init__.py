@@ -2,6 +2,5 @@
 
 from agent.resolve.policy import Resolution
 from agent.resolve.resolver import Resolver
-from agent.resolve.vocab import KIND_WORDS
 
-__all__ = ["KIND_WORDS", "Resolution", "Resolver"]
+__all__ = ["Resolution", "Resolver"]

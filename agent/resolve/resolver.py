@@ -178,7 +178,7 @@ class Resolver:
         if exact and kind is not None and self._kind_first(q, phrase, exact):
             yield self._by_kind(q, kind[1], intent, kind[0])
         if exact and q.explicit_scope:  # "the fan in the kitchen": not the one elsewhere
-            exact = [d for d in exact if d.area is None or d.area in (q.scope or ())]
+            exact = _placed(exact, q.scope)
         if exact:
             yield q.reading(self._within(exact, q), phrase)
         if exact or (kind is not None and " " in kind[0]):
@@ -222,7 +222,7 @@ class Resolver:
             yield q.reading(partial, phrase, reached=near is not None)
         fuzzy = self.names.fuzzy(phrase, singular(phrase)[0])
         if q.explicit_scope:
-            fuzzy = [d for d in fuzzy if d.area is None or d.area in (q.scope or ())]
+            fuzzy = _placed(fuzzy, q.scope)
         if fuzzy and not q.explicit_scope and near is not None:
             # a misheard name: the one here, else one elsewhere only after asking which
             if local := in_scope(fuzzy, near):
@@ -394,3 +394,8 @@ class Resolver:
         # "there is no light upstairs": the kind in the singular
         said = singular(heard or q.phrase)[0] if heard or q.phrase else ""
         return Resolution("nothing_there", intent, heard=said, area=q.label)
+
+
+def _placed(devices: list[Device], scope: Scope) -> list[Device]:
+    """Those in the place said, or placed nowhere (a device with no area may be anywhere)."""
+    return [d for d in devices if d.area is None or d.area in (scope or ())]

@@ -31,6 +31,11 @@ EVERYWHERE = (
     "throughout the house",
     "in the home",
     "in the whole home",
+    "the whole home",
+    "in the entire home",
+    "the entire home",
+    "around the home",
+    "throughout the home",
     "at home",
     "in the house right now",
 )
