@@ -270,6 +270,7 @@ def run(config: Config, pipeline: Pipeline) -> int:
         config.mqtt,
         config.mqtt.client_id or f"voice-agent-{config.site.id}",
         status_topic=topics.status,
+        reserved=topics.reserved,
     )
     try:
         service = Service(config, pipeline, client, voice=config.voice.enabled)

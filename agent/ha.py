@@ -12,13 +12,15 @@ from typing import Any
 
 from agent import __version__
 from agent.config import Config
-from agent.home.discovery import DiscoveryError, read
+from agent.home.discovery import DiscoveryError, Guard, read
 from agent.home.live import Inventory
+from agent.home.specs import command_topics
 from agent.home.state import StateStore, TemplateError
 from agent.mqtt import Message, MqttClient
 from agent.topics import Topics
 
 log = logging.getLogger(__name__)
+MAX_WARNED = 1000  # distinct discovery problems logged; the rest are counted out
 
 
 def own_config_topic(config: Config) -> str:
@@ -120,8 +122,13 @@ class HomeAssistantLink:
         self.changed = threading.Event()
         self.last_change = 0.0
         self._warned: set[tuple[str, str]] = set()
-        self._watched: set[str] = set()
         self._own = own_config_topic(config)
+        self.guard = Guard(
+            reserved=topics.reserved,
+            owned=tuple(
+                (topic, d.id) for d in config.home.devices for topic in command_topics(d.command)
+            ),
+        )
 
     def attach(self) -> None:
         """Subscribe as the config says: discovery, Home Assistant's status, and the state
@@ -130,7 +137,7 @@ class HomeAssistantLink:
         ha = self.config.home_assistant
         if ha.discovery:
             for pattern in (f"{self.prefix}/+/+/config", f"{self.prefix}/+/+/+/config"):
-                self.client.subscribe(pattern, self._on_config)
+                self.client.subscribe(pattern, self._on_config, slow=True)
         if ha.announce:
             self.client.subscribe(f"{self.prefix}/status", self._on_ha_status)
             self.client.on_connected.append(self.announce)
@@ -145,23 +152,36 @@ class HomeAssistantLink:
             self.announce()  # Home Assistant (re)started: it wants discovery again
 
     def _warn_once(self, topic: str, why: str) -> None:
-        if (topic, why) not in self._warned:
-            self._warned.add((topic, why))
-            log.warning("skipping the discovery config on %s: %s", topic, why)
+        """One line per topic and reason, for the first MAX_WARNED of them."""
+        if (topic, why) in self._warned or len(self._warned) > MAX_WARNED:
+            return
+        self._warned.add((topic, why))
+        if len(self._warned) > MAX_WARNED:
+            log.warning("more than %d discovery problems; not logging further ones", MAX_WARNED)
+            return
+        log.warning("skipping the discovery config on %s: %s", topic[:200], why[:300])
 
     def _on_config(self, msg: Message) -> None:
+        """On the MQTT worker thread: nothing here can hold up the network thread."""
         if msg.topic == self._own:
             return
         try:
-            announcement = read(self.prefix, msg.topic, msg.payload)
+            announcement = read(self.prefix, msg.topic, msg.payload, self.guard)
         except DiscoveryError as exc:
             self._warn_once(msg.topic, str(exc))
+            try:  # what this topic announced before no longer holds
+                announcement = read(self.prefix, msg.topic, b"", self.guard)
+            except DiscoveryError:
+                return
+        change = self.inventory.announce(announcement)
+        if not change.changed:
             return
-        if not self.inventory.announce(announcement):
-            return
-        for entity in announcement.entities:
-            for source in entity.states:
-                self._watch(source.topic)
+        for topic in change.watch:
+            self._watch(topic)
+        for topic in change.unwatch:
+            self.client.unwatch(topic)
+        for key in change.forget:
+            self.states.forget(key)
         self.last_change = time.monotonic()
         self.changed.set()
 
@@ -169,9 +189,9 @@ class HomeAssistantLink:
         text = msg.payload.decode("utf-8", "replace")
         for watch in self.inventory.watches(msg.topic):
             try:
-                self.states.update(watch.device_id, watch.reader, watch.source, text)
+                self.states.update(watch.key, watch.reader, watch.source, text)
             except TemplateError as exc:
-                self._warn_once(msg.topic, f"state of {watch.device_id}: {exc}")
+                self._warn_once(msg.topic, f"state of {watch.key}: {exc}")
 
     def watch_config_devices(self) -> None:
         """State topics of devices in the config itself."""
@@ -179,6 +199,6 @@ class HomeAssistantLink:
             self._watch(topic)
 
     def _watch(self, topic: str) -> None:
-        if topic not in self._watched:
-            self._watched.add(topic)
-            self.client.subscribe(topic, self._on_state)
+        problem = self.client.watch(topic, self._on_state)
+        if problem is not None:
+            self._warn_once(topic, f"not watching this state topic: {problem}")

@@ -27,7 +27,14 @@ class Transcript:
     """Text entering the loop, from the command line, MQTT or speech recognition."""
 
     text: str
-    source: str = "text"
+    source: str = "text"  # the way in: text, mqtt, voice
+    sender: str = ""  # who said it, where the way in tells (a "source" in a JSON payload)
+    received: float | None = None  # time.monotonic() when it arrived
+
+    @property
+    def who(self) -> str:
+        """Whose confirmation a "yes" from here answers."""
+        return f"{self.source}:{self.sender}"
 
 
 @dataclass(frozen=True)

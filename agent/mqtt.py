@@ -1,24 +1,49 @@
-"""The paho-mqtt adapter: connect (once, or for good with backoff), last will, subscriptions
-made in on_connect so they survive reconnects, QoS 1 publishing."""
+"""The paho-mqtt adapter, MQTT 5.
+
+- **Sessions.** A clean session at start, resumed across reconnects, expiring at the broker
+  `mqtt.command_max_age_s` after we went away: commands sent while we reconnect wait at the
+  broker for us, and none waits longer than that. Reconnects are tried every 1-2 s.
+- **One subscription table.** The agent's own topics (`subscribe`) and topics the broker told
+  us about (`watch`: state topics from discovery, untrusted) are kept apart: a watched topic
+  is refused when it is malformed or is, or falls under, one of ours or a reserved topic, so
+  nothing announced can displace a handler of ours. `unwatch` unsubscribes.
+- **Nothing heavy on paho's thread.** Own handlers must be quick (they queue); watched
+  topics and handlers marked `slow` run on a worker thread, so no message can stall the
+  network thread (pings, acknowledgements, commands).
+- **Publishing.** TCP_NODELAY on the socket; `send` publishes a command's messages at once
+  and then waits for all the acknowledgements; a message that was not acknowledged in time
+  is reported failed and taken out of paho's queue, so it is never sent later.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import queue
+import socket
 import ssl
+import sys
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from agent.config import MqttConfig
 from agent.errors import BrokerError
 from agent.messages import Action
+from agent.topic_rules import topic_problem
 
 log = logging.getLogger(__name__)
+
+SUBSCRIBE_BATCH = 64  # topics per SUBSCRIBE packet on (re)connect
+WORK_BACKLOG = 20_000  # messages waiting for the worker before paho's thread waits for it
+STUCK_S = 20.0  # the worker on one message this long: the agent is not healthy
 
 
 @dataclass(frozen=True)
@@ -26,9 +51,95 @@ class Message:
     topic: str
     payload: bytes
     retain: bool
+    received: float = 0.0  # time.monotonic() when it arrived
 
 
 Handler = Callable[[Message], None]
+
+
+class Subscriptions:
+    """Topic -> handler. Own topics (exact or filters) first; watched topics are exact and
+    never one of ours, under a reserved filter, or malformed. Not thread-safe by itself."""
+
+    def __init__(self, reserved: Sequence[str] = ()) -> None:
+        self.own: dict[str, tuple[Handler, bool]] = {}
+        self.watched: dict[str, Handler] = {}
+        self.reserved = tuple(reserved)
+
+    def add_own(self, topic: str, handler: Handler, slow: bool) -> None:
+        problem = topic_problem(topic, wildcards=True)
+        if problem is not None:
+            raise ValueError(f"cannot subscribe to {topic!r}: {problem}")
+        self.own[topic] = (handler, slow)
+        self.watched.pop(topic, None)
+
+    def watch_problem(self, topic: str) -> str | None:
+        problem = topic_problem(topic)
+        if problem is not None:
+            return problem
+        for mine in (*self.own, *self.reserved):
+            if mine == topic or paho.topic_matches_sub(mine, topic):
+                return f"it is one of the agent's own topics ({mine})"
+        return None
+
+    def lookup(self, topic: str) -> tuple[Handler, bool] | None:
+        """The handler for a message on `topic`, and whether it is slow."""
+        found = self.own.get(topic)
+        if found is not None:
+            return found
+        watched = self.watched.get(topic)
+        if watched is not None:
+            return watched, True
+        for mine, entry in self.own.items():
+            if ("+" in mine or "#" in mine) and paho.topic_matches_sub(mine, topic):
+                return entry
+        return None
+
+    def topics(self) -> list[str]:
+        return [*self.own, *self.watched]
+
+
+class Worker:
+    """One thread that runs slow handlers in arrival order; `busy_for` tells a watchdog
+    whether it is stuck."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[tuple[Handler, Message] | None] = queue.Queue(WORK_BACKLOG)
+        self._busy_since: float | None = None
+        self._thread = threading.Thread(target=self._run, name="mqtt-work", daemon=True)
+        self._thread.start()
+
+    def put(self, handler: Handler, msg: Message) -> None:
+        self._queue.put((handler, msg))  # waits when far behind: back-pressure to the broker
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            handler, msg = item
+            self._busy_since = time.monotonic()
+            try:
+                handler(msg)
+            except Exception:  # a task boundary: one bad message never stops the worker
+                log.exception("handling a message on %r failed", msg.topic[:200])
+            finally:
+                self._busy_since = None
+
+    def busy_for(self) -> float:
+        since = self._busy_since
+        return 0.0 if since is None else time.monotonic() - since
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def backlog(self) -> int:
+        return self._queue.qsize()
+
+    def stop(self) -> None:
+        with contextlib.suppress(queue.Full):
+            self._queue.put_nowait(None)
 
 
 class MqttClient:
@@ -38,18 +149,21 @@ class MqttClient:
         client_id: str,
         *,
         status_topic: str | None = None,
+        reserved: Sequence[str] = (),
     ) -> None:
         self.cfg = cfg
         self.status_topic = status_topic
-        self._subs: dict[str, Handler] = {}  # exact topics
-        self._filters: dict[str, Handler] = {}  # with + or #
+        self._subs = Subscriptions(reserved)
         self._sub_lock = threading.Lock()
         self.on_connected: list[Callable[[], None]] = []  # after each (re)connect
         self._connected = threading.Event()
         self._stopping = False
         self._refused: str | None = None
+        self._last_failure: str | None = None
+        self._accepted_once = False
+        self.worker = Worker()
         self._client = paho.Client(
-            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv311
+            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv5
         )
         if cfg.username is not None:
             self._client.username_pw_set(cfg.username, cfg.password)
@@ -63,14 +177,22 @@ class MqttClient:
             self._client.tls_insecure_set(cfg.tls.insecure)
         if status_topic is not None:
             self._client.will_set(status_topic, "offline", qos=1, retain=True)
-        self._client.reconnect_delay_set(min_delay=1, max_delay=30)
+        self._client.reconnect_delay_set(min_delay=1, max_delay=2)
+        self._client.max_inflight_messages_set(200)
         self._client.on_connect = self._on_connect
+        self._client.on_connect_fail = self._on_connect_fail
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
+        self._client.on_socket_open = _no_delay
 
     @property
     def where(self) -> str:
         return f"{self.cfg.host}:{self.cfg.port}"
+
+    def _connect_properties(self) -> Properties:
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        props.SessionExpiryInterval = max(1, int(self.cfg.command_max_age_s))
+        return props
 
     # -- callbacks (paho's network thread) --------------------------------------------------
     def _on_connect(
@@ -81,24 +203,45 @@ class MqttClient:
         reason: ReasonCode,
         properties: object,
     ) -> None:
+        try:
+            self._connected_now(client, reason)
+        except Exception:  # a task boundary: paho's thread must never die in a callback
+            log.exception("after connecting to %s", self.where)
+
+    def _connected_now(self, client: paho.Client, reason: ReasonCode) -> None:
         if reason.is_failure:
             self._refused = str(reason)
-            log.error("MQTT broker %s refused the connection: %s", self.where, reason)
+            self._failed(f"the MQTT broker {self.where} refused the connection: {reason}")
             return
         self._refused = None
+        self._last_failure = None
+        self._accepted_once = True
         log.info("connected to MQTT broker %s", self.where)
         with self._sub_lock:
-            topics = [*self._subs, *self._filters]
-        if topics:
-            client.subscribe([(t, 1) for t in topics])
+            topics = self._subs.topics()
+        for i in range(0, len(topics), SUBSCRIBE_BATCH):
+            try:
+                client.subscribe([(t, 1) for t in topics[i : i + SUBSCRIBE_BATCH]])
+            except ValueError as exc:  # never expected: every topic was checked when added
+                log.error("cannot subscribe to a batch of topics: %s", exc)
         if self.status_topic is not None:
-            client.publish(self.status_topic, "online", qos=1, retain=True)
+            self.publish_status()
         self._connected.set()
         for hook in self.on_connected:
             try:
                 hook()
             except Exception:  # a task boundary: a hook never breaks the connection
                 log.exception("after connecting")
+
+    def _on_connect_fail(self, client: paho.Client, userdata: object) -> None:
+        exc = sys.exc_info()[1]  # paho calls this inside its `except OSError`
+        self._failed(f"cannot connect to the MQTT broker at {self.where}: {_why(exc)}")
+
+    def _failed(self, text: str) -> None:
+        """Logged once per distinct reason, again after a success: retried every 2 s."""
+        if text != self._last_failure:
+            self._last_failure = text
+            log.error("%s; retrying every 2 s", text)
 
     def _on_disconnect(
         self,
@@ -110,42 +253,87 @@ class MqttClient:
     ) -> None:
         if self._connected.is_set() and not self._stopping:
             log.warning("lost the MQTT broker %s (%s); reconnecting", self.where, reason)
+        elif not self._stopping and not self._connected.is_set():
+            hint = "" if self.cfg.tls is not None else " (is that port TLS only? see mqtt.tls)"
+            self._failed(
+                f"the MQTT broker at {self.where} closed the connection before accepting us"
+                f" ({reason}){hint}"
+            )
         self._connected.clear()
 
     def _on_message(self, client: paho.Client, userdata: object, msg: paho.MQTTMessage) -> None:
+        try:
+            topic = msg.topic
+        except UnicodeDecodeError:
+            return  # the broker never forwards such topics; nothing of ours could match
         with self._sub_lock:
-            handler = self._subs.get(msg.topic)
-            if handler is None:
-                handler = next(
-                    (h for f, h in self._filters.items() if paho.topic_matches_sub(f, msg.topic)),
-                    None,
-                )
-        if handler is None:
+            found = self._subs.lookup(topic)
+        if found is None:
+            return
+        handler, slow = found
+        message = Message(topic, bytes(msg.payload), bool(msg.retain), time.monotonic())
+        if slow:
+            self.worker.put(handler, message)
             return
         try:
-            handler(Message(msg.topic, bytes(msg.payload), bool(msg.retain)))
+            handler(message)
         except Exception:  # a task boundary: one bad message never stops the client
-            log.exception("handling a message on %s failed", msg.topic)
+            log.exception("handling a message on %s failed", topic)
 
     # -- use ------------------------------------------------------------------------------
-    def subscribe(self, topic: str, handler: Handler) -> None:
-        """(Re)subscribed on every connect; at once too when connected already. Filters with
-        + and # are matched when no exact topic is."""
+    def subscribe(self, topic: str, handler: Handler, *, slow: bool = False) -> None:
+        """One of the agent's own topics (filters with + and # allowed). (Re)subscribed on
+        every connect. `slow` handlers run on the worker thread; others must be quick."""
         with self._sub_lock:
-            table = self._filters if ("+" in topic or "#" in topic) else self._subs
-            new = topic not in table
-            table[topic] = handler
+            new = topic not in self._subs.own
+            self._subs.add_own(topic, handler, slow)
         if new and self._connected.is_set():
             self._client.subscribe(topic, qos=1)
+
+    def watch(self, topic: str, handler: Handler) -> str | None:
+        """Subscribe to a topic the broker told us about; its handler runs on the worker.
+        Returns why it was refused, or None."""
+        with self._sub_lock:
+            problem = self._subs.watch_problem(topic)
+            if problem is not None:
+                return problem
+            new = topic not in self._subs.watched
+            self._subs.watched[topic] = handler
+        if new and self._connected.is_set():
+            try:
+                self._client.subscribe(topic, qos=1)
+            except ValueError as exc:
+                with self._sub_lock:
+                    self._subs.watched.pop(topic, None)
+                return str(exc)
+        return None
+
+    def unwatch(self, topic: str) -> None:
+        with self._sub_lock:
+            if self._subs.watched.pop(topic, None) is None:
+                return
+        if self._connected.is_set():
+            with contextlib.suppress(ValueError):
+                self._client.unsubscribe(topic)
+
+    @property
+    def watched_count(self) -> int:
+        with self._sub_lock:
+            return len(self._subs.watched)
 
     def connect_once(self, timeout: float = 5.0) -> None:
         """Connect now or raise BrokerError with a message a user can act on."""
         try:
-            self._client.connect(self.cfg.host, self.cfg.port, keepalive=self.cfg.keepalive)
+            self._client.connect(
+                self.cfg.host,
+                self.cfg.port,
+                keepalive=self.cfg.keepalive,
+                clean_start=True,
+                properties=self._connect_properties(),
+            )
         except (OSError, ssl.SSLError) as exc:
-            reason = exc.strerror or str(exc) or type(exc).__name__
             raise BrokerError(
-                f"cannot connect to the MQTT broker at {self.where}: {reason} "
+                f"cannot connect to the MQTT broker at {self.where}: {_why(exc)} "
                 "(is Mosquitto running? check mqtt.host and mqtt.port in the config)"
             ) from None
         self._client.loop_start()
@@ -155,8 +343,14 @@ class MqttClient:
             raise BrokerError(f"the MQTT broker at {self.where} did not accept us: {why}")
 
     def start(self) -> None:
-        """Connect in the background and keep reconnecting with backoff (1 s up to 30 s)."""
-        self._client.connect_async(self.cfg.host, self.cfg.port, keepalive=self.cfg.keepalive)
+        """Connect in the background and keep reconnecting (every 1-2 s)."""
+        self._client.connect_async(
+            self.cfg.host,
+            self.cfg.port,
+            keepalive=self.cfg.keepalive,
+            clean_start=paho.MQTT_CLEAN_START_FIRST_ONLY,
+            properties=self._connect_properties(),
+        )
         self._client.loop_start()
 
     def wait_connected(self, timeout: float | None = None) -> bool:
@@ -166,22 +360,74 @@ class MqttClient:
     def connected(self) -> bool:
         return self._connected.is_set()
 
+    def health(self) -> str | None:
+        """Why the client is not working (None when it is): paho's thread gone, the worker
+        gone or stuck on one message."""
+        thread = getattr(self._client, "_thread", None)
+        if thread is None or not thread.is_alive():
+            return "the MQTT network thread is not running"
+        if not self.worker.alive:
+            return "the MQTT worker thread is not running"
+        if self.worker.busy_for() > STUCK_S:
+            return f"one MQTT message has kept the worker busy for {self.worker.busy_for():.0f} s"
+        return None
+
     def publish(self, topic: str, payload: str, *, qos: int = 1, retain: bool = False) -> None:
+        """Fire and forget (events, replies): dropped, not queued, while disconnected."""
+        if not self._connected.is_set():
+            log.debug("not connected; not publishing to %s", topic)
+            return
         info = self._client.publish(topic, payload, qos=qos, retain=retain)
         if info.rc != paho.MQTT_ERR_SUCCESS and info.rc != paho.MQTT_ERR_NO_CONN:
             log.error("publishing to %s failed: %s", topic, paho.error_string(info.rc))
 
+    def publish_status(self) -> None:
+        """Retained "online" that expires unless refreshed (`STATUS_TTL_S`): a broker that
+        outlives us, or restarts from its database, never says we are online for long."""
+        if self.status_topic is None:
+            return
+        props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+        props.MessageExpiryInterval = status_ttl(self.cfg.keepalive)
+        self._client.publish(self.status_topic, "online", qos=1, retain=True, properties=props)
+
     def send(self, action: Action, timeout: float = 5.0) -> None:
-        """Publish one action and wait until the broker has it (QoS 1)."""
-        info = self._client.publish(
-            action.topic, action.payload, qos=action.qos, retain=action.retain
-        )
-        try:
-            info.wait_for_publish(timeout)
-        except (RuntimeError, ValueError) as exc:
-            raise BrokerError(f"could not publish to {action.topic}: {exc}") from None
-        if not info.is_published():
-            raise BrokerError(f"the broker at {self.where} did not acknowledge {action.topic}")
+        self.send_all((action,), timeout)
+
+    def send_all(self, actions: Sequence[Action], timeout: float = 5.0) -> None:
+        """Publish a command's messages together, then wait until the broker has them all
+        (QoS 1). BrokerError when not connected or not acknowledged in time; what was not
+        acknowledged is dropped, never sent later."""
+        if not actions:
+            return
+        if not self._connected.is_set():
+            raise BrokerError(f"not connected to the MQTT broker at {self.where}; nothing sent")
+        publish = self._client.publish
+        sent = [(a, publish(a.topic, a.payload, a.qos, a.retain)) for a in actions]
+        deadline = time.monotonic() + timeout
+        failed: list[str] = []
+        for action, info in sent:
+            with contextlib.suppress(RuntimeError, ValueError):
+                info.wait_for_publish(max(0.0, deadline - time.monotonic()))
+            if not info.is_published():
+                failed.append(action.topic)
+                self._abandon(info.mid)
+        if failed:
+            raise BrokerError(
+                f"the broker at {self.where} did not acknowledge {', '.join(failed)}; "
+                "not sent (it will not be sent later either)"
+            )
+
+    def _abandon(self, mid: int) -> None:
+        """Take an unacknowledged message out of paho's queue so no reconnect sends it."""
+        client = self._client
+        lock = getattr(client, "_out_message_mutex", None)
+        messages = getattr(client, "_out_messages", None)
+        if lock is None or messages is None:
+            return
+        with lock:
+            msg = messages.pop(mid, None)
+            if msg is not None and msg.state == paho.mqtt_ms_wait_for_puback:
+                client._inflight_messages = max(0, client._inflight_messages - 1)
 
     def stop(self) -> None:
         self._stopping = True
@@ -191,3 +437,32 @@ class MqttClient:
                 info.wait_for_publish(2.0)
         self._client.disconnect()
         self._client.loop_stop()
+        self.worker.stop()
+
+
+def status_ttl(keepalive: int) -> int:
+    """Seconds a retained "online" lives; refreshed every keepalive."""
+    return 3 * keepalive
+
+
+def _no_delay(client: paho.Client, userdata: object, sock: object) -> None:
+    """Small messages leave at once (Nagle's algorithm held them for tens of ms)."""
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+def _why(exc: BaseException | None) -> str:
+    """A short reason, TLS problems said as such."""
+    if exc is None:
+        return "unknown error"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return (
+            f"TLS certificate not trusted: {exc.verify_message} "
+            "(check mqtt.tls.ca_file, and that mqtt.host is the name in the certificate)"
+        )
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS failed: {exc.reason or exc} (is the port TLS? check mqtt.tls and mqtt.port)"
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc) or type(exc).__name__
+    return str(exc) or type(exc).__name__

@@ -1,7 +1,8 @@
 """The core of the loop: text in, an Outcome (intent, targets, MQTT actions, reply) out.
 
-No I/O: publishing is the caller's job. The only state is a pending confirmation for a
-sensitive action, which expires after `confirm_timeout_s`.
+No I/O: publishing is the caller's job. The only state is the pending confirmations of
+sensitive actions, one per asker (`who`: the way in and who said it), each expiring after
+`confirm_timeout_s`: a "yes" answers only its own asker's question.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ NO = re.compile(
     r"no thank you|abort)$"
 )
 
+MAX_PENDING = 64  # askers with a question open at once
 # When a tier's names can't be resolved, a later tier gets a try.
 RETRY = frozenset({"no_device", "unknown_area", "nothing_there", "unsupported"})
 
@@ -92,10 +94,74 @@ class _Pending:
         )
 
 
+# Words that carry no request: with only these and a number, text is never a command.
+FILLERS = frozenset(
+    [
+        "ok",
+        "okay",
+        "please",
+        "now",
+        "hey",
+        "hi",
+        "hello",
+        "thanks",
+        "thank",
+        "you",
+        "so",
+        "um",
+        "uh",
+        "er",
+        "hmm",
+        "well",
+        "the",
+        "a",
+        "an",
+        "to",
+        "and",
+        "it",
+        "is",
+        "that",
+        "this",
+        "percent",
+        "degrees",
+        "degree",
+        "yes",
+        "no",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Sensitive:
+    """The messages that unlock a lock or open a way in, whichever device sends them: a
+    "light" on a lock's topic with the lock's unlock payload needs a "yes" too."""
+
+    messages: frozenset[tuple[str, str]]
+
+    def touches(self, action: Action) -> bool:
+        if action.payload.strip().casefold() == "unlock":
+            return True
+        return (action.topic, action.payload) in self.messages
+
+
+def sensitive_messages(home: Home) -> Sensitive:
+    messages: set[tuple[str, str]] = set()
+    for device in home.devices:
+        for intent in ("unlock", "open"):
+            if device.is_sensitive(intent):
+                try:
+                    found = actions_for(device, Command(intent))
+                except UnsupportedCommand:
+                    continue
+                messages.update((a.topic, a.payload) for a in found)
+    return Sensitive(frozenset(messages))
+
+
 def _words_enough(text: str) -> bool:
-    """The model reads sentences: two words at least, not a number and a unit."""
-    words = [w for w in normalize(text).split(" ") if w.isalpha() and w != "percent"]
-    return len(words) >= 2
+    """The model reads sentences: two words at least, one of them not filler ("ok 20
+    please" is noise, not a temperature), not a number and a unit."""
+    words = [w for w in normalize(text).split(" ") if w.isascii() and w.isalpha()]
+    return len(words) >= 2 and any(w not in FILLERS for w in words)
 
 
 def _not_understood(outcome: Outcome) -> bool:
@@ -126,16 +192,24 @@ class Pipeline:
         self.clock = clock
         self.state = state
         self._resolvers: dict[str | None, Resolver] = {}
-        self._pending: _Pending | None = None
+        self._sensitive = sensitive_messages(home)
+        self._pending: dict[str, _Pending] = {}  # who -> what waits for their "yes"
+        self._asking: _Pending | None = None  # what this command asks to confirm
 
     @property
     def has_pending(self) -> bool:
-        return self._pending is not None
+        """A question waits for a "yes" from the default asker (the command line's)."""
+        return self.waits_for("")
+
+    def waits_for(self, who: str) -> bool:
+        pending = self._pending.get(who)
+        return pending is not None and self.clock() <= pending.expires
 
     def set_home(self, home: Home) -> None:
         """A new inventory (discovery changed it); names resolve against it from now on."""
         self.home = home
         self._resolvers = {}
+        self._sensitive = sensitive_messages(home)
 
     def resolver(self, area: str | None) -> Resolver:
         """The resolver for commands said in this area; kept for the home's own areas only
@@ -148,14 +222,36 @@ class Pipeline:
             self._resolvers[area] = resolver
         return resolver
 
-    def handle(self, text: str, *, area: str | None = None) -> Outcome:
+    def handle(self, text: str, *, area: str | None = None, who: str = "") -> Outcome:
+        """`who`: whose question a "yes" or "no" answers (the way in and the sender)."""
         start = time.perf_counter()
-        outcome = self._handle(text, self.site_area if area is None else area)
+        pending = self._pending.pop(who, None)
+        if pending is not None and self.clock() > pending.expires:
+            pending = None
+        self._asking = None
+        outcome = self._handle(text, self.site_area if area is None else area, pending)
+        if self._asking is not None:
+            if (
+                pending is not None
+                and outcome.actions == ()
+                and pending.actions != self._asking.actions
+            ):
+                # one question never silently replaces another
+                before = reply.dropped(pending.intent.name, pending.targets)
+                outcome = replace(outcome, response=f"{before} {outcome.response}")
+            self._keep(who, self._asking)
         return replace(outcome, latency_ms=(time.perf_counter() - start) * 1000)
 
-    def _handle(self, text: str, area: str | None) -> Outcome:
-        pending, self._pending = self._pending, None
-        if pending is not None and self.clock() <= pending.expires:
+    def _keep(self, who: str, pending: _Pending) -> None:
+        now = self.clock()
+        for key in [k for k, p in self._pending.items() if p.expires < now]:
+            del self._pending[key]
+        while len(self._pending) >= MAX_PENDING:  # bounded, however many senders
+            del self._pending[min(self._pending, key=lambda k: self._pending[k].expires)]
+        self._pending[who] = pending
+
+    def _handle(self, text: str, area: str | None, pending: _Pending | None) -> Outcome:
+        if pending is not None:
             said = normalize(text)
             if YES.match(said):
                 confirmed = replace(pending.intent, tier="confirmation")
@@ -176,12 +272,12 @@ class Pipeline:
                 previous = outcomes[-1].intent if outcomes and clause.joined else None
                 part = self._clause(text, clause.text, resolver, duration, previous, False)
                 outcomes.append(part)
-                if self._pending is not None:  # each sensitive part waits for the one "yes"
-                    waiting.append(self._pending)
-                    self._pending = None
+                if self._asking is not None:  # each sensitive part waits for the one "yes"
+                    waiting.append(self._asking)
+                    self._asking = None
             # every part understood and one at least acted on: say what each did
             if any(o.targets for o in outcomes) and not any(map(_not_understood, outcomes)):
-                self._pending = _Pending.merged(waiting)
+                self._asking = _Pending.merged(waiting)
                 return _combined(text, outcomes)
         return self._clause(text, core, resolver, duration, None, question)
 
@@ -306,8 +402,13 @@ class Pipeline:
             response += " " + problems[0]
         if denied:
             response += " " + reply.denied(intent.name, denied)
-        if any(d.policy(intent.name) == "confirm" for d in done):
-            self._pending = _Pending(
+        # a device's own policy where it is sensitive itself; a "yes" where another device's
+        # message would unlock or open a way in
+        borrowed = {d.id for d in done if not d.is_sensitive(intent.name)}
+        if any(d.policy(intent.name) == "confirm" for d in done) or any(
+            a.device_id in borrowed and self._sensitive.touches(a) for a in actions
+        ):
+            self._asking = _Pending(
                 intent, done, tuple(actions), response, self.clock() + self.confirm_timeout_s
             )
             return out(reply.confirm(intent.name, done), done)

@@ -195,6 +195,11 @@ def confirm(intent: str, targets: tuple[Device, ...]) -> str:
     return f"Do you really want to {VERBS[intent]} {describe(targets)}? Say yes to confirm."
 
 
+def dropped(intent: str, targets: tuple[Device, ...]) -> str:
+    """An earlier question this one replaces, said so."""
+    return f"(I won't {VERBS[intent]} {describe(targets)} as asked before.)"
+
+
 def denied(intent: str, targets: tuple[Device, ...]) -> str:
     return f"Sorry, I'm not allowed to {VERBS[intent]} {describe(targets)} by voice."
 

@@ -7,12 +7,13 @@ import logging
 import queue
 import threading
 import time
+from dataclasses import replace
 
 from agent import systemd
 from agent.config import Config
 from agent.ha import HomeAssistantLink
 from agent.home.live import Inventory
-from agent.home.state import StateStore
+from agent.home.state import DeviceState, StateStore
 from agent.inputs import BadInput, parse_text
 from agent.messages import Outcome, Transcript
 from agent.mqtt import Message, MqttClient
@@ -21,14 +22,19 @@ from agent.topics import Topics
 from agent.voice.listener import Listener
 
 log = logging.getLogger(__name__)
-QUEUE_SIZE = 64
+# Commands waiting to be handled: about 2 s of work at full speed. A burst beyond it is
+# dropped (newest first) and counted in one log line a second; what waited in the queue
+# longer than mqtt.command_max_age_s is skipped rather than acted on late.
+QUEUE_SIZE = 1000
 SETTLE_S = 2.0  # discovery quiet this long before the speech grammar is rebuilt
+REPORT_S = 1.0  # drops and late commands: one log line per this many seconds
+HOME_EVERY_S = 0.5  # a changing inventory goes to the pipeline at most this often
 
 
 def publish_outcome(client: MqttClient, topics: Topics, outcome: Outcome) -> None:
-    """Send the devices' messages (QoS 1, waiting for the broker), then the event and reply."""
-    for action in outcome.actions:
-        client.send(action)
+    """Send the devices' messages (QoS 1, all at once, then waiting for the broker), then the
+    event and reply."""
+    client.send_all(outcome.actions)
     client.publish(topics.intent, json.dumps(outcome.to_dict()))
     client.publish(topics.response, outcome.response)
 
@@ -43,12 +49,16 @@ class Service:
         self.topics = Topics(config)
         self.inbox: queue.Queue[Transcript] = queue.Queue(maxsize=QUEUE_SIZE)
         self.dropped = 0
+        self.late = 0
+        self._reported = (0, 0)
+        self._next_report = 0.0
         client.subscribe(self.topics.command, self._on_command)
         # the home as discovery grows it, and what its state topics say
         self.inventory = Inventory(config.home, config.home_assistant.expose)
         self.states = StateStore()
-        pipeline.state = self.states.get
+        pipeline.state = self._state
         pipeline.set_home(self.inventory.home)
+        self._home_at = 0.0
         self.link = HomeAssistantLink(config, client, self.inventory, self.states, self.topics)
         self.link.attach()
         self._voice_version = self.inventory.version
@@ -83,22 +93,50 @@ class Service:
         except BadInput as exc:
             log.warning("skipping a message on %s: %s", msg.topic, exc)
             return
-        self._enqueue(transcript)
+        self._enqueue(replace(transcript, received=msg.received or time.monotonic()))
+
+    def _state(self, device_id: str) -> DeviceState | None:
+        key = self.inventory.state_key(device_id)
+        return None if key is None else self.states.get(key)
 
     def _enqueue(self, transcript: Transcript) -> None:
+        if transcript.received is None:
+            transcript = replace(transcript, received=time.monotonic())
         try:
             self.inbox.put_nowait(transcript)
         except queue.Full:
-            self.dropped += 1
+            self.dropped += 1  # said in the log by _report, once a second
+
+    def _report(self) -> None:
+        """Drops and late commands since the last report, in one line."""
+        now = time.monotonic()
+        if now < self._next_report or (self.dropped, self.late) == self._reported:
+            return
+        dropped = self.dropped - self._reported[0]
+        late = self.late - self._reported[1]
+        self._reported = (self.dropped, self.late)
+        self._next_report = now + REPORT_S
+        if dropped:
             log.error(
-                "command queue full; dropped %r (%d dropped so far)", transcript.text, self.dropped
+                "command queue full (%d waiting): dropped %d commands (%d in all)",
+                QUEUE_SIZE,
+                dropped,
+                self.dropped,
+            )
+        if late:
+            log.warning(
+                "skipped %d commands that waited more than %.0f s (%d in all)",
+                late,
+                self.config.mqtt.command_max_age_s,
+                self.late,
             )
 
     def run(self, stop: threading.Event) -> None:
-        """Models are loaded by now; READY goes to systemd once the broker is connected, and
-        the watchdog is fed from this loop while the audio loop is alive too."""
+        """Models are loaded by now: READY goes to systemd at once, STATUS says whether the
+        broker is connected, and the watchdog is fed from this loop while the whole agent is
+        alive (see `healthy`)."""
         log.info("listening for text on %s", self.topics.command)
-        systemd.notify(f"STATUS=connecting to the MQTT broker at {self.client.where}")
+        systemd.notify("READY=1", f"STATUS=connecting to the MQTT broker at {self.client.where}")
         self.client.start()
         voice_thread = None
         if self.listener is not None:
@@ -107,18 +145,30 @@ class Service:
             )
             voice_thread.start()
         watchdog = systemd.watchdog_seconds()
-        ready = False
+        connected: bool | None = None
         next_ping = 0.0
+        next_status = time.monotonic() + self.config.mqtt.keepalive
         try:
             while not stop.is_set():
-                if not ready and self.client.connected:
-                    ready = True
-                    systemd.notify("READY=1", f"STATUS=ready, broker {self.client.where}")
+                if connected != self.client.connected:
+                    connected = self.client.connected
+                    where = self.client.where
+                    systemd.notify(
+                        f"STATUS=ready, broker {where}"
+                        if connected
+                        else f"STATUS=waiting for the MQTT broker at {where}"
+                    )
                 self._take_inventory()
-                if watchdog is not None and time.monotonic() >= next_ping:
-                    next_ping = time.monotonic() + watchdog / 3
+                self._report()
+                now = time.monotonic()
+                if watchdog is not None and now >= next_ping:
+                    next_ping = now + watchdog / 3
                     if self.healthy(stale_s=watchdog):
                         systemd.notify("WATCHDOG=1")
+                if now >= next_status:  # the retained "online" expires unless refreshed
+                    next_status = now + self.config.mqtt.keepalive
+                    if connected:
+                        self.client.publish_status()
                 try:
                     transcript = self.inbox.get(timeout=0.2)
                 except queue.Empty:
@@ -135,7 +185,8 @@ class Service:
         """A changed inventory goes to the pipeline at once, and to the speech grammar once
         discovery has been quiet for a moment (rebuilding it takes a while)."""
         link = self.link
-        if link.changed.is_set():
+        if link.changed.is_set() and time.monotonic() - self._home_at >= HOME_EVERY_S:
+            self._home_at = time.monotonic()
             link.changed.clear()
             home = self.inventory.home
             self.pipeline.set_home(home)
@@ -153,25 +204,30 @@ class Service:
             self.listener.update_home(self.inventory.home)
 
     def healthy(self, *, stale_s: float) -> bool:
-        """False when the audio loop has taken no audio for `stale_s` (hung): the watchdog
-        then goes unfed and systemd restarts the agent."""
-        if self.listener is None:
-            return True
-        stalled = self.listener.stalled_for()
-        if stalled < stale_s:
+        """False when part of the agent is stuck: the MQTT threads (gone, or one message
+        taking far too long) or the audio loop (no audio for `stale_s`). The watchdog then
+        goes unfed and systemd restarts the agent. A broker that is away is no reason: a
+        restart would not bring it back."""
+        problem = self.client.health()
+        if problem is None and self.listener is not None:
+            stalled = self.listener.stalled_for()
+            if stalled >= stale_s:
+                problem = f"the audio loop has taken no audio for {stalled:.0f} s"
+        if problem is None:
             self._stall_logged = False
             return True
         if not self._stall_logged:
             self._stall_logged = True
-            log.error(
-                "the audio loop has taken no audio for %.0f s; no longer feeding the watchdog",
-                stalled,
-            )
+            log.error("%s; no longer feeding the watchdog", problem)
         return False
 
     def handle(self, transcript: Transcript) -> None:
+        waited = time.monotonic() - (transcript.received or time.monotonic())
+        if waited > self.config.mqtt.command_max_age_s:
+            self.late += 1  # acting now would be acting late; said in the log by _report
+            return
         try:
-            outcome = self.pipeline.handle(transcript.text)
+            outcome = self.pipeline.handle(transcript.text, who=transcript.who)
             log.info(
                 "%r -> %s %s: %s",
                 transcript.text,

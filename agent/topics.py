@@ -1,13 +1,18 @@
-"""The agent's own MQTT topics, under <topic_prefix>/<site id>."""
+"""The agent's own MQTT topics, under <topic_prefix>/<site id>, and those nothing discovered
+may use."""
 
 from __future__ import annotations
 
 from agent.config import Config
+from agent.topic_rules import matches, topic_problem
+
+__all__ = ["Topics", "matches", "topic_problem"]
 
 
 class Topics:
     def __init__(self, config: Config) -> None:
         base = f"{config.mqtt.topic_prefix}/{config.site.id}"
+        self.base = base
         self.command = f"{base}/command"
         self.listen = f"{base}/listen"
         self.listening = f"{base}/listening"
@@ -15,3 +20,12 @@ class Topics:
         self.intent = f"{base}/intent"
         self.response = f"{base}/response"
         self.status = f"{base}/status"
+        ha = config.home_assistant.prefix
+        # Topics nothing discovered may publish to or take over: every voice agent's own
+        # (this one's and other sites'), and Home Assistant's discovery and status topics.
+        self.reserved: tuple[str, ...] = (
+            f"{config.mqtt.topic_prefix}/#",
+            f"{ha}/+/+/config",
+            f"{ha}/+/+/+/config",
+            f"{ha}/status",
+        )

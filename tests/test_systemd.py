@@ -25,6 +25,7 @@ class NotifySocket:
         self.path = path
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(str(path))
+        self.backlog: list[str] = []
 
     def messages(self, seconds: float) -> list[tuple[float, str]]:
         """(time, datagram) received within `seconds`."""
@@ -40,9 +41,13 @@ class NotifySocket:
         return out
 
     def wait_for(self, text: str, timeout: float) -> str:
+        """The first datagram with `text`; those read after it wait for the next call."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for _, message in self.messages(min(1.0, deadline - time.monotonic())):
+            if not self.backlog:
+                self.backlog = [m for _, m in self.messages(min(1.0, deadline - time.monotonic()))]
+            while self.backlog:
+                message = self.backlog.pop(0)
                 if text in message:
                     return message
         raise AssertionError(f"no {text!r} within {timeout} s")
@@ -55,18 +60,21 @@ def notify(tmp_path: Path) -> Iterator[NotifySocket]:
     sock.sock.close()
 
 
-def test_ready_only_once_the_broker_is_connected(
+def test_ready_before_the_broker_and_status_says_what_it_waits_for(
     tmp_path: Path, notify: NotifySocket, agent_factory: Callable[..., Agent]
 ) -> None:
+    """READY once the models are loaded (a Pi booting before its broker must not hang in
+    "activating"); STATUS tells whether the broker is there."""
     port = free_port()
     agent = agent_factory(example_config(tmp_path, port), {"NOTIFY_SOCKET": str(notify.path)})
-    first = notify.wait_for("STATUS=", 60)
-    assert first == f"STATUS=connecting to the MQTT broker at 127.0.0.1:{port}"
-    assert not [m for _, m in notify.messages(3.0) if "READY=1" in m]  # no broker yet
+    ready = notify.wait_for("READY=1", 60)
+    assert ready == f"READY=1\nSTATUS=connecting to the MQTT broker at 127.0.0.1:{port}"
+    waiting = notify.wait_for("STATUS=waiting", 10)
+    assert waiting == f"STATUS=waiting for the MQTT broker at 127.0.0.1:{port}"
     broker = Broker(tmp_path, port=port).start()
     try:
-        ready = notify.wait_for("READY=1", 60)
-        assert ready == f"READY=1\nSTATUS=ready, broker 127.0.0.1:{port}"
+        back = notify.wait_for("STATUS=ready", 10)
+        assert back == f"STATUS=ready, broker 127.0.0.1:{port}"
     finally:
         agent.stop()
         broker.stop()

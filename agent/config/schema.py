@@ -45,6 +45,7 @@ class MqttConfig:
     password_file: str | None = None
     tls: TlsConfig | None = None
     topic_prefix: str = "voice-agent"
+    command_max_age_s: float = 10.0  # a command older than this is never acted on
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ class Config:
                 "password_file": m.password_file,
                 "tls": None if m.tls is None else dict(m.tls.__dict__),
                 "topic_prefix": m.topic_prefix,
+                "command_max_age_s": m.command_max_age_s,
             },
             "site": dict(self.site.__dict__),
             "areas": [
@@ -255,6 +257,9 @@ def _mqtt(sec: Section | None, path: Path) -> MqttConfig:
         password_file=password_file,
         tls=tls,
         topic_prefix=prefix.strip("/"),
+        command_max_age_s=sec.number(
+            "command_max_age_s", defaults.command_max_age_s, minimum=1, maximum=3600
+        ),
     )
     sec.finish()
     return cfg

@@ -13,10 +13,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.home.specs import HomeAssistantSpec
+from agent.home.specs import HomeAssistantSpec, command_topics
+from agent.home.state import StateSource, TemplateError, parse_template
 from agent.intents import DOMAINS
+from agent.topic_rules import matches, topic_problem
 
 MAX_PAYLOAD = 64 * 1024
+MAX_NAME = 200  # characters
+MAX_COMPONENTS = 100  # per device-based config
 # Every domain of ours but media_player, which MQTT discovery has no platform for.
 COMPONENTS = tuple(d for d in DOMAINS if d != "media_player")
 STATE_ONLY = frozenset({"sensor", "binary_sensor"})
@@ -101,12 +105,34 @@ class DiscoveryError(ValueError):
 
 
 @dataclass(frozen=True)
-class StateSource:
-    """One topic that carries part of an entity's state."""
+class Guard:
+    """Topics a discovered entity may not use. `reserved`: the agent's own and Home
+    Assistant's discovery topics (filters); `owned`: (filter, device id) for each topic a
+    device of the config is commanded on."""
 
-    topic: str
-    attribute: str  # state, brightness, position, percentage, temperature, current, mode
-    template: str | None = None
+    reserved: tuple[str, ...] = ()
+    owned: tuple[tuple[str, str], ...] = ()
+
+    def command_problem(self, topic: str) -> str | None:
+        problem = topic_problem(topic)
+        if problem is not None:
+            return problem
+        for pattern in self.reserved:
+            if matches(pattern, topic):
+                return "it is one of the agent's own or Home Assistant's topics"
+        for pattern, device_id in self.owned:
+            if matches(pattern, topic):
+                return f"{device_id} of the config is commanded there"
+        return None
+
+    def state_problem(self, topic: str) -> str | None:
+        problem = topic_problem(topic)
+        if problem is not None:
+            return problem
+        for pattern in self.reserved:
+            if matches(pattern, topic):
+                return "it is one of the agent's own or Home Assistant's topics"
+        return None
 
 
 @dataclass(frozen=True)
@@ -160,7 +186,7 @@ def expand(payload: dict[str, Any], table: dict[str, str] = ABBREVIATIONS) -> di
     return out
 
 
-def read(prefix: str, topic: str, payload: bytes) -> Announcement:
+def read(prefix: str, topic: str, payload: bytes, guard: Guard = Guard()) -> Announcement:
     """The entities a config message announces; DiscoveryError when it can't be used."""
     rest = topic[len(prefix) + 1 :] if topic.startswith(prefix + "/") else None
     match = _TOPIC.match(rest or "")
@@ -176,18 +202,24 @@ def read(prefix: str, topic: str, payload: bytes) -> Announcement:
         body = json.loads(payload)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise DiscoveryError(f"not JSON: {exc}") from None
+    except RecursionError:
+        raise DiscoveryError("not JSON we read: nested too deeply") from None
+    except ValueError as exc:  # an integer of thousands of digits
+        raise DiscoveryError(f"not JSON we read: {str(exc)[:80]}") from None
     if not isinstance(body, dict):
         raise DiscoveryError("expected a JSON object")
     config = expand(body)
     if device_based:
-        return _device_based(topic, config, body.get("~"))
-    return Announcement(topic, (_entity(topic, component, object_id, config),))
+        return _device_based(topic, config, body.get("~"), guard)
+    return Announcement(topic, (_entity(topic, component, object_id, config, guard),))
 
 
-def _device_based(topic: str, config: dict[str, Any], base: Any) -> Announcement:
+def _device_based(topic: str, config: dict[str, Any], base: Any, guard: Guard) -> Announcement:
     parts = config.pop("components", None)
     if not isinstance(parts, dict) or not parts:
         raise DiscoveryError("a device config needs components (cmps)")
+    if len(parts) > MAX_COMPONENTS:
+        raise DiscoveryError(f"more than {MAX_COMPONENTS} components in one config")
     shared = {k: v for k, v in config.items() if k not in ("device", "origin")}
     entities = []
     problems = []
@@ -202,17 +234,17 @@ def _device_based(topic: str, config: dict[str, Any], base: Any) -> Announcement
             continue  # only the platform: this component is removed
         merged = {**shared, **part, "device": config.get("device")}
         try:
-            entities.append(_entity(key, str(platform), str(cmp_id), merged))
+            entities.append(_entity(key, str(platform), str(cmp_id), merged, guard))
         except DiscoveryError as exc:
             problems.append(f"{cmp_id}: {exc}")
     if problems and not entities:
-        raise DiscoveryError("; ".join(problems))
+        raise DiscoveryError("; ".join(problems[:5]))
     return Announcement(topic, tuple(entities))
 
 
-def _entity(key: str, component: str, object_id: str, c: dict[str, Any]) -> Entity:
+def _entity(key: str, component: str, object_id: str, c: dict[str, Any], guard: Guard) -> Entity:
     if component not in COMPONENTS:
-        raise DiscoveryError(f"component {component!r} is not supported")
+        raise DiscoveryError(f"component {component[:40]!r} is not supported")
     device = c.get("device") if isinstance(c.get("device"), dict) else {}
     assert isinstance(device, dict)
     needed = COMMAND_KEYS.get(component, ("command_topic",))
@@ -224,7 +256,19 @@ def _entity(key: str, component: str, object_id: str, c: dict[str, Any]) -> Enti
     # word ("Temperature") needs its device's name.
     name = own if own and len(own.split()) > 1 else full
     oid = _object_id(c, object_id, full, component)
+    if len(full) > MAX_NAME:
+        raise DiscoveryError(f"a name longer than {MAX_NAME} characters")
     area = device.get("suggested_area")
+    command = _spec(component, c)
+    for topic in command_topics(command):
+        why = guard.command_problem(topic)
+        if why is not None:
+            raise DiscoveryError(f"command topic {topic[:80]!r} refused: {why}")
+    states = _states(component, c)
+    for source in states:
+        why = guard.state_problem(source.topic)
+        if why is not None:
+            raise DiscoveryError(f"state topic {source.topic[:80]!r} refused: {why}")
     return Entity(
         key=key,
         component=component,
@@ -232,11 +276,11 @@ def _entity(key: str, component: str, object_id: str, c: dict[str, Any]) -> Enti
         name=name,
         aliases=(full,) if name != full else (),
         unique_id=_text(c.get("unique_id")),
-        area=area if isinstance(area, str) and area else None,
+        area=area if isinstance(area, str) and area and len(area) <= MAX_NAME else None,
         device_class=_text(c.get("device_class")),
         unit=_text(c.get("unit_of_measurement")),
-        command=_spec(component, c),
-        states=_states(component, c),
+        command=command,
+        states=states,
         options=c,
     )
 
@@ -316,9 +360,14 @@ def _states(component: str, c: dict[str, Any]) -> tuple[StateSource, ...]:
         topic = c.get(topic_key)
         if isinstance(topic, str) and topic:
             template = c.get(template_key) if template_key else None
-            out.append(
-                StateSource(topic, attribute, template if isinstance(template, str) else None)
-            )
+            if not isinstance(template, str):
+                template = None
+            elif template_key is not None:
+                try:
+                    parse_template(template)  # read linearly, and refused here if unreadable
+                except TemplateError as exc:
+                    raise DiscoveryError(f"{template_key}: {exc}") from None
+            out.append(StateSource(topic, attribute, template))
 
     if c.get("schema") == "json":
         add("state_topic", "json")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from agent.home.specs import CommandSpec
@@ -9,6 +10,10 @@ from agent.home.specs import CommandSpec
 SAFETY_POLICIES = ("allow", "confirm", "deny")
 # Device classes of covers whose opening lets people in.
 ENTRY_COVER_CLASSES = frozenset({"garage", "gate", "door"})
+# Names that say a device opens a way in, whatever it was announced as: a garage door
+# modelled as a switch or a button, a cover without a device class.
+_ENTRY_NAME = re.compile(r"\b(garage door|garage opener|gate|door opener)\b", re.IGNORECASE)
+_DOOR_NAME = re.compile(r"\b(garage|gate|door)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -33,14 +38,22 @@ class Device:
         return self.id.split(".", 1)[0]
 
     def is_sensitive(self, intent: str) -> bool:
-        """Unlocking locks and opening garage doors, gates and doors."""
+        """Unlocking locks and opening garage doors, gates and doors: covers of those
+        classes, or named so without a class; switches and buttons named as openers."""
         if intent == "unlock" and self.domain == "lock":
             return True
-        return (
-            intent in ("open", "set_position")
-            and self.domain == "cover"
-            and self.device_class in ENTRY_COVER_CLASSES
-        )
+        names = (self.name, *self.aliases)
+        if self.domain == "cover" and intent in ("open", "set_position"):
+            if self.device_class is None:
+                return any(_DOOR_NAME.search(n) for n in names)
+            return self.device_class in ENTRY_COVER_CLASSES
+        if self.domain in ("switch", "button") and intent in (
+            "turn_on",
+            "turn_off",
+            "activate_scene",
+        ):
+            return any(_ENTRY_NAME.search(n) for n in names)
+        return False
 
     def policy(self, intent: str) -> str:
         if not self.is_sensitive(intent):

@@ -1,6 +1,11 @@
 """The home as it is now: the config's devices, then what MQTT discovery announces, filtered
 by `expose`. Config devices win: one with a protocol replaces the discovered entity with its
-id; one without renames, aliases or places it. Rebuilt into a frozen Home on each change."""
+id or its name; one without renames, aliases or places it. Rebuilt into a frozen Home when
+asked for after a change (a burst of announcements costs one rebuild).
+
+State topics are indexed as announcements arrive, not on a rebuild: a state message costs a
+dictionary lookup however many entities there are. States are kept per `key` (the config
+device's id, or where an entity was announced), and `state_key` maps a device id to it."""
 
 from __future__ import annotations
 
@@ -8,20 +13,20 @@ import logging
 import threading
 from dataclasses import dataclass, replace
 
-from agent.home.discovery import Announcement, Entity, StateSource
+from agent.home.discovery import Announcement, Entity
 from agent.home.expose import Expose
 from agent.home.inventory import Area, Device, Home
 from agent.home.specs import HomeAssistantSpec
-from agent.home.state import Reader
+from agent.home.state import Reader, StateSource
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Watch:
-    """A state topic and whose state it carries."""
+    """A state topic and whose state it carries (`key`: see `Inventory.state_key`)."""
 
-    device_id: str
+    key: str
     reader: Reader
     source: StateSource
 
@@ -74,7 +79,26 @@ def _config_watches(device: Device) -> list[Watch]:
         off=(spec.payload_off,),
         brightness_scale=spec.brightness_scale,
     )
-    return [Watch(device.id, reader, StateSource(spec.state_topic, attribute))]
+    return [Watch(_config_key(device.id), reader, StateSource(spec.state_topic, attribute))]
+
+
+def _config_key(device_id: str) -> str:
+    return f"config:{device_id}"
+
+
+def _entity_key(entity: Entity) -> str:
+    return f"{entity.key}|{entity.id}"
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one config message changed: state topics to subscribe to and to drop, and the
+    state keys of entities that are gone."""
+
+    changed: bool
+    watch: tuple[str, ...] = ()
+    unwatch: tuple[str, ...] = ()
+    forget: tuple[str, ...] = ()
 
 
 class Inventory:
@@ -84,23 +108,59 @@ class Inventory:
         self._announced: dict[str, tuple[Entity, ...]] = {}
         self._lock = threading.Lock()
         self._home = base
-        self._watches: dict[str, list[Watch]] = {}
+        self._keys: dict[str, str] = {}  # device id -> state key
+        self._watches: dict[str, dict[str, list[Watch]]] = {}  # topic -> key -> watches
+        for device in base.devices:
+            self._keys[device.id] = _config_key(device.id)
+            for w in _config_watches(device):
+                self._watches.setdefault(w.source.topic, {}).setdefault(w.key, []).append(w)
+        self._config_names = {
+            n.casefold(): d.id
+            for d in base.devices
+            if d.command is not None
+            for n in (d.name, *d.aliases)
+        }
         self._dirty = True
+        self._skipped: set[str] = set()
         self.version = 0
 
-    def announce(self, announcement: Announcement) -> bool:
-        """Take one config message into account; True when the home changed."""
+    def announce(self, announcement: Announcement) -> Change:
+        """Take one config message into account."""
         with self._lock:
             before = self._announced.get(announcement.source, ())
             if before == announcement.entities:
-                return False
+                return Change(False)
             if announcement.entities:
                 self._announced[announcement.source] = announcement.entities
             else:
                 self._announced.pop(announcement.source, None)
-            self._dirty = True  # rebuilt when next asked for: a burst costs one rebuild
+            dropped: list[str] = []
+            for entity in before:
+                key = _entity_key(entity)
+                for source in entity.states:
+                    by_key = self._watches.get(source.topic, {})
+                    by_key.pop(key, None)
+                    if not by_key:
+                        self._watches.pop(source.topic, None)
+                        dropped.append(source.topic)
+            added: list[str] = []
+            for entity in announcement.entities:
+                key = _entity_key(entity)
+                reader = reader_for(entity)
+                for source in entity.states:
+                    by_key = self._watches.setdefault(source.topic, {})
+                    if not by_key:
+                        added.append(source.topic)
+                    by_key.setdefault(key, []).append(Watch(key, reader, source))
+            self._dirty = True
             self.version += 1
-            return True
+            now = {_entity_key(e) for e in announcement.entities}
+            return Change(
+                True,
+                watch=tuple(added),
+                unwatch=tuple(t for t in dict.fromkeys(dropped) if t not in self._watches),
+                forget=tuple(k for k in map(_entity_key, before) if k not in now),
+            )
 
     @property
     def home(self) -> Home:
@@ -110,13 +170,15 @@ class Inventory:
 
     def watches(self, topic: str) -> list[Watch]:
         with self._lock:
-            self._fresh()
-            return list(self._watches.get(topic, ()))
+            return [w for ws in self._watches.get(topic, {}).values() for w in ws]
 
     def state_topics(self) -> list[str]:
         with self._lock:
-            self._fresh()
             return sorted(self._watches)
+
+    def state_key(self, device_id: str) -> str | None:
+        with self._lock:
+            return self._keys.get(device_id)
 
     def _fresh(self) -> None:
         if self._dirty:
@@ -134,10 +196,7 @@ class Inventory:
         commanded = {d.id: d for d in base.devices if d.command is not None}
         overlays = {d.id: d for d in base.devices if d.command is None}
         devices = list(commanded.values())
-        watches: dict[str, list[Watch]] = {}
-        for device in devices:
-            for w in _config_watches(device):
-                watches.setdefault(w.source.topic, []).append(w)
+        keys = {d.id: _config_key(d.id) for d in base.devices}
         taken = set(commanded)
         for entities in self._announced.values():
             for entity in entities:
@@ -156,16 +215,31 @@ class Inventory:
                     )
                 elif not self._expose.allows(device.domain, device.name, device.area):
                     continue
+                else:
+                    clash = next(
+                        (
+                            self._config_names[n.casefold()]
+                            for n in (device.name, *device.aliases)
+                            if n.casefold() in self._config_names
+                        ),
+                        None,
+                    )
+                    if clash is not None:
+                        self._skip(entity, f"{clash} of the config has that name")
+                        continue
                 device = replace(device, id=_free(device.id, taken))
                 taken.add(device.id)
+                keys[device.id] = _entity_key(entity)
                 devices.append(device)
-                reader = reader_for(entity)
-                for source in entity.states:
-                    watches.setdefault(source.topic, []).append(Watch(device.id, reader, source))
         # config devices nothing was discovered for: sensors stay (named, if stateless)
         devices.extend(d for d in overlays.values() if d.domain in _STATE_ONLY)
         self._home = Home(areas=tuple(areas), devices=tuple(devices))
-        self._watches = watches
+        self._keys = keys
+
+    def _skip(self, entity: Entity, why: str) -> None:
+        if len(self._skipped) < 10_000 and entity.key not in self._skipped:
+            self._skipped.add(entity.key)
+            log.warning("not using the discovered %s (%s): %s", entity.id, entity.key, why)
 
     @staticmethod
     def _device(entity: Entity, areas: list[Area]) -> Device:

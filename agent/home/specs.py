@@ -69,3 +69,32 @@ class TemplateSpec:
 
 
 CommandSpec = HomeAssistantSpec | Zigbee2MqttSpec | TasmotaSpec | TemplateSpec
+
+
+def command_topics(spec: CommandSpec | None) -> tuple[str, ...]:
+    """The topics (MQTT filters) a device's commands go to: nothing discovered may use them."""
+    if isinstance(spec, HomeAssistantSpec):
+        return tuple(
+            t
+            for t in (
+                spec.command_topic,
+                spec.brightness_command_topic,
+                spec.rgb_command_topic,
+                spec.percentage_command_topic,
+                spec.set_position_topic,
+                spec.temperature_command_topic,
+                spec.power_command_topic,
+                spec.mode_command_topic,
+            )
+            if t
+        )
+    if isinstance(spec, Zigbee2MqttSpec):
+        return (
+            f"{spec.base_topic}/{spec.friendly_name}/set",
+            f"{spec.base_topic}/{spec.friendly_name}/set/#",
+        )
+    if isinstance(spec, TasmotaSpec):
+        return (f"{spec.prefix}/{spec.topic}/+",)
+    if isinstance(spec, TemplateSpec):
+        return tuple(dict.fromkeys(c.topic for c in spec.commands.values()))
+    return ()

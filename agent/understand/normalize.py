@@ -1,12 +1,17 @@
 """Text normalisation shared by the understanding tiers and the resolver.
 
-Lower case, punctuation to spaces, apostrophes dropped ("what's" -> "whats"), "%" to
-"percent", and number words to digits ("twenty one point five" -> "21.5").
+Folded first (`fold`): terminal escape sequences and control characters out, compatibility
+forms (NFKC: full-width, mathematical letters), letters that only look Latin (Cyrillic,
+Greek) to the Latin ones, accents off. Then lower case, punctuation to spaces, apostrophes
+dropped ("what's" -> "whats"), "%" to "percent", and number words to digits ("twenty one
+point five" -> "21.5"). Letters of other scripts are kept, never dropped: dropping them
+turned "привет 31" into "31".
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Final
 
 _UNITS: Final = {
@@ -46,7 +51,30 @@ _TENS: Final = {
 _NUMBER_WORDS: Final = set(_UNITS) | set(_TENS) | {"hundred"}
 _APOSTROPHES = re.compile(r"['\u2019\u2018`]")
 _PERCENT = re.compile(r"(\d)\s*%")
-_NON_WORD = re.compile(r"[^a-z0-9.]+")
+_NON_WORD = re.compile(r"[^\w.]+|_+")
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]|\x9b[0-?]*[ -/]*[@-~]")
+# Lower-case letters of other scripts that read as Latin ones (after casefold, so capital
+# lookalikes like Cyrillic ve and en count by their lower-case forms).
+_LOOKALIKES: Final = str.maketrans(
+    (
+        "\u0430\u0432\u0435\u0451\u043a\u043c\u043d\u043e\u0440\u0441\u0442\u0443"
+        "\u0445\u0455\u0456\u0457\u0458\u0501\u04bb\u04cf\u051b\u051d\u0261\u0131"
+        "\u03b1\u03b2\u03b5\u03b7\u03b9\u03ba\u03bd\u03bf\u03c1\u03c4\u03c5\u03c7"
+        "\u03f2\u03f3"
+    ),
+    "abeekmhopctyxsiijdhlqwgiabenikvoptuxcj",
+)
+
+
+def fold(text: str) -> str:
+    """Text as its letters read: see the module's docstring. Lower case."""
+    text = _ESCAPES.sub(" ", text)
+    text = "".join(" " if unicodedata.category(c)[0] == "C" else c for c in text)
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_LOOKALIKES)
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+
+
 _STRAY_DOTS = re.compile(r"(?<!\d)\.|\.(?!\d)")
 _SPACES = re.compile(r"\s+")
 _EACH_AND_EVERY = re.compile(r"\beach and every\b")
@@ -131,7 +159,7 @@ _PLURAL_POSSESSIVE = re.compile(r"(?<=s)['\u2019]s\b")  # "lights's" is "lights"
 
 
 def normalize(text: str) -> str:
-    text = text.casefold()
+    text = fold(text)
     text = _PLURAL_POSSESSIVE.sub("", text)
     text = _APOSTROPHES.sub("", text)
     text = _PERCENT.sub(r"\1 percent", text)
