@@ -132,6 +132,15 @@ FILLERS = frozenset(
 
 
 @dataclass(frozen=True)
+class Prepared:
+    """A home with its resolver and sensitive messages worked out (`Pipeline.prepare`)."""
+
+    home: Home
+    resolvers: dict[str | None, Resolver]
+    sensitive: Sensitive
+
+
+@dataclass(frozen=True)
 class Sensitive:
     """The messages that unlock a lock or open a way in, whichever device sends them: a
     "light" on a lock's topic with the lock's unlock payload needs a "yes" too."""
@@ -207,9 +216,21 @@ class Pipeline:
 
     def set_home(self, home: Home) -> None:
         """A new inventory (discovery changed it); names resolve against it from now on."""
-        self.home = home
-        self._resolvers = {}
-        self._sensitive = sensitive_messages(home)
+        self.install(self.prepare(home))
+
+    def prepare(self, home: Home) -> Prepared:
+        """What a new home needs before commands use it: for a large home this takes a
+        while, so a service does it off its main loop and then `install`s it."""
+        area = self.site_area
+        resolvers = {}
+        if area is None or home.area(area) is not None:
+            resolvers[area] = Resolver(home, area, self.site_player)
+        return Prepared(home, resolvers, sensitive_messages(home))
+
+    def install(self, prepared: Prepared) -> None:
+        self.home = prepared.home
+        self._resolvers = dict(prepared.resolvers)
+        self._sensitive = prepared.sensitive
 
     def resolver(self, area: str | None) -> Resolver:
         """The resolver for commands said in this area; kept for the home's own areas only

@@ -17,7 +17,7 @@ from agent.home.state import DeviceState, StateStore
 from agent.inputs import BadInput, parse_text
 from agent.messages import Outcome, Transcript
 from agent.mqtt import Message, MqttClient
-from agent.pipeline import Pipeline
+from agent.pipeline import Pipeline, Prepared
 from agent.topics import Topics
 from agent.voice.listener import Listener
 
@@ -58,7 +58,8 @@ class Service:
         self.states = StateStore()
         pipeline.state = self._state
         pipeline.set_home(self.inventory.home)
-        self._home_at = 0.0
+        self._built: tuple[Prepared, int] | None = None
+        self._built_lock = threading.Lock()
         self.link = HomeAssistantLink(config, client, self.inventory, self.states, self.topics)
         self.link.attach()
         self._voice_version = self.inventory.version
@@ -138,6 +139,9 @@ class Service:
         log.info("listening for text on %s", self.topics.command)
         systemd.notify("READY=1", f"STATUS=connecting to the MQTT broker at {self.client.where}")
         self.client.start()
+        threading.Thread(
+            target=self._build_homes, args=(stop,), name="inventory", daemon=True
+        ).start()
         voice_thread = None
         if self.listener is not None:
             voice_thread = threading.Thread(
@@ -181,19 +185,36 @@ class Service:
                 voice_thread.join(5)
             self.client.stop()
 
-    def _take_inventory(self) -> None:
-        """A changed inventory goes to the pipeline at once, and to the speech grammar once
-        discovery has been quiet for a moment (rebuilding it takes a while)."""
+    def _build_homes(self, stop: threading.Event) -> None:
+        """On its own thread: each time discovery changed the inventory (at most every
+        HOME_EVERY_S), the new home and its resolver are built here, so a storm of
+        announcements never holds up a command; the main loop installs the result."""
         link = self.link
-        if link.changed.is_set() and time.monotonic() - self._home_at >= HOME_EVERY_S:
-            self._home_at = time.monotonic()
+        while not stop.is_set():
+            if not link.changed.wait(0.5):
+                continue
             link.changed.clear()
-            home = self.inventory.home
-            self.pipeline.set_home(home)
+            try:
+                home, entities = self.inventory.snapshot()
+                prepared = (self.pipeline.prepare(home), entities)
+            except Exception:  # a task boundary: the last good home stays
+                log.exception("building the home from discovery failed")
+                continue
+            with self._built_lock:
+                self._built = prepared
+            stop.wait(HOME_EVERY_S)
+
+    def _take_inventory(self) -> None:
+        """A new home built from discovery goes to the pipeline at once, and to the speech
+        grammar once discovery has been quiet for a moment (rebuilding it takes a while)."""
+        link = self.link
+        with self._built_lock:
+            prepared, self._built = self._built, None
+        if prepared is not None:
+            built, entities = prepared
+            self.pipeline.install(built)
             log.info(
-                "inventory: %d devices (%d discovered entities)",
-                len(home.devices),
-                self.inventory.entity_count,
+                "inventory: %d devices (%d discovered entities)", len(built.home.devices), entities
             )
         if (
             self.listener is not None

@@ -168,6 +168,12 @@ class Inventory:
             self._fresh()
             return self._home
 
+    def snapshot(self) -> tuple[Home, int]:
+        """The home and how many discovered entities it was built from, together."""
+        with self._lock:
+            self._fresh()
+            return self._home, sum(len(e) for e in self._announced.values())
+
     def watches(self, topic: str) -> list[Watch]:
         with self._lock:
             return [w for ws in self._watches.get(topic, {}).values() for w in ws]
@@ -177,8 +183,8 @@ class Inventory:
             return sorted(self._watches)
 
     def state_key(self, device_id: str) -> str | None:
-        with self._lock:
-            return self._keys.get(device_id)
+        """Lock-free: the map is replaced whole by a rebuild, never changed in place."""
+        return self._keys.get(device_id)
 
     def _fresh(self) -> None:
         if self._dirty:
