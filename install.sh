@@ -3,11 +3,13 @@
 # 64-bit: arm64 or amd64). Run from the source folder:   sudo ./install.sh
 #
 # Safe to run again: it changes only what is missing or out of date, and says so.
-#   --with-broker   also install Mosquitto (done anyway when the config's broker is local)
+#   --with-broker   also install Mosquitto (done anyway when the config's broker is local and
+#                   none answers), with logins and ACLs (README.md, Security)
 #   --no-model      skip the Vosk English model (speech then uses pocketsphinx)
 #   --dry-run       say what would change, change nothing
-#   --uninstall     remove the service, program and user; keep config and models
-#   --purge         with --uninstall: remove /etc/voice-agent and /var/lib/voice-agent too
+#   --uninstall     remove the service, program and user; keep config, models, broker logins
+#   --purge         with --uninstall: remove /etc/voice-agent, /var/lib/voice-agent and the
+#                   Mosquitto logins and ACLs too
 # Environment: VOICE_AGENT_MODEL_URL fetches the Vosk model from a mirror or a file:// path.
 set -euo pipefail
 
@@ -22,10 +24,21 @@ readonly LINK=/usr/local/bin/voice-agent
 readonly SERVICE_USER=voice-agent
 readonly LOCK=/run/voice-agent-install.lock
 readonly APT_PACKAGES=(python3-venv libportaudio2 libatomic1 ca-certificates)
+# The Mosquitto set up here (README.md, Security): its settings, logins and ACLs, and the
+# logins' passwords for people to copy into Home Assistant, device bridges and scripts.
+readonly MOSQ_DIR=/etc/mosquitto
+readonly MOSQ_CONF=$MOSQ_DIR/conf.d/voice-agent.conf
+readonly MOSQ_PASSWD=$MOSQ_DIR/voice-agent.passwd
+readonly MOSQ_ACL=$MOSQ_DIR/voice-agent.acl
+readonly MOSQ_LOGINS=$MOSQ_DIR/voice-agent.logins
+readonly AGENT_LOGIN=voice-agent
+readonly BROKER_LOGINS=("$AGENT_LOGIN" homeassistant devices voice-commander)
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 readonly SRC
 
 with_broker=false
+broker_new=false  # Mosquitto is installed by this run
+broker_changes=0  # changes to the broker alone: the agent needn't restart for them
 with_model=true
 dry_run=false
 uninstall=false
@@ -42,6 +55,10 @@ changed() {
     changes+=("$1")
     if $dry_run; then say "would: $1"; else say "$1"; fi
 }
+broker_changed() {
+    changed "$1"
+    broker_changes=$((broker_changes + 1))
+}
 # Run a command, or only show it with --dry-run.
 act() {
     if $dry_run; then return 0; fi
@@ -49,7 +66,7 @@ act() {
 }
 
 usage() {
-    sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 parse_args() {
@@ -112,15 +129,21 @@ mqtt_setting() {
     echo "${value//[\"\']/}"
 }
 
+is_unset() { [[ -z $1 || $1 == null || $1 == "~" ]]; }
+is_local_host() { is_unset "$1" || [[ $1 == localhost || $1 == 127.* || $1 == ::1 ]]; }
+has_mosquitto() {
+    dpkg-query -W -f='${Status}' mosquitto 2>/dev/null | grep -q "install ok installed"
+}
+
 # Mosquitto is installed when asked for, or when the config names a broker on this machine
 # and nothing answers there yet.
 wants_broker() {
     $with_broker && return 0
-    dpkg-query -W -f='${Status}' mosquitto 2>/dev/null | grep -q "install ok installed" && return 0
+    has_mosquitto && return 0
     local host port
     host=$(mqtt_setting host)
     port=$(mqtt_setting port)
-    [[ -z $host || $host == localhost || $host == 127.* || $host == ::1 ]] || return 1
+    is_local_host "$host" || return 1
     if (exec 3<>"/dev/tcp/127.0.0.1/${port:-1883}") 2>/dev/null; then
         say "a broker already answers at 127.0.0.1:${port:-1883}: Mosquitto not needed"
         return 1
@@ -138,7 +161,8 @@ install_packages() {
     act env DEBIAN_FRONTEND=noninteractive apt-get update -qq
     act env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
     if [[ " ${missing[*]} " == *" mosquitto "* ]]; then
-        act systemctl enable --now mosquitto
+        broker_new=true # configure_broker (re)starts it with its logins
+        act systemctl enable -q mosquitto
     fi
 }
 
@@ -207,6 +231,247 @@ install_config() {
     fi
 }
 
+# --- The broker: every client logs in, and an ACL says who may write what (README.md,
+# Security). Only a Mosquitto this script installed, or a stock one with --with-broker; a
+# Mosquitto someone has set up is left alone.
+
+# No listener, login or ACL settings anywhere in Mosquitto's config but ours.
+mosquitto_is_stock() {
+    local files=("$MOSQ_DIR/mosquitto.conf") f
+    for f in "$MOSQ_DIR"/conf.d/*.conf; do
+        if [[ -e $f && $f != "$MOSQ_CONF" ]]; then files+=("$f"); fi
+    done
+    ! grep -Eqs '^[[:space:]]*(listener|port|bind_address|bind_interface|allow_anonymous|password_file|acl_file|per_listener_settings|plugin|auth_plugin)([[:space:]]|$)' \
+        "${files[@]}"
+}
+
+broker_managed() {
+    [[ -f $MOSQ_CONF ]] || $broker_new || { $with_broker && has_mosquitto && mosquitto_is_stock; }
+}
+
+broker_port() {
+    local port
+    if is_local_host "$(mqtt_setting host)"; then port=$(mqtt_setting port); fi
+    is_unset "${port:-}" && port=1883
+    echo "$port"
+}
+
+broker_settings() {
+    cat <<EOF
+# Written by voice-agent's install.sh (README.md, Security); ./install.sh --uninstall --purge
+# removes it. Every client logs in: the logins are in $MOSQ_PASSWD
+# (mosquitto_passwd makes them), what each may read and write is in $MOSQ_ACL.
+#
+# One listener on every address: devices on the LAN (Tasmota, ESPHome, a Zigbee2MQTT on
+# another machine) and a Home Assistant elsewhere must reach the broker, and with logins
+# required that is safe to offer; localhost answers as on a stock install. To keep the
+# broker to this machine instead: listener $(broker_port) 127.0.0.1
+listener $(broker_port)
+allow_anonymous false
+password_file $MOSQ_PASSWD
+acl_file $MOSQ_ACL
+EOF
+}
+
+broker_acl() {
+    local prefix
+    prefix=$(mqtt_setting topic_prefix)
+    prefix=${prefix#/}
+    prefix=${prefix%/}
+    if is_unset "$prefix"; then prefix=voice-agent; fi
+    cat <<EOF
+# Who may read and write what on this broker: written by voice-agent's install.sh (README.md,
+# Security). The passwords: $MOSQ_LOGINS. A user may do only what its lines
+# allow, and "deny" takes reading and writing away together.
+
+# The agent: its own topics, Home Assistant discovery, and every device's command topic,
+# which are whatever the devices use: so everything.
+user $AGENT_LOGIN
+topic readwrite #
+
+# Home Assistant. It commands every device directly, so commanding the agent through its
+# text box ($prefix/<site>/command) and push-to-talk button ($prefix/<site>/listen) adds
+# nothing; it reads the agent's status, transcript and replies.
+user homeassistant
+topic readwrite #
+
+# Devices and device bridges (Zigbee2MQTT, Tasmota, ESPHome): their topics and discovery, but
+# none of the agent's: they can neither command it nor pose as it.
+user devices
+topic deny $prefix/#
+topic readwrite #
+
+# Phones, scripts, Node-RED: may command the agent and read its replies, and nothing else.
+user voice-commander
+topic write $prefix/+/command
+topic write $prefix/+/listen
+topic read $prefix/#
+EOF
+}
+
+# Write text $4 to $1 with mode $2 and owner $3, replacing it in one step.
+put_file() {
+    printf '%s\n' "$4" >"$1.new"
+    chown "$3" "$1.new"
+    chmod "$2" "$1.new"
+    mv -f "$1.new" "$1"
+}
+
+new_password() {
+    head -c 30 /dev/urandom | base64 | tr -d '+/=\n'
+}
+
+# The password install.sh made for login $1 (empty if it made none).
+login_password() {
+    [[ -f $MOSQ_LOGINS ]] || return 0
+    awk -v user="$1" '$1 == user {password = $2} END {print password}' "$MOSQ_LOGINS"
+}
+
+# Mosquitto logins for the users named, with new random passwords: into the password file
+# (hashed, for Mosquitto) and the logins file (plain, root only, for people to copy).
+add_logins() {
+    local passwd logins user password
+    passwd=$(mktemp "$MOSQ_DIR/.voice-agent.passwd.XXXXXX")
+    logins=$(mktemp "$MOSQ_DIR/.voice-agent.logins.XXXXXX")
+    if [[ -f $MOSQ_PASSWD ]]; then cat "$MOSQ_PASSWD" >"$passwd"; fi
+    if [[ -f $MOSQ_LOGINS ]]; then
+        cat "$MOSQ_LOGINS" >"$logins"
+    else
+        printf '# Mosquitto logins made by voice-agent install.sh: user password (README.md, Security)\n' >"$logins"
+    fi
+    for user in "$@"; do
+        password=$(new_password)
+        mosquitto_passwd -b "$passwd" "$user" "$password"
+        awk -v user="$user" '$1 != user' "$logins" >"$logins.x"
+        printf '%s %s\n' "$user" "$password" >>"$logins.x"
+        mv -f "$logins.x" "$logins"
+    done
+    chown mosquitto:mosquitto "$passwd"
+    chmod 0600 "$passwd"
+    mv -f "$passwd" "$MOSQ_PASSWD"
+    chmod 0600 "$logins"
+    mv -f "$logins" "$MOSQ_LOGINS"
+}
+
+# The agent's login into its config: only while the config still points at this machine's
+# broker and has no login of its own.
+config_login() {
+    local password=
+    is_local_host "$(mqtt_setting host)" || return 0
+    if ! is_unset "$(mqtt_setting username)" || ! is_unset "$(mqtt_setting password)" ||
+        ! is_unset "$(mqtt_setting password_file)"; then
+        return 0
+    fi
+    if [[ -f $CONFIG ]] && grep -q '^mqtt:' "$CONFIG" && ! grep -Eq '^mqtt:[[:space:]]*(#.*)?$' "$CONFIG"; then
+        problems+=("$CONFIG: add the broker login by hand (mqtt.username: $AGENT_LOGIN, mqtt.password from $MOSQ_LOGINS)")
+        return 0
+    fi
+    if ! $dry_run; then
+        password=$(login_password "$AGENT_LOGIN")
+        if [[ -z $password ]]; then
+            problems+=("$MOSQ_LOGINS has no password for $AGENT_LOGIN: set one (mosquitto_passwd $MOSQ_PASSWD $AGENT_LOGIN) and put it in $CONFIG (mqtt.username, mqtt.password)")
+            return 0
+        fi
+    fi
+    changed "broker login $AGENT_LOGIN written into $CONFIG (mqtt.username, mqtt.password)"
+    $dry_run && return 0
+    # username and password replace the ones in the mqtt section, or are added to it
+    VA_USER=$AGENT_LOGIN VA_PASSWORD=$password awk '
+        BEGIN { note = "  # set by install.sh for its Mosquitto (README.md, Security)" }
+        function add() {
+            if (!ind) ind = "  "
+            if (!u) print ind "username: " ENVIRON["VA_USER"] note
+            if (!p) print ind "password: \"" ENVIRON["VA_PASSWORD"] "\"" note
+            u = p = 1
+        }
+        /^mqtt:[ \t]*(#.*)?$/ { print; m = 1; seen = 1; next }
+        m && /^[^ \t#]/ { add(); m = 0 }
+        m && !ind && match($0, /^[ \t]+[^ \t#]/) { ind = substr($0, 1, RLENGTH - 1) }
+        m && /^[ \t]+username:/ { sub(/username:.*/, "username: " ENVIRON["VA_USER"] note); u = 1 }
+        m && /^[ \t]+password:/ { sub(/password:.*/, "password: \"" ENVIRON["VA_PASSWORD"] "\"" note); p = 1 }
+        { print }
+        END { if (m) add(); if (!seen) { print "mqtt:"; add() } }
+    ' "$CONFIG" >"$CONFIG.new"
+    chown "root:$SERVICE_USER" "$CONFIG.new"
+    chmod 0640 "$CONFIG.new"
+    mv -f "$CONFIG.new" "$CONFIG"
+}
+
+# What to tell about a Mosquitto this script does not manage.
+broker_hint() {
+    has_mosquitto || return 0
+    if $with_broker; then
+        say "Mosquitto has settings of its own here (listeners, logins or ACLs): left as they are; README.md, Security, says how to add the agent's logins"
+    elif mosquitto_is_stock; then
+        say "Mosquitto here obeys any local program, no login needed: sudo ./install.sh --with-broker sets up logins and ACLs (README.md, Security)"
+    fi
+}
+
+configure_broker() {
+    if ! broker_managed; then
+        broker_hint
+        return 0
+    fi
+    local restart=$broker_new reload=false user missing=() file
+    # Both written once and then the user's to edit, like the config.
+    if [[ ! -f $MOSQ_CONF ]]; then
+        broker_changed "Mosquitto settings written: every client logs in, on port $(broker_port) ($MOSQ_CONF)"
+        act put_file "$MOSQ_CONF" 0644 root:root "$(broker_settings)"
+        restart=true
+    fi
+    if [[ ! -f $MOSQ_ACL ]]; then
+        broker_changed "Mosquitto ACL written: who may read and write what ($MOSQ_ACL)"
+        act put_file "$MOSQ_ACL" 0600 mosquitto:mosquitto "$(broker_acl)"
+        reload=true
+    fi
+    for user in "${BROKER_LOGINS[@]}"; do
+        grep -qs "^$user:" "$MOSQ_PASSWD" || missing+=("$user")
+    done
+    if ((${#missing[@]})); then
+        broker_changed "Mosquitto logins made: ${missing[*]} (passwords in $MOSQ_LOGINS, for root only)"
+        act add_logins "${missing[@]}"
+        reload=true
+    fi
+    # Mosquitto reads both after dropping root: they must be its own, and no one else's.
+    for file in "$MOSQ_ACL" "$MOSQ_PASSWD"; do
+        if [[ -f $file && $(stat -c '%a %U:%G' "$file") != "600 mosquitto:mosquitto" ]]; then
+            broker_changed "$file made Mosquitto's own (mode 0600)"
+            act chown mosquitto:mosquitto "$file"
+            act chmod 0600 "$file"
+            reload=true
+        fi
+    done
+    config_login
+    if $restart || { $reload && ! systemctl is-active -q mosquitto; }; then
+        broker_changed "Mosquitto restarted with these settings"
+        if ! $dry_run && ! systemctl restart mosquitto; then
+            problems+=("Mosquitto did not start (see journalctl -u mosquitto)")
+        fi
+    elif $reload; then
+        # SIGHUP rereads the logins and the ACL, clients stay connected (what the unit's
+        # ExecReload does, without needing kill(1))
+        broker_changed "Mosquitto reloaded its logins and ACL"
+        act systemctl kill --signal=HUP --kill-whom=main mosquitto
+    fi
+}
+
+purge_broker() {
+    local f removed=false
+    for f in "$MOSQ_CONF" "$MOSQ_ACL" "$MOSQ_PASSWD" "$MOSQ_LOGINS"; do
+        if [[ -e $f ]]; then
+            changed "$f removed"
+            act rm -f "$f"
+            removed=true
+        fi
+    done
+    if $removed && systemctl is-active -q mosquitto 2>/dev/null; then
+        changed "Mosquitto restarted with its stock settings (local clients only, no logins)"
+        if ! $dry_run && ! systemctl restart mosquitto; then
+            problems+=("Mosquitto did not restart (see journalctl -u mosquitto)")
+        fi
+    fi
+}
+
 install_model() {
     act install -d -m 0750 -o "$SERVICE_USER" -g "$SERVICE_USER" "$STATE_DIR" "$MODELS_DIR"
     $with_model || return 0
@@ -243,7 +508,7 @@ install_unit() {
 
 start_service() {
     if systemctl is-active -q voice-agent; then
-        if ((${#changes[@]})); then
+        if ((${#changes[@]} > broker_changes)); then
             changed "service restarted"
             act systemctl restart --no-block voice-agent
         fi
@@ -298,8 +563,12 @@ do_uninstall() {
             changed "user $SERVICE_USER removed"
             act userdel "$SERVICE_USER"
         fi
+        purge_broker
     else
         say "kept: $CONFIG_DIR (config) and $STATE_DIR (models); --uninstall --purge removes them"
+        if [[ -f $MOSQ_CONF ]]; then
+            say "kept: Mosquitto's logins and ACLs ($MOSQ_CONF, other clients use them); --uninstall --purge removes them"
+        fi
     fi
     say "Mosquitto and the apt packages were left installed"
 }
@@ -324,6 +593,9 @@ report() {
   check:    sudo -u $SERVICE_USER voice-agent check
   config:   $CONFIG (then: sudo systemctl restart voice-agent)
 EOF
+        if [[ -f $MOSQ_LOGINS ]]; then
+            echo "  broker:   logins for Home Assistant, devices and scripts in $MOSQ_LOGINS (README.md, Security)"
+        fi
     fi
     ((${#problems[@]} == 0))
 }
@@ -338,6 +610,7 @@ main() {
         create_user
         install_program
         install_config
+        configure_broker
         install_model
         install_unit
         start_service

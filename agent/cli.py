@@ -121,11 +121,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     if args.command == "parse":
         return parse_lines(pipeline, sys.stdin, sys.stdout, area=args.area)
-    if args.command == "say":
-        return say(config, pipeline, " ".join(args.text), area=args.area, yes=args.yes)
-    if args.command == "listen":
-        return listen(config, pipeline, args.wav)  # None: raw audio on stdin
-    return run(config, pipeline)
+    try:
+        if args.command == "say":
+            return say(config, pipeline, " ".join(args.text), area=args.area, yes=args.yes)
+        if args.command == "listen":
+            return listen(config, pipeline, args.wav)  # None: raw audio on stdin
+        return run(config, pipeline)
+    except ConfigError as exc:  # found only when used: TLS files that aren't certificates
+        print(f"voice-agent: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
 
 
 def forget(config: Config) -> int:

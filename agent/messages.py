@@ -34,7 +34,7 @@ class Transcript:
     @property
     def who(self) -> str:
         """Whose confirmation a "yes" from here answers."""
-        return f"{self.source}:{self.sender}"
+        return f"{self.source}:{self.sender or self.source}"  # plain text over MQTT: "mqtt"
 
 
 @dataclass(frozen=True)

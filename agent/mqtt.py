@@ -35,7 +35,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from agent.config import MqttConfig
-from agent.errors import BrokerError
+from agent.errors import BrokerError, ConfigError
 from agent.messages import Action
 from agent.topic_rules import topic_problem
 
@@ -168,12 +168,20 @@ class MqttClient:
         if cfg.username is not None:
             self._client.username_pw_set(cfg.username, cfg.password)
         if cfg.tls is not None:
-            self._client.tls_set(
-                ca_certs=cfg.tls.ca_file,
-                certfile=cfg.tls.cert_file,
-                keyfile=cfg.tls.key_file,
-                cert_reqs=ssl.CERT_REQUIRED,
-            )
+            try:
+                self._client.tls_set(
+                    ca_certs=cfg.tls.ca_file,
+                    certfile=cfg.tls.cert_file,
+                    keyfile=cfg.tls.key_file,
+                    cert_reqs=ssl.CERT_REQUIRED,
+                )
+            except (ssl.SSLError, OSError, ValueError) as exc:
+                raise ConfigError(
+                    [
+                        f"cannot use the TLS files in mqtt.tls: {exc} (point mqtt.tls.ca_file,"
+                        " cert_file and key_file at PEM files)"
+                    ]
+                ) from None
             self._client.tls_insecure_set(cfg.tls.insecure)
         if status_topic is not None:
             self._client.will_set(status_topic, "offline", qos=1, retain=True)

@@ -127,3 +127,20 @@ def test_missing_tls_file_is_a_config_error(tmp_path: Path) -> None:
     assert f"{config}:13: mqtt.tls.ca_file: cannot read {tmp_path}/nope.crt: No such file" in (
         result.stderr
     )
+
+
+def test_run_says_when_the_tls_files_are_not_certificates(tmp_path: Path) -> None:
+    (tmp_path / "not-a-cert.pem").write_text("x\n")
+    config = example_config(tmp_path, 8883, "")
+    text = config.read_text().replace(
+        "  # tls:                     # give this block to use TLS",
+        f"  tls:\n    ca_file: {tmp_path / 'not-a-cert.pem'}",
+        1,
+    )
+    config.write_text(text)
+    for command in (["run"], ["say", "turn on the coffee machine"]):
+        done = run_cli(command[0], "--config", str(config), *command[1:])
+        assert done.returncode == 2, done.stderr
+        assert "Traceback" not in done.stderr
+        assert "cannot use the TLS files in mqtt.tls" in done.stderr
+        assert "point mqtt.tls.ca_file, cert_file and key_file at PEM files" in done.stderr

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from agent.config import load_config
 from agent.errors import ConfigError
-from tests.conftest import EXAMPLE, run_cli
+from agent.home.specs import HomeAssistantSpec
+from tests.conftest import EXAMPLE, Broker, run_cli
 
 BASE = """\
 mqtt: {host: 127.0.0.1, port: 1883}
@@ -195,3 +197,59 @@ def test_expose_names_unknown_domains(tmp_path: Path) -> None:
         "of light, switch, fan, cover, climate, vacuum, valve, scene, button, sensor, "
         "binary_sensor, lock"
     ]
+
+
+def test_string_keys_keep_what_was_written(tmp_path: Path) -> None:
+    """YAML 1.1 reads unquoted 0123 as 83 and on/yes/no as booleans; a key that takes a
+    string gets the characters as typed."""
+    path = tmp_path / "agent.yaml"
+    path.write_text(
+        BASE.replace("port: 1883}", "port: 1883, username: on, password: 0123}")
+        .replace("id: kitchen-pi", "id: 0777")
+        .replace("aliases: [big light]", "aliases: [yes, 007, 1:30]")
+        .replace("{command_topic: home/kitchen/set}", "{command_topic: x/set, payload_on: ON}")
+    )
+    config = load_config(path)
+    assert (config.mqtt.username, config.mqtt.password, config.site.id) == ("on", "0123", "0777")
+    device = config.home.devices[0]
+    assert device.aliases == ("yes", "007", "1:30")
+    assert isinstance(device.command, HomeAssistantSpec)
+    assert device.command.payload_on == "ON"  # was an error: YAML's True
+    shown = run_cli("config", "--config", str(path))
+    assert shown.returncode == 0, shown.stderr
+    assert "username: 'on'" in shown.stdout
+    assert "id: '0777'" in shown.stdout
+
+
+def test_numbers_yaml_reads_otherwise_than_they_look(tmp_path: Path) -> None:
+    text = BASE.replace("port: 1883}", "port: 1883, keepalive: 060}") + (
+        "voice: {silence_ms: 1:00, max_utterance_s: 1e1}\n"
+    )
+    assert problems(tmp_path, text) == [
+        "agent.yaml:1: mqtt.keepalive: 060 is 48 in YAML (a leading 0 means octal); write it "
+        "without the 0",
+        "agent.yaml:12: voice.silence_ms: 1:00 is 60 in YAML (':' means base 60); write one "
+        "decimal number",
+    ]
+    path = tmp_path / "ok.yaml"
+    path.write_text(BASE + "voice: {max_utterance_s: 1e1, silence_ms: 700}\n")
+    assert load_config(path).voice.max_utterance_s == 10.0  # PyYAML alone: the string '1e1'
+
+
+def test_password_0123_logs_in_as_written(tmp_path: Path) -> None:
+    subprocess.run(
+        ["mosquitto_passwd", "-c", "-b", str(tmp_path / "passwd"), "agent", "0123"],
+        check=True,
+        capture_output=True,
+    )
+    broker = Broker(tmp_path, extra=f"password_file {tmp_path}/passwd\n").start()
+    try:
+        path = tmp_path / "agent.yaml"
+        path.write_text(
+            BASE.replace("port: 1883}", f"port: {broker.port}, username: agent, password: 0123}}")
+            + "voice: {enabled: false}\n"
+        )
+        result = run_cli("check", "--config", str(path))
+    finally:
+        broker.stop()
+    assert f"PASS  broker    connected to 127.0.0.1:{broker.port} as agent" in result.stdout

@@ -1,6 +1,7 @@
 """The installer and the service, for real: install.sh inside a minimal Debian bookworm booted
 with systemd (systemd-nspawn), the service reaching READY, acting on a command sent over MQTT
-from the host, restarted when killed or hung, a second install changing nothing, uninstall.
+from the host, restarted when killed or hung, a second install changing nothing, Mosquitto set up
+with logins and ACLs (--with-broker), uninstall.
 VOICE_AGENT_TEST_ARM64=1 runs the same on arm64 (the Pi's architecture) under qemu-user."""
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ import os
 import re
 import shutil
 import subprocess
+import time
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLE, ROOT, Broker, Recorder
+from tests.conftest import EXAMPLE, ROOT, Broker, Recorder, free_port
 from tests.container import Container, build_root
 
 UNIT = ROOT / "systemd" / "voice-agent.service"
@@ -78,6 +80,12 @@ def _config(port: int) -> str:
     return text + "home_assistant: {discovery: true, announce: true}\n"
 
 
+def _logins(root: Path) -> dict[str, str]:
+    """The broker logins install.sh made: user -> password."""
+    text = (root / "etc/mosquitto/voice-agent.logins").read_text()
+    return dict(line.split(" ", 1) for line in text.splitlines() if not line.startswith("#"))
+
+
 ARCHES = [
     "amd64",
     pytest.param(
@@ -99,6 +107,10 @@ def test_install_in_booted_debian(tmp_path: Path, arch: str) -> None:
     # The user's own config, already in place: install.sh must keep it as it is.
     broker = Broker(tmp_path).start()
     recorder = Recorder(broker.port)
+    # clients logged in to the broker --with-broker sets up
+    ha: Recorder | None = None
+    device: Recorder | None = None
+    phone: Recorder | None = None
     config = root / "etc/voice-agent/config.yaml"
     config.parent.mkdir(parents=True)
     config.write_text(_config(broker.port))
@@ -220,24 +232,164 @@ def test_install_in_booted_debian(tmp_path: Path, arch: str) -> None:
         journal = box.run("journalctl", "-u", "voice-agent", "--no-pager").stdout
         assert "Watchdog timeout" in journal, journal[-3000:]
 
-        # Uninstall keeps the config, and takes the agent out of Home Assistant; --purge
-        # removes the config too
+        # --with-broker, the config pointing at a broker on this machine (none there yet):
+        # Mosquitto where every client logs in, the agent's login in its config, and an ACL
+        # that lets Home Assistant command the agent and devices not
+        box.run("sh", "-c", "rm -r /run/systemd/system/voice-agent.service.d")
+        box.run("systemctl", "daemon-reload")
+        port = free_port()  # the container shares the host's network
+        config.write_text(_config(port))
+        mosq = root / "etc/mosquitto"
+        dry = box.run("/src/install.sh", "--with-broker", "--dry-run", env=env, check=False)
+        for step in (
+            "would: apt packages installed: mosquitto",
+            f"would: Mosquitto settings written: every client logs in, on port {port}",
+            "would: Mosquitto logins made: voice-agent homeassistant devices voice-commander",
+            "would: broker login voice-agent written into /etc/voice-agent/config.yaml",
+            "would: Mosquitto restarted with these settings",
+        ):
+            assert step in dry.stdout, dry.stdout
+        assert config.read_text() == _config(port) and not mosq.exists()
+
+        setup = box.run("/src/install.sh", "--with-broker", env=env, check=False, timeout=600)
+        out = setup.stdout + setup.stderr
+        assert "apt packages installed: mosquitto" in out, out
+        assert "logins for Home Assistant, devices and scripts in /etc/mosquitto/" in out
+        logins = _logins(root)
+        assert set(logins) == {"voice-agent", "homeassistant", "devices", "voice-commander"}
+        assert all(len(pw) >= 32 and pw not in out for pw in logins.values())
+        with_login = config.read_text()
+        note = "  # set by install.sh for its Mosquitto (README.md, Security)"
+        edited = [
+            (a.split("#")[0].rstrip(), b)
+            for a, b in zip(_config(port).splitlines(), with_login.splitlines(), strict=True)
+            if a != b
+        ]
+        assert edited == [
+            ("  username: null", f"  username: voice-agent{note}"),
+            ("  password: null", f'  password: "{logins["voice-agent"]}"{note}'),
+        ], edited
+        modes = box.run(
+            "stat",
+            "-c",
+            "%a %U:%G %n",
+            "/etc/voice-agent/config.yaml",
+            "/etc/mosquitto/voice-agent.passwd",
+            "/etc/mosquitto/voice-agent.acl",
+            "/etc/mosquitto/voice-agent.logins",
+        ).stdout.split("\n")
+        assert [m.split(" ", 2)[:2] for m in modes if m] == [
+            ["640", "root:voice-agent"],
+            ["600", "mosquitto:mosquitto"],
+            ["600", "mosquitto:mosquitto"],
+            ["600", "root:root"],
+        ], modes
+        state = box.wait_unit(
+            "voice-agent",
+            60 * slow,
+            SubState="running",
+            StatusText=f"ready, broker 127.0.0.1:{port}",
+        )
+        assert state["StatusText"] == f"ready, broker 127.0.0.1:{port}", out
+
+        # no login, no command
+        anonymous = subprocess.run(
+            ["mosquitto_pub", "-p", str(port), "-t", f"{PCT}/command", "-m", "unlock the door"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert anonymous.returncode != 0 and "not authorised" in anonymous.stderr, anonymous
+        # Home Assistant's login commands the agent (its text box), and sees the device command
+        ha = Recorder(port, login=("homeassistant", logins["homeassistant"]))
+        ha.wait_for(lambda m: m.topic == f"{PCT}/status" and m.payload == "online", 30 * slow)
+        ha.publish(f"{PCT}/command", "turn on the kitchen light")
+        assert ha.on("home/kitchen/ceiling/set", timeout=30 * slow).payload == "ON"
+        # a device's login can neither command the agent nor pose as it; a phone's
+        # (voice-commander) commands the agent and hears it, but no device directly
+        device = Recorder(port, login=("devices", logins["devices"]))
+        phone = Recorder(port, (f"{PCT}/#",), login=("voice-commander", logins["voice-commander"]))
+        ha.messages.clear()
+        device.publish(f"{PCT}/status", "offline", retain=True)
+        device.publish(f"{PCT}/command", "turn off the kitchen light")
+        phone.publish("home/kitchen/ceiling/set", "ON from a phone")
+        phone.publish(f"{PCT}/command", "switch off the kitchen light")
+        assert phone.on(f"{PCT}/response", timeout=30 * slow).payload
+        ha.wait_for(lambda m: m.topic == f"{PCT}/intent" and "switch off" in m.payload)
+        assert ha.on("home/kitchen/ceiling/set").payload == "OFF"
+        heard = [json.loads(m.payload)["text"] for m in ha.messages if m.topic == f"{PCT}/intent"]
+        assert heard == ["switch off the kitchen light"], ha.messages
+        assert [m.payload for m in ha.messages if m.topic == "home/kitchen/ceiling/set"] == ["OFF"]
+        assert [m for m in ha.messages if m.topic == f"{PCT}/status"] == []
+        assert not [m for m in device.messages if m.topic.startswith("voice-agent/")]
+        retained = Recorder(
+            port, (f"{PCT}/status",), login=("homeassistant", logins["homeassistant"])
+        )
+        assert retained.on(f"{PCT}/status").payload == "online"
+        retained.close()
+
+        # again: nothing changes, neither the broker nor the agent restarts
+        pids = box.unit("mosquitto", "MainPID")["MainPID"], box.unit("voice-agent", "MainPID")
+        again = box.run("/src/install.sh", "--with-broker", env=env, check=False, timeout=600)
+        assert "nothing changed" in again.stdout, again.stdout + again.stderr
+        assert pids == (
+            box.unit("mosquitto", "MainPID")["MainPID"],
+            box.unit("voice-agent", "MainPID"),
+        )
+        assert config.read_text() == with_login
+
+        # A login deleted by hand is made again, with a new password, and Mosquitto reloads
+        # (connected clients stay); the ACL, edited by hand, is kept
+        box.run("mosquitto_passwd", "-D", "/etc/mosquitto/voice-agent.passwd", "voice-commander")
+        acl = mosq / "voice-agent.acl"
+        acl.write_text(acl.read_text() + "# mine\n")
+        third = box.run("/src/install.sh", "--with-broker", env=env, check=False, timeout=600)
+        assert "Mosquitto logins made: voice-commander (" in third.stdout, third.stdout
+        assert "Mosquitto reloaded its logins and ACL" in third.stdout, third.stdout
+        assert pids == (  # reloaded, not restarted; and the agent had no cause to restart
+            box.unit("mosquitto", "MainPID")["MainPID"],
+            box.unit("voice-agent", "MainPID"),
+        )
+        assert acl.read_text().endswith("# mine\n")
+        renewed = _logins(root)
+        assert renewed["voice-commander"] != logins["voice-commander"]
+        assert {k: v for k, v in renewed.items() if k != "voice-commander"} == {
+            k: v for k, v in logins.items() if k != "voice-commander"
+        }
+        ha.messages.clear()
+        phone_login = ["-u", "voice-commander", "-P", renewed["voice-commander"]]
+        command = ["-t", f"{PCT}/command", "-m", "turn on the kitchen light"]
+        publish = ["mosquitto_pub", "-p", str(port), *phone_login, *command]
+        deadline = time.monotonic() + 10  # Mosquitto rereads its files soon after SIGHUP
+        while subprocess.run(publish, capture_output=True, timeout=30).returncode:
+            assert time.monotonic() < deadline, "the new login was refused"
+            time.sleep(0.5)
+        assert ha.on("home/kitchen/ceiling/set", timeout=30 * slow).payload == "ON"
+
+        # Uninstall keeps the config and the broker's logins (other clients use them), and
+        # takes the agent out of Home Assistant; --purge removes both
         own = "homeassistant/device/voice_agent_kitchen_pi/config"
-        recorder.messages.clear()
+        ha.messages.clear()
         gone = box.run("/src/install.sh", "--uninstall", check=False, timeout=120 * slow)
         assert gone.returncode == 0, gone.stdout + gone.stderr
         assert f"removed the agent from Home Assistant ({own})" in gone.stdout
-        assert recorder.on(own).payload == ""
+        assert ha.on(own).payload == ""
+        assert "kept: Mosquitto's logins and ACLs" in gone.stdout
         assert not (root / "etc/systemd/system/voice-agent.service").exists()
         assert not (root / "opt/voice-agent").exists()
-        assert config.read_text() == _config(broker.port)
+        assert config.read_text() == with_login
+        assert (mosq / "voice-agent.logins").exists()
         purged = box.run("/src/install.sh", "--uninstall", "--purge", check=False)
         assert purged.returncode == 0, purged.stdout + purged.stderr
+        assert "Mosquitto restarted with its stock settings" in purged.stdout
         assert not config.parent.exists()
         assert box.run("id", "voice-agent", check=False).returncode != 0
+        assert sorted(p.name for p in mosq.glob("**/voice-agent*")) == []
     finally:
         box.poweroff()
-        recorder.close()
+        for client in (recorder, ha, device, phone):
+            if client is not None:
+                client.close()
         broker.stop()
 
 

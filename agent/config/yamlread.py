@@ -8,6 +8,7 @@ Problems are collected rather than raised one by one, so a user sees all of them
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,10 @@ from typing import Any
 import yaml
 
 from agent.errors import ConfigError
+
+OCTAL = re.compile(r"[-+]?0[0-7_]+")  # YAML 1.1: 0123 is 83
+SEXAGESIMAL = re.compile(r"[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?")  # YAML 1.1: 1:30 is 90
+EXPONENT = re.compile(r"[-+]?([0-9][0-9_]*\.?[0-9_]*|\.[0-9_]+)[eE][-+]?[0-9]+")  # 1e3
 
 
 class Problems:
@@ -50,6 +55,25 @@ def parse_file(path: Path) -> tuple[yaml.Node | None, Problems, yaml.SafeLoader]
     except yaml.YAMLError as exc:
         raise ConfigError([f"{path}: invalid YAML: {exc}"]) from None
     return node, problems, loader
+
+
+def _as_written(node: yaml.ScalarNode, value: object) -> str:
+    """A scalar (not null) for a string key, exactly as written. YAML 1.1 turns unquoted 0123
+    into 83, on/yes/off/no into booleans, 1:30 into 90 and 2024-01-01 into a date; for a key
+    whose value is a string those are the characters the user typed."""
+    return value if isinstance(value, str) else node.value
+
+
+def _number_surprise(node: yaml.Node, value: float) -> str | None:
+    """The problem when YAML 1.1 reads an unquoted number otherwise than it looks, if it does."""
+    if not isinstance(node, yaml.ScalarNode) or node.style is not None:
+        return None
+    text = node.value
+    if OCTAL.fullmatch(text):
+        return f"{text} is {value} in YAML (a leading 0 means octal); write it without the 0"
+    if SEXAGESIMAL.fullmatch(text):
+        return f"{text} is {value} in YAML (':' means base 60); write one decimal number"
+    return None
 
 
 def _kind(node: yaml.Node) -> str:
@@ -118,13 +142,14 @@ class Section:
                 self._missing(key)
             return default
         node, value = got
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
+        if not isinstance(node, yaml.ScalarNode):
             self.problems.add(node, self._sub(key), f"expected a string, got {_kind(node)}")
             return default
-        if isinstance(value, str) and not value.strip() and required:
+        written = _as_written(node, value)
+        if not written.strip() and required:
             self.problems.add(node, self._sub(key), "must not be empty")
             return default
-        return str(value)
+        return written
 
     def req_text(self, key: str) -> str:
         return self.text(key, required=True) or ""
@@ -138,6 +163,10 @@ class Section:
         node, value = got
         if isinstance(value, bool) or not isinstance(value, int):
             self.problems.add(node, self._sub(key), f"expected an integer, got {_kind(node)}")
+            return default
+        surprise = _number_surprise(node, value)
+        if surprise is not None:
+            self.problems.add(node, self._sub(key), surprise)
             return default
         if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
             self.problems.add(
@@ -160,8 +189,15 @@ class Section:
         if got is None or got[1] is None:
             return default
         node, value = got
+        plain = isinstance(node, yaml.ScalarNode) and node.style is None
+        if isinstance(value, str) and plain and EXPONENT.fullmatch(value):
+            value = float(value.replace("_", ""))  # YAML 1.1 wants 1.0e+3; 1e3 means the same
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.problems.add(node, self._sub(key), f"expected a number, got {_kind(node)}")
+            return default
+        surprise = _number_surprise(node, value)
+        if surprise is not None:
+            self.problems.add(node, self._sub(key), surprise)
             return default
         if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
             self.problems.add(
@@ -195,13 +231,7 @@ class Section:
             return ()
         node = got[0]
         if isinstance(node, yaml.ScalarNode):
-            value = got[1]
-            if isinstance(value, str):
-                return (value,)
-            self.problems.add(
-                node, self._sub(key), f"expected a list of strings, got {_kind(node)}"
-            )
-            return ()
+            return (_as_written(node, got[1]),)
         if not isinstance(node, yaml.SequenceNode):
             self.problems.add(
                 node, self._sub(key), f"expected a list of strings, got {_kind(node)}"
@@ -212,6 +242,8 @@ class Section:
             value = (
                 self.loader.construct_object(item) if isinstance(item, yaml.ScalarNode) else None
             )
+            if value is not None:
+                value = _as_written(item, value)
             if not isinstance(value, str) or not value.strip():
                 self.problems.add(
                     item, f"{self._sub(key)}[{i}]", f"expected a string, got {_kind(item)}"

@@ -326,7 +326,9 @@ def _spec(component: str, c: dict[str, Any]) -> HomeAssistantSpec | None:
         payload_on=payload("payload_press" if component == "button" else "payload_on", on_default),
         payload_off=payload("payload_off", "OFF"),
         brightness_command_topic=topic("brightness_command_topic"),
-        brightness_scale=int(scale) if isinstance(scale, int | float) and scale > 0 else 255,
+        brightness_scale=int(scale)
+        if isinstance(scale, int | float) and 1 <= scale <= 1_000_000
+        else 255,
         rgb_command_topic=topic("rgb_command_topic"),
         percentage_command_topic=topic("percentage_command_topic"),
         set_position_topic=topic("set_position_topic"),
