@@ -270,6 +270,9 @@ listener $(broker_port)
 allow_anonymous false
 password_file $MOSQ_PASSWD
 acl_file $MOSQ_ACL
+# A home of thousands of devices announces thousands of retained discovery configs at once;
+# the stock limit (1000 queued per client) dropped most of them on the way to a subscriber.
+max_queued_messages 20000
 EOF
 }
 

@@ -100,11 +100,12 @@ def _broker(config: Config) -> Result:
     m = config.mqtt
     try:
         client = MqttClient(m, f"voice-agent-{config.site.id}-check-{os.getpid()}")
-    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError: a file that is no PEM
+    except ConfigError as exc:  # a TLS file that is no PEM
+        detail = str(exc).split(" (point mqtt.tls", 1)[0]
         return Result(
             "broker",
             "FAIL",
-            f"cannot use the TLS files in mqtt.tls: {exc}",
+            detail,
             "point mqtt.tls.ca_file (and cert_file, key_file) at PEM files",
         )
     try:

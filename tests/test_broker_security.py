@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import Broker, Recorder, example_config, run_cli
+from tests.conftest import Agent, Broker, Recorder, example_config, run_cli
 
 
 @pytest.fixture
@@ -144,3 +145,46 @@ def test_run_says_when_the_tls_files_are_not_certificates(tmp_path: Path) -> Non
         assert "Traceback" not in done.stderr
         assert "cannot use the TLS files in mqtt.tls" in done.stderr
         assert "point mqtt.tls.ca_file, cert_file and key_file at PEM files" in done.stderr
+
+
+def test_run_logs_why_tls_fails_once_and_keeps_trying(
+    secure_broker: tuple[Broker, Path], agent_factory: Callable[..., Agent]
+) -> None:
+    broker, tmp_path = secure_broker
+    other = tmp_path / "other"
+    other.mkdir()
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=other-ca",
+            "-keyout",
+            "other.key",
+            "-out",
+            "other.crt",
+        ],
+        cwd=other,
+        check=True,
+        capture_output=True,
+    )
+    config = secure_config(tmp_path, broker.port, "s3cret")
+    config.write_text(config.read_text().replace("ca_file: ca.crt", f"ca_file: {other}/other.crt"))
+    agent = agent_factory(config)
+    agent.wait_log("TLS certificate not trusted", 20)
+    time.sleep(5)  # retried every 2 s meanwhile: said once, not per try
+    log = agent.output()
+    assert log.count("TLS certificate not trusted") == 1
+    assert f"cannot connect to the MQTT broker at 127.0.0.1:{broker.port}" in log
+    assert "check mqtt.tls.ca_file" in log
+    # plain MQTT spoken to the TLS port: said as such
+    plain = example_config(tmp_path, broker.port)
+    agent2 = agent_factory(plain)
+    agent2.wait_log("closed the connection before accepting us", 20)
+    assert "is that port TLS only? see mqtt.tls" in agent2.output()

@@ -32,8 +32,10 @@ def relay(broker: Broker) -> Iterator[Relay]:
 
 def config_via(tmp_path: Path, relay: Relay, max_age: int) -> Path:
     path = example_config(tmp_path, relay.port)
-    text = path.read_text().replace(
-        "  keepalive: 60 ", f"  keepalive: 5\n  command_max_age_s: {max_age}\n ", 1
+    text = (
+        path.read_text()
+        .replace("  keepalive: 60 ", "  keepalive: 5 ", 1)
+        .replace("  command_max_age_s: 10 ", f"  command_max_age_s: {max_age} ", 1)
     )
     assert f"command_max_age_s: {max_age}" in text
     path.write_text(text)
