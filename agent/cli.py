@@ -270,14 +270,19 @@ def listen(config: Config, pipeline: Pipeline, wav: str | None) -> int:
 
 def run(config: Config, pipeline: Pipeline) -> int:
     topics = Topics(config)
+    client_id = config.mqtt.client_id or f"voice-agent-{config.site.id}"
     client = MqttClient(
-        config.mqtt,
-        config.mqtt.client_id or f"voice-agent-{config.site.id}",
-        status_topic=topics.status,
-        reserved=topics.reserved,
+        config.mqtt, client_id, status_topic=topics.status, reserved=topics.reserved
+    )
+    # discovery and device states on a connection of their own: a storm of them never
+    # queues in front of a command
+    home_client = MqttClient(
+        config.mqtt, f"{client_id}-home", reserved=topics.reserved, persistent=False
     )
     try:
-        service = Service(config, pipeline, client, voice=config.voice.enabled)
+        service = Service(
+            config, pipeline, client, voice=config.voice.enabled, home_client=home_client
+        )
     except AgentError as exc:
         print(f"voice-agent: {exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -297,4 +302,8 @@ def run(config: Config, pipeline: Pipeline) -> int:
         config.mqtt.port,
     )
     service.run(stop)
+    if service.wedged:
+        # PortAudio's exit handler would wait for the wedged stream for good: leave now
+        logging.shutdown()
+        os._exit(0)
     return 0

@@ -126,6 +126,14 @@ class Worker:
             finally:
                 self._busy_since = None
 
+    def settle(self, timeout: float) -> None:
+        """Wait (at most `timeout`) until everything handed in so far is handled."""
+        deadline = time.monotonic() + timeout
+        while (self._queue.qsize() or self._busy_since is not None) and (
+            time.monotonic() < deadline
+        ):
+            time.sleep(0.002)
+
     def busy_for(self) -> float:
         since = self._busy_since
         return 0.0 if since is None else time.monotonic() - since
@@ -150,8 +158,12 @@ class MqttClient:
         *,
         status_topic: str | None = None,
         reserved: Sequence[str] = (),
+        persistent: bool = True,
     ) -> None:
+        """`persistent`: resume the session across reconnects (commands wait for us at the
+        broker); without, every connect starts clean (retained messages come again)."""
         self.cfg = cfg
+        self.persistent = persistent
         self.status_topic = status_topic
         self._subs = Subscriptions(reserved)
         self._sub_lock = threading.Lock()
@@ -200,7 +212,8 @@ class MqttClient:
 
     def _connect_properties(self) -> Properties:
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-        props.SessionExpiryInterval = max(1, int(self.cfg.command_max_age_s))
+        if self.persistent:
+            props.SessionExpiryInterval = max(1, int(self.cfg.command_max_age_s))
         return props
 
     # -- callbacks (paho's network thread) --------------------------------------------------
@@ -225,7 +238,10 @@ class MqttClient:
         self._refused = None
         self._last_failure = None
         self._accepted_once = True
-        log.info("connected to MQTT broker %s", self.where)
+        if self.persistent:
+            log.info("connected to MQTT broker %s", self.where)
+        else:
+            log.info("discovery and states: connected to %s", self.where)
         with self._sub_lock:
             topics = self._subs.topics()
         for i in range(0, len(topics), SUBSCRIBE_BATCH):
@@ -247,8 +263,9 @@ class MqttClient:
         self._failed(f"cannot connect to the MQTT broker at {self.where}: {_why(exc)}")
 
     def _failed(self, text: str) -> None:
-        """Logged once per distinct reason, again after a success: retried every 2 s."""
-        if text != self._last_failure:
+        """Logged once per distinct reason, again after a success: retried every 2 s. The
+        second connection (not `persistent`) leaves saying it to the first."""
+        if text != self._last_failure and self.persistent:
             self._last_failure = text
             log.error("%s; retrying every 2 s", text)
 
@@ -261,7 +278,8 @@ class MqttClient:
         properties: object,
     ) -> None:
         if self._connected.is_set() and not self._stopping:
-            log.warning("lost the MQTT broker %s (%s); reconnecting", self.where, reason)
+            what = "the MQTT broker" if self.persistent else "the discovery connection to"
+            log.warning("lost %s %s (%s); reconnecting", what, self.where, reason)
         elif not self._stopping and not self._connected.is_set():
             hint = "" if self.cfg.tls is not None else " (is that port TLS only? see mqtt.tls)"
             self._failed(
@@ -357,7 +375,7 @@ class MqttClient:
             self.cfg.host,
             self.cfg.port,
             keepalive=self.cfg.keepalive,
-            clean_start=paho.MQTT_CLEAN_START_FIRST_ONLY,
+            clean_start=paho.MQTT_CLEAN_START_FIRST_ONLY if self.persistent else True,
             properties=self._connect_properties(),
         )
         self._client.loop_start()

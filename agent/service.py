@@ -29,6 +29,7 @@ QUEUE_SIZE = 1000
 SETTLE_S = 2.0  # discovery quiet this long before the speech grammar is rebuilt
 REPORT_S = 1.0  # drops and late commands: one log line per this many seconds
 HOME_EVERY_S = 0.5  # a changing inventory goes to the pipeline at most this often
+SETTLE_STATES_S = 0.05  # a command waits this long at most for state messages before it
 
 
 def publish_outcome(client: MqttClient, topics: Topics, outcome: Outcome) -> None:
@@ -41,11 +42,21 @@ def publish_outcome(client: MqttClient, topics: Topics, outcome: Outcome) -> Non
 
 class Service:
     def __init__(
-        self, config: Config, pipeline: Pipeline, client: MqttClient, *, voice: bool = False
+        self,
+        config: Config,
+        pipeline: Pipeline,
+        client: MqttClient,
+        *,
+        voice: bool = False,
+        home_client: MqttClient | None = None,
     ) -> None:
+        """`client` carries commands, device messages and replies; `home_client` (a
+        second connection; `client` if None) discovery and device states, so that a storm
+        of those never queues in front of a command."""
         self.config = config
         self.pipeline = pipeline
         self.client = client
+        self.home_client = home_client or client
         self.topics = Topics(config)
         self.inbox: queue.Queue[Transcript] = queue.Queue(maxsize=QUEUE_SIZE)
         self.dropped = 0
@@ -59,8 +70,11 @@ class Service:
         pipeline.state = self._state
         pipeline.set_home(self.inventory.home)
         self._built: tuple[Prepared, int] | None = None
+        self.wedged = False  # a thread would not stop: exit without waiting on it
         self._built_lock = threading.Lock()
-        self.link = HomeAssistantLink(config, client, self.inventory, self.states, self.topics)
+        self.link = HomeAssistantLink(
+            config, self.home_client, self.inventory, self.states, self.topics
+        )
         self.link.attach()
         self._voice_version = self.inventory.version
         self.listener: Listener | None = None
@@ -139,6 +153,8 @@ class Service:
         log.info("listening for text on %s", self.topics.command)
         systemd.notify("READY=1", f"STATUS=connecting to the MQTT broker at {self.client.where}")
         self.client.start()
+        if self.home_client is not self.client:
+            self.home_client.start()
         threading.Thread(
             target=self._build_homes, args=(stop,), name="inventory", daemon=True
         ).start()
@@ -183,7 +199,12 @@ class Service:
                 self.listener.stop()
             if voice_thread is not None:
                 voice_thread.join(5)
+                if voice_thread.is_alive():  # the audio device is wedged
+                    log.warning("the audio loop did not stop; leaving without it")
+                    self.wedged = True
             self.client.stop()
+            if self.home_client is not self.client:
+                self.home_client.stop()
 
     def _build_homes(self, stop: threading.Event) -> None:
         """On its own thread: each time discovery changed the inventory (at most every
@@ -229,7 +250,7 @@ class Service:
         taking far too long) or the audio loop (no audio for `stale_s`). The watchdog then
         goes unfed and systemd restarts the agent. A broker that is away is no reason: a
         restart would not bring it back."""
-        problem = self.client.health()
+        problem = self.client.health() or self.home_client.health()
         if problem is None and self.listener is not None:
             stalled = self.listener.stalled_for()
             if stalled >= stale_s:
@@ -247,6 +268,9 @@ class Service:
         if waited > self.config.mqtt.command_max_age_s:
             self.late += 1  # acting now would be acting late; said in the log by _report
             return
+        # states that came in just before the command count ("it's 20 now; turn it up"),
+        # unless discovery is in a storm
+        self.home_client.worker.settle(SETTLE_STATES_S)
         try:
             outcome = self.pipeline.handle(transcript.text, who=transcript.who)
             log.info(
