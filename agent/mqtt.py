@@ -1,8 +1,11 @@
 """The paho-mqtt adapter, MQTT 5.
 
-- **Sessions.** A clean session at start, resumed across reconnects, expiring at the broker
-  `mqtt.command_max_age_s` after we went away: commands sent while we reconnect wait at the
-  broker for us, and none waits longer than that. Reconnects are tried every 1-2 s.
+- **Sessions.** One session, resumed on every connect (a restart within the max age too),
+  expiring at the broker `mqtt.command_max_age_s` after we went away: commands sent while we
+  reconnect wait at the broker for us, and none waits longer than that. (Mosquitto keeps a
+  session in its database across its own restarts only if it did not start clean.) A
+  command the broker delivers again after an outage (DUP, same packet id and payload) is
+  not acted on twice. Reconnects are tried every 1-2 s.
 - **One subscription table.** The agent's own topics (`subscribe`) and topics the broker told
   us about (`watch`: state topics from discovery, untrusted) are kept apart: a watched topic
   is refused when it is malformed or is, or falls under, one of ours or a reserved topic, so
@@ -25,6 +28,7 @@ import ssl
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -174,6 +178,7 @@ class MqttClient:
         self._last_failure: str | None = None
         self._accepted_once = False
         self.worker = Worker()
+        self._seen: deque[tuple[float, tuple[int, bytes]]] = deque()  # handled, for DUPs
         self._client = paho.Client(
             CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv5
         )
@@ -299,6 +304,9 @@ class MqttClient:
             return
         handler, slow = found
         message = Message(topic, bytes(msg.payload), bool(msg.retain), time.monotonic())
+        if not slow and self._again(msg, message):
+            log.info("not acting twice on a command the broker delivered again (%s)", topic)
+            return
         if slow:
             self.worker.put(handler, message)
             return
@@ -306,6 +314,21 @@ class MqttClient:
             handler(message)
         except Exception:  # a task boundary: one bad message never stops the client
             log.exception("handling a message on %s failed", topic)
+
+    def _again(self, msg: paho.MQTTMessage, message: Message) -> bool:
+        """Whether this is a redelivery (DUP) of a message handled in the last max age."""
+        now = message.received
+        horizon = now - self.cfg.command_max_age_s - 5
+        while self._seen and self._seen[0][0] < horizon:
+            self._seen.popleft()
+        key = (msg.mid, message.payload)
+        if msg.dup and any(k == key for _, k in self._seen):
+            return True
+        if msg.qos > 0:
+            self._seen.append((now, key))
+            if len(self._seen) > 10_000:
+                self._seen.popleft()
+        return False
 
     # -- use ------------------------------------------------------------------------------
     def subscribe(self, topic: str, handler: Handler, *, slow: bool = False) -> None:
@@ -375,7 +398,7 @@ class MqttClient:
             self.cfg.host,
             self.cfg.port,
             keepalive=self.cfg.keepalive,
-            clean_start=paho.MQTT_CLEAN_START_FIRST_ONLY if self.persistent else True,
+            clean_start=not self.persistent,
             properties=self._connect_properties(),
         )
         self._client.loop_start()

@@ -114,11 +114,9 @@ class Inventory:
             self._keys[device.id] = _config_key(device.id)
             for w in _config_watches(device):
                 self._watches.setdefault(w.source.topic, {}).setdefault(w.key, []).append(w)
+        # a discovered entity may not take a name the config gave (an overlay, same id, may)
         self._config_names = {
-            n.casefold(): d.id
-            for d in base.devices
-            if d.command is not None
-            for n in (d.name, *d.aliases)
+            n.casefold(): d.id for d in base.devices for n in (d.name, *d.aliases)
         }
         self._dirty = True
         self._skipped: set[str] = set()
