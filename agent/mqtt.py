@@ -5,7 +5,7 @@
   reconnect wait at the broker for us, and none waits longer than that. (Mosquitto keeps a
   session in its database across its own restarts only if it did not start clean.) A
   command the broker delivers again after an outage (DUP, same packet id and payload) is
-  not acted on twice. Reconnects are tried every 1-2 s.
+  not acted on twice. Reconnects are tried every second.
 - **One subscription table.** The agent's own topics (`subscribe`) and topics the broker told
   us about (`watch`: state topics from discovery, untrusted) are kept apart: a watched topic
   is refused when it is malformed or is, or falls under, one of ours or a reserved topic, so
@@ -202,7 +202,7 @@ class MqttClient:
             self._client.tls_insecure_set(cfg.tls.insecure)
         if status_topic is not None:
             self._client.will_set(status_topic, "offline", qos=1, retain=True)
-        self._client.reconnect_delay_set(min_delay=1, max_delay=2)
+        self._client.reconnect_delay_set(min_delay=1, max_delay=1)
         self._client.max_inflight_messages_set(200)
         self._client.on_connect = self._on_connect
         self._client.on_connect_fail = self._on_connect_fail
@@ -268,11 +268,11 @@ class MqttClient:
         self._failed(f"cannot connect to the MQTT broker at {self.where}: {_why(exc)}")
 
     def _failed(self, text: str) -> None:
-        """Logged once per distinct reason, again after a success: retried every 2 s. The
+        """Logged once per distinct reason, again after a success: retried every second. The
         second connection (not `persistent`) leaves saying it to the first."""
         if text != self._last_failure and self.persistent:
             self._last_failure = text
-            log.error("%s; retrying every 2 s", text)
+            log.error("%s; retrying every second", text)
 
     def _on_disconnect(
         self,
@@ -393,7 +393,7 @@ class MqttClient:
             raise BrokerError(f"the MQTT broker at {self.where} did not accept us: {why}")
 
     def start(self) -> None:
-        """Connect in the background and keep reconnecting (every 1-2 s)."""
+        """Connect in the background and keep reconnecting (every second)."""
         self._client.connect_async(
             self.cfg.host,
             self.cfg.port,

@@ -178,7 +178,7 @@ def test_run_logs_why_tls_fails_once_and_keeps_trying(
     config.write_text(config.read_text().replace("ca_file: ca.crt", f"ca_file: {other}/other.crt"))
     agent = agent_factory(config)
     agent.wait_log("TLS certificate not trusted", 20)
-    time.sleep(5)  # retried every 2 s meanwhile: said once, not per try
+    time.sleep(5)  # retried every second meanwhile: said once, not per try
     log = agent.output()
     assert log.count("TLS certificate not trusted") == 1
     assert f"cannot connect to the MQTT broker at 127.0.0.1:{broker.port}" in log
