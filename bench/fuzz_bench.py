@@ -17,7 +17,6 @@ import argparse
 import contextlib
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -91,13 +90,7 @@ class Agents:
         self.cpu += cpu
         self.rss = max(self.rss, rss)
         agent = self.current
-        if agent.proc.poll() is None:
-            agent.proc.terminate()
-            try:
-                agent.proc.wait(3)
-            except subprocess.TimeoutExpired:
-                agent.proc.kill()
-                agent.proc.wait(5)
+        agent.end()
         agent._log_file.close()
 
     def logs(self) -> str:

@@ -216,6 +216,16 @@ class Agent:
         finally:
             self._log_file.close()
 
+    def end(self, grace: float = 3.0) -> None:
+        """Stop it however it is: SIGTERM, then SIGKILL after `grace` (a hung agent)."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(grace)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
 
 @pytest.fixture
 def agent_factory(tmp_path: Path) -> Iterator[Callable[..., Agent]]:

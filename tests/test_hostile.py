@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -61,13 +60,7 @@ def agent_factory(agent_factory: AgentFactory) -> Iterator[AgentFactory]:
 
     yield make
     for agent in made:
-        if agent.proc.poll() is None:
-            agent.proc.terminate()
-            try:
-                agent.proc.wait(3)
-            except subprocess.TimeoutExpired:
-                agent.proc.kill()
-                agent.proc.wait(5)
+        agent.end()
 
 
 def _drop_devices(text: str, ids: tuple[str, ...]) -> str:

@@ -113,25 +113,23 @@ class Guard:
     reserved: tuple[str, ...] = ()
     owned: tuple[tuple[str, str], ...] = ()
 
-    def command_problem(self, topic: str) -> str | None:
+    def state_problem(self, topic: str) -> str | None:
+        """Why we may not subscribe to `topic` for a state (None: we may)."""
         problem = topic_problem(topic)
         if problem is not None:
             return problem
-        for pattern in self.reserved:
-            if matches(pattern, topic):
-                return "it is one of the agent's own or Home Assistant's topics"
+        if any(matches(pattern, topic) for pattern in self.reserved):
+            return "it is one of the agent's own or Home Assistant's topics"
+        return None
+
+    def command_problem(self, topic: str) -> str | None:
+        """Why we may not publish a command to `topic` (None: we may)."""
+        problem = self.state_problem(topic)
+        if problem is not None:
+            return problem
         for pattern, device_id in self.owned:
             if matches(pattern, topic):
                 return f"{device_id} of the config is commanded there"
-        return None
-
-    def state_problem(self, topic: str) -> str | None:
-        problem = topic_problem(topic)
-        if problem is not None:
-            return problem
-        for pattern in self.reserved:
-            if matches(pattern, topic):
-                return "it is one of the agent's own or Home Assistant's topics"
         return None
 
 
