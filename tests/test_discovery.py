@@ -437,3 +437,40 @@ def test_a_discovered_thermostat(
     assert recorder.device_messages() == [("hall/thermostat/target/set", "21")]
     _say(recorder, "turn off the hall thermostat")  # no power topic: the "off" mode
     assert recorder.device_messages() == [("hall/thermostat/mode/set", "off")]
+
+
+def test_removed_entities_leave_no_subscriptions(
+    tmp_path: Path, agent_factory: Callable[..., Agent]
+) -> None:
+    """The broker's own count of subscriptions ($SYS) goes back down when entities go."""
+    broker = Broker(tmp_path, extra="sys_interval 1\n").start()
+    recorder = Recorder(broker.port)
+    try:
+        count = "$SYS/broker/subscriptions/count"
+
+        def subscriptions() -> int:
+            """The broker's latest count (published when it changes, each second at most)."""
+            time.sleep(2.5)
+            return int([m for m in recorder.messages if m.topic == count][-1].payload)
+
+        recorder.client.subscribe(count, 0)
+        agent = agent_factory(_config(tmp_path, broker.port))
+        agent.wait_log("connected to MQTT broker", 30)
+        before = subscriptions()
+        plugs = [
+            (
+                f"homeassistant/switch/plug{i}/config",
+                {"name": f"Plug {i}", "cmd_t": f"plug/{i}/set", "stat_t": f"plug/{i}/state"},
+            )
+            for i in range(40)
+        ]
+        _publish(recorder, *plugs)
+        agent.wait_log("(40 discovered entities)", 30)
+        assert subscriptions() == before + 40
+        for topic, _ in plugs:
+            recorder.publish(topic, "", retain=True)
+        agent.wait_log("(0 discovered entities)", 30)
+        assert subscriptions() == before
+    finally:
+        recorder.close()
+        broker.stop()
