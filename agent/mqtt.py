@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 
 SUBSCRIBE_BATCH = 64  # topics per SUBSCRIBE packet on (re)connect
 WORK_BACKLOG = 20_000  # messages waiting for the worker before paho's thread waits for it
+WORK_BYTES = 32 * 1024 * 1024  # and their payloads' bytes
+MAX_WORK_PAYLOAD = 2 * 1024 * 1024  # bigger messages for the worker are dropped (logged once)
 STUCK_S = 20.0  # the worker on one message this long: the agent is not healthy
 
 
@@ -110,11 +112,30 @@ class Worker:
     def __init__(self) -> None:
         self._queue: queue.Queue[tuple[Handler, Message] | None] = queue.Queue(WORK_BACKLOG)
         self._busy_since: float | None = None
+        self._bytes = 0
+        self._room = threading.Condition()
+        self._told_big = False
         self._thread = threading.Thread(target=self._run, name="mqtt-work", daemon=True)
         self._thread.start()
 
     def put(self, handler: Handler, msg: Message) -> None:
-        self._queue.put((handler, msg))  # waits when far behind: back-pressure to the broker
+        """Queued in order; waits when far behind (back-pressure to the broker), so memory
+        stays bounded by WORK_BACKLOG messages and WORK_BYTES."""
+        size = len(msg.payload)
+        if size > MAX_WORK_PAYLOAD:
+            if not self._told_big:
+                self._told_big = True
+                log.warning(
+                    "dropping a %d-byte message on %r (and others over %d bytes)",
+                    size,
+                    msg.topic[:200],
+                    MAX_WORK_PAYLOAD,
+                )
+            return
+        with self._room:
+            self._room.wait_for(lambda: self._bytes + size <= WORK_BYTES, timeout=30)
+            self._bytes += size
+        self._queue.put((handler, msg))
 
     def _run(self) -> None:
         while True:
@@ -122,6 +143,9 @@ class Worker:
             if item is None:
                 return
             handler, msg = item
+            with self._room:
+                self._bytes -= len(msg.payload)
+                self._room.notify_all()
             self._busy_since = time.monotonic()
             try:
                 handler(msg)

@@ -231,9 +231,21 @@ def test_states_answer_questions(recorder: Recorder, discovered: Agent) -> None:
     ]
 
 
+def _inventory_now(agent: Agent, needle: str, timeout: float = 15) -> None:
+    """Wait until the agent's latest inventory line has `needle` (an earlier line may have
+    had it on the way up)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lines = [x for x in agent.output().splitlines() if "inventory:" in x]
+        if lines and needle in lines[-1]:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{needle!r} not in the last inventory line:\n{agent.output()}")
+
+
 def test_removal_and_replacement(recorder: Recorder, discovered: Agent) -> None:
     recorder.publish(ESPHOME_SWITCH[0], "", retain=True)
-    discovered.wait_log("(6 discovered entities)", timeout=15)
+    _inventory_now(discovered, "(6 discovered entities)")
     event = _say(recorder, "turn on the coffee machine")
     assert recorder.device_messages() == []
     assert event["intent"] == "none"
