@@ -600,8 +600,8 @@ def test_look_alike_letters_close_the_blinds(
 # -- 6. a fuzz sample -----------------------------------------------------------------------
 
 FUZZ_SEED = int(os.environ.get("VOICE_AGENT_FUZZ_SEED", "1"))
-FUZZ_COMMANDS = 1500
-FUZZ_CONFIGS = 1500
+FUZZ_COMMANDS = 10_000  # and the bench runs any seed and size
+FUZZ_CONFIGS = 10_000
 
 
 def test_a_fuzz_sample(
