@@ -189,9 +189,14 @@ class MqttClient:
         persistent: bool = True,
     ) -> None:
         """`persistent`: resume the session across reconnects (commands wait for us at the
-        broker); without, every connect starts clean (retained messages come again)."""
+        broker); without, every connect starts clean (retained messages come again) and
+        subscriptions are QoS 0."""
         self.cfg = cfg
         self.persistent = persistent
+        # Subscriptions: QoS 1 where messages must wait for us; QoS 0 otherwise, which the
+        # broker sends at once instead of queueing (Mosquitto queues 1000 per client and
+        # dropped the rest of a large home's discovery configs).
+        self._qos = 1 if persistent else 0
         self.status_topic = status_topic
         self._subs = Subscriptions(reserved)
         self._sub_lock = threading.Lock()
@@ -275,7 +280,7 @@ class MqttClient:
             topics = self._subs.topics()
         for i in range(0, len(topics), SUBSCRIBE_BATCH):
             try:
-                client.subscribe([(t, 1) for t in topics[i : i + SUBSCRIBE_BATCH]])
+                client.subscribe([(t, self._qos) for t in topics[i : i + SUBSCRIBE_BATCH]])
             except ValueError as exc:  # never expected: every topic was checked when added
                 log.error("cannot subscribe to a batch of topics: %s", exc)
         if self.status_topic is not None:
@@ -362,7 +367,7 @@ class MqttClient:
             new = topic not in self._subs.own
             self._subs.add_own(topic, handler, slow)
         if new and self._connected.is_set():
-            self._client.subscribe(topic, qos=1)
+            self._client.subscribe(topic, qos=self._qos)
 
     def watch(self, topic: str, handler: Handler) -> str | None:
         """Subscribe to a topic the broker told us about; its handler runs on the worker.
@@ -375,7 +380,7 @@ class MqttClient:
             self._subs.watched[topic] = handler
         if new and self._connected.is_set():
             try:
-                self._client.subscribe(topic, qos=1)
+                self._client.subscribe(topic, qos=self._qos)
             except ValueError as exc:
                 with self._sub_lock:
                     self._subs.watched.pop(topic, None)

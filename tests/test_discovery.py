@@ -486,3 +486,18 @@ def test_removed_entities_leave_no_subscriptions(
     finally:
         recorder.close()
         broker.stop()
+
+
+def test_thousands_of_retained_configs_all_arrive_on_a_stock_broker(
+    tmp_path: Path, broker: Broker, recorder: Recorder, agent_factory: Callable[..., Agent]
+) -> None:
+    """Mosquitto queues 1000 QoS 1 messages per client by default: discovery is read at QoS
+    0, which it sends at once, so a home of thousands of entities arrives whole."""
+    for i in range(3000):
+        body = {"name": f"Shelf Plug {i}", "cmd_t": f"shelf/{i}/set", "stat_t": f"shelf/{i}/st"}
+        recorder.client.publish(f"homeassistant/switch/shelf{i}/config", json.dumps(body), 1, True)
+    recorder.publish("homeassistant/switch/shelf_last/config", "", retain=True)  # all sent
+    agent = agent_factory(_config(tmp_path, broker.port))
+    _inventory_now(agent, "(3000 discovered entities)", timeout=120)
+    _say(recorder, "turn on shelf plug 2999")
+    assert recorder.device_messages() == [("shelf/2999/set", "ON")]
