@@ -170,9 +170,6 @@ class Worker:
     def alive(self) -> bool:
         return self._thread.is_alive()
 
-    def backlog(self) -> int:
-        return self._queue.qsize()
-
     def stop(self) -> None:
         with contextlib.suppress(queue.Full):
             self._queue.put_nowait(None)
@@ -394,11 +391,6 @@ class MqttClient:
         if self._connected.is_set():
             with contextlib.suppress(ValueError):
                 self._client.unsubscribe(topic)
-
-    @property
-    def watched_count(self) -> int:
-        with self._sub_lock:
-            return len(self._subs.watched)
 
     def connect_once(self, timeout: float = 5.0) -> None:
         """Connect now or raise BrokerError with a message a user can act on."""

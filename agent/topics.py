@@ -4,9 +4,6 @@ may use."""
 from __future__ import annotations
 
 from agent.config import Config
-from agent.topic_rules import matches, topic_problem
-
-__all__ = ["Topics", "matches", "topic_problem"]
 
 
 class Topics:

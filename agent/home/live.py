@@ -189,11 +189,6 @@ class Inventory:
             self._dirty = False
             self._rebuild()
 
-    @property
-    def entity_count(self) -> int:
-        with self._lock:
-            return sum(len(e) for e in self._announced.values())
-
     def _rebuild(self) -> None:
         base = self._base
         areas = list(base.areas)
