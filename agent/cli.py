@@ -272,7 +272,11 @@ def run(config: Config, pipeline: Pipeline) -> int:
     topics = Topics(config)
     client_id = config.mqtt.client_id or f"voice-agent-{config.site.id}"
     client = MqttClient(
-        config.mqtt, client_id, status_topic=topics.status, reserved=topics.reserved
+        config.mqtt,
+        client_id,
+        status_topic=topics.status,
+        reserved=topics.reserved,
+        probe_topic=topics.probe,
     )
     # discovery and device states on a connection of their own: a storm of them never
     # queues in front of a command

@@ -41,6 +41,8 @@ from paho.mqtt.reasoncodes import ReasonCode
 from agent.config import MqttConfig
 from agent.errors import BrokerError, ConfigError
 from agent.messages import Action
+from agent.mqtt_link import Link
+from agent.mqtt_wire import WireClient
 from agent.topic_rules import topic_problem
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,7 @@ WORK_BACKLOG = 20_000  # messages waiting for the worker before paho's thread wa
 WORK_BYTES = 32 * 1024 * 1024  # and their payloads' bytes
 MAX_WORK_PAYLOAD = 2 * 1024 * 1024  # bigger messages for the worker are dropped (logged once)
 STUCK_S = 20.0  # the worker on one message this long: the agent is not healthy
+COMMAND_PACKET = 64 * 1024  # the largest packet the broker may send the command connection
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,9 @@ class Message:
     topic: str
     payload: bytes
     retain: bool
-    received: float = 0.0  # time.monotonic() when it arrived
+    # time.monotonic() when it arrived; or, when it may have waited in a stalled or broken
+    # link, when that began: the earliest it can have been sent
+    received: float = 0.0
 
 
 Handler = Callable[[Message], None]
@@ -184,12 +189,15 @@ class MqttClient:
         status_topic: str | None = None,
         reserved: Sequence[str] = (),
         persistent: bool = True,
+        probe_topic: str | None = None,
     ) -> None:
         """`persistent`: resume the session across reconnects (commands wait for us at the
         broker); without, every connect starts clean (retained messages come again) and
-        subscriptions are QoS 0."""
+        subscriptions are QoS 0. `probe_topic` (persistent only; one of ours): where we
+        send ourselves a message to learn that nothing older waits for us any more."""
         self.cfg = cfg
         self.persistent = persistent
+        self.keepalive = keepalive_for(cfg)
         # Subscriptions: QoS 1 where messages must wait for us; QoS 0 otherwise, which the
         # broker sends at once instead of queueing (Mosquitto queues 1000 per client and
         # dropped the rest of a large home's discovery configs).
@@ -205,9 +213,15 @@ class MqttClient:
         self._accepted_once = False
         self.worker = Worker()
         self._seen: deque[tuple[float, tuple[int, bytes]]] = deque()  # handled, for DUPs
-        self._client = paho.Client(
+        self._client = WireClient(
             CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv5
         )
+        self._link: Link | None = None
+        if persistent and probe_topic is not None:
+            link = self._link = Link(probe_topic, self._send_probe, keepalive=self.keepalive)
+            self._client.silence_s = self.keepalive + 2.0  # a ping is answered before that
+            self._client.on_silence = link.silence
+            self.subscribe(probe_topic, lambda msg: link.on_probe(msg.payload))
         if cfg.username is not None:
             self._client.username_pw_set(cfg.username, cfg.password)
         if cfg.tls is not None:
@@ -245,6 +259,9 @@ class MqttClient:
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         if self.persistent:
             props.SessionExpiryInterval = max(1, int(self.cfg.command_max_age_s))
+            props.MaximumPacketSize = COMMAND_PACKET
+        else:
+            props.MaximumPacketSize = MAX_WORK_PAYLOAD + 64 * 1024
         return props
 
     # -- callbacks (paho's network thread) --------------------------------------------------
@@ -258,6 +275,8 @@ class MqttClient:
     ) -> None:
         try:
             self._connected_now(client, reason)
+            if self._link is not None and not reason.is_failure:
+                self._link.connected(bool(getattr(flags, "session_present", False)))
         except Exception:  # a task boundary: paho's thread must never die in a callback
             log.exception("after connecting to %s", self.where)
 
@@ -311,6 +330,8 @@ class MqttClient:
         if self._connected.is_set() and not self._stopping:
             what = "the MQTT broker" if self.persistent else "the discovery connection to"
             log.warning("lost %s %s (%s); reconnecting", what, self.where, reason)
+        elif not self._stopping and not self._connected.is_set() and self._accepted_once:
+            self._failed(f"no answer from the MQTT broker at {self.where} ({reason})")
         elif not self._stopping and not self._connected.is_set():
             hint = "" if self.cfg.tls is not None else " (is that port TLS only? see mqtt.tls)"
             self._failed(
@@ -318,6 +339,8 @@ class MqttClient:
                 f" ({reason}){hint}"
             )
         self._connected.clear()
+        if self._link is not None:
+            self._link.lost(self._client.last_in)
 
     def _on_message(self, client: paho.Client, userdata: object, msg: paho.MQTTMessage) -> None:
         try:
@@ -329,7 +352,9 @@ class MqttClient:
         if found is None:
             return
         handler, slow = found
-        message = Message(topic, bytes(msg.payload), bool(msg.retain), time.monotonic())
+        now = time.monotonic()
+        since = now if self._link is None else self._link.since(now)
+        message = Message(topic, bytes(msg.payload), bool(msg.retain), since)
         if not slow and self._again(msg, message):
             log.info("not acting twice on a command the broker delivered again (%s)", topic)
             return
@@ -398,7 +423,7 @@ class MqttClient:
             self._client.connect(
                 self.cfg.host,
                 self.cfg.port,
-                keepalive=self.cfg.keepalive,
+                keepalive=self.keepalive,
                 clean_start=True,
                 properties=self._connect_properties(),
             )
@@ -418,7 +443,7 @@ class MqttClient:
         self._client.connect_async(
             self.cfg.host,
             self.cfg.port,
-            keepalive=self.cfg.keepalive,
+            keepalive=self.keepalive,
             clean_start=not self.persistent,
             properties=self._connect_properties(),
         )
@@ -444,7 +469,7 @@ class MqttClient:
             return f"one MQTT message has kept the worker busy for {self.worker.busy_for():.0f} s"
         last_in = getattr(self._client, "_last_bytes_received", None)  # paho's monotonic time
         quiet = time.monotonic() - last_in if isinstance(last_in, float) else 0.0
-        if self._connected.is_set() and quiet > 2 * self.cfg.keepalive + 10:
+        if self._connected.is_set() and quiet > 2 * self.keepalive + 10:
             return f"connected, but nothing from the broker for {quiet:.0f} s (not even a ping)"
         return None
 
@@ -463,7 +488,7 @@ class MqttClient:
         if self.status_topic is None:
             return
         props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
-        props.MessageExpiryInterval = status_ttl(self.cfg.keepalive)
+        props.MessageExpiryInterval = status_ttl(self.keepalive)
         self._client.publish(self.status_topic, "online", qos=1, retain=True, properties=props)
 
     def send(self, action: Action, timeout: float = 5.0) -> None:
@@ -505,6 +530,14 @@ class MqttClient:
             if msg is not None and msg.state == paho.mqtt_ms_wait_for_puback:
                 client._inflight_messages = max(0, client._inflight_messages - 1)
 
+    def _send_probe(self, topic: str, payload: str) -> None:
+        self._client.publish(topic, payload, qos=1)
+
+    def hold(self) -> None:
+        """Take no more messages: what arrives from now on stays unacknowledged, and the
+        broker keeps it in the session for the next start."""
+        self._client.holding = True
+
     def stop(self) -> None:
         self._stopping = True
         if self.status_topic is not None and self._connected.is_set():
@@ -514,6 +547,12 @@ class MqttClient:
         self._client.disconnect()
         self._client.loop_stop()
         self.worker.stop()
+
+
+def keepalive_for(cfg: MqttConfig) -> int:
+    """`mqtt.keepalive`, but at most half the max age: a link that stalls without breaking
+    is noticed (no answer to a ping) before a command in it grows too old."""
+    return max(2, min(cfg.keepalive, int(cfg.command_max_age_s / 2)))
 
 
 def status_ttl(keepalive: int) -> int:

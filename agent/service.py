@@ -30,6 +30,7 @@ SETTLE_S = 2.0  # discovery quiet this long before the speech grammar is rebuilt
 REPORT_S = 1.0  # drops and late commands: one log line per this many seconds
 HOME_EVERY_S = 0.5  # a changing inventory goes to the pipeline at most this often
 SETTLE_STATES_S = 0.05  # a command waits this long at most for state messages before it
+FINISH_S = 5.0  # stopping: commands already taken are done for this long at most
 
 
 def publish_outcome(client: MqttClient, topics: Topics, outcome: Outcome) -> None:
@@ -167,7 +168,7 @@ class Service:
         watchdog = systemd.watchdog_seconds()
         connected: bool | None = None
         next_ping = 0.0
-        next_status = time.monotonic() + self.config.mqtt.keepalive
+        next_status = time.monotonic() + self.client.keepalive
         try:
             while not stop.is_set():
                 if connected != self.client.connected:
@@ -186,7 +187,7 @@ class Service:
                     if self.healthy(stale_s=watchdog):
                         systemd.notify("WATCHDOG=1")
                 if now >= next_status:  # the retained "online" expires unless refreshed
-                    next_status = now + self.config.mqtt.keepalive
+                    next_status = now + self.client.keepalive
                     if connected:
                         self.client.publish_status()
                 try:
@@ -202,9 +203,27 @@ class Service:
                 if voice_thread.is_alive():  # the audio device is wedged
                     log.warning("the audio loop did not stop; leaving without it")
                     self.wedged = True
+            self._finish()
             self.client.stop()
             if self.home_client is not self.client:
                 self.home_client.stop()
+
+    def _finish(self) -> None:
+        """Stopping: take no more commands (the broker keeps those for the next start), and
+        do the ones already taken, for `FINISH_S` at most."""
+        self.client.hold()
+        deadline = time.monotonic() + FINISH_S
+        while time.monotonic() < deadline:
+            try:
+                transcript = self.inbox.get_nowait()
+            except queue.Empty:
+                return
+            self.handle(transcript)
+        left = self.inbox.qsize()
+        if left:
+            log.warning(
+                "stopping with %d commands not done (they took over %.0f s)", left, FINISH_S
+            )
 
     def _build_homes(self, stop: threading.Event) -> None:
         """On its own thread: each time discovery changed the inventory (at most every

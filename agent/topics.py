@@ -17,6 +17,7 @@ class Topics:
         self.intent = f"{base}/intent"
         self.response = f"{base}/response"
         self.status = f"{base}/status"
+        self.probe = f"{base}/probe"  # we send ourselves a message here (agent/mqtt_link.py)
         ha = config.home_assistant.prefix
         # Topics nothing discovered may publish to or take over: every voice agent's own
         # (this one's and other sites'), and Home Assistant's discovery and status topics.
