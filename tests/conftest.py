@@ -225,6 +225,7 @@ class Agent:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+        self._log_file.close()
 
 
 @pytest.fixture
@@ -237,6 +238,5 @@ def agent_factory(tmp_path: Path) -> Iterator[Callable[..., Agent]]:
         return a
 
     yield make
-    for a in agents:
-        if a.proc.poll() is None:
-            a.stop()
+    for a in agents:  # SIGTERM, and SIGKILL for one that hangs: no agent outlives its test
+        a.end(grace=10)
