@@ -21,6 +21,10 @@ from agent.topics import Topics
 
 log = logging.getLogger(__name__)
 MAX_WARNED = 1000  # distinct discovery problems logged; the rest are counted out
+# Home Assistant says "online" once when it starts; anyone on the broker can say it 20,000
+# times a second. The agent announces itself at once, then at most once per this many
+# seconds, with one announcement after the last "online" of a burst.
+ANNOUNCE_EVERY_S = 5.0
 
 
 def own_config_topic(config: Config) -> str:
@@ -123,6 +127,9 @@ class HomeAssistantLink:
         self.last_change = 0.0
         self._warned: set[tuple[str, str]] = set()
         self._own = own_config_topic(config)
+        self._announce_lock = threading.Lock()
+        self._announced_at = -ANNOUNCE_EVERY_S  # time.monotonic() of the last "online" answered
+        self._announce_timer: threading.Timer | None = None
         self.guard = Guard(
             reserved=topics.reserved,
             owned=tuple(
@@ -149,7 +156,31 @@ class HomeAssistantLink:
 
     def _on_ha_status(self, msg: Message) -> None:
         if msg.payload.strip() == b"online":
-            self.announce()  # Home Assistant (re)started: it wants discovery again
+            self._announce_soon()  # Home Assistant (re)started: it wants discovery again
+
+    def _announce_soon(self) -> None:
+        """Now if the last answer to an "online" was ANNOUNCE_EVERY_S ago; else once when
+        that time is up (however many came meanwhile). On paho's thread: never waits."""
+        with self._announce_lock:
+            if self._announce_timer is not None:
+                return  # one is due: it answers this one too
+            wait = self._announced_at + ANNOUNCE_EVERY_S - time.monotonic()
+            if wait > 0:
+                self._announce_timer = threading.Timer(wait, self._announce_due)
+                self._announce_timer.daemon = True
+                self._announce_timer.start()
+                return
+            self._announced_at = time.monotonic()
+        self.announce()
+
+    def _announce_due(self) -> None:
+        with self._announce_lock:
+            self._announce_timer = None
+            self._announced_at = time.monotonic()
+        try:
+            self.announce()
+        except Exception:  # a task boundary: the timer's thread
+            log.exception("announcing the agent to Home Assistant failed")
 
     def _warn_once(self, topic: str, why: str) -> None:
         """One line per topic and reason, for the first MAX_WARNED of them."""

@@ -8,19 +8,41 @@ removes; a new one replaces.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
 from typing import Any
 
 from agent.home.specs import HomeAssistantSpec, command_topics
 from agent.home.state import StateSource, TemplateError, parse_template
 from agent.intents import DOMAINS
-from agent.topic_rules import matches, topic_problem
+from agent.topic_rules import MAX_TOPIC_BYTES, matches, topic_problem
+from agent.understand.normalize import fold
 
 MAX_PAYLOAD = 64 * 1024
-MAX_NAME = 200  # characters
+MAX_NAME = 200  # characters: names, areas, ids, classes, units (a longer one is left out)
+MAX_COMMAND_PAYLOAD = 1024  # characters of a payload to send (payload_on, ...)
+# Characters of topics, payloads, templates and names one entity may keep (a real one keeps a
+# few hundred): with live.MAX_ENTITIES, what discovery can cost is bounded.
+MAX_KEPT = 4096
 MAX_COMPONENTS = 100  # per device-based config
+MAX_MODES = 64  # climate modes read
+# The options kept from a config once it is read (state words, for reading states): the
+# rest of a config, whatever it holds, is not kept.
+READER_KEYS = (
+    "state_on",
+    "state_off",
+    "payload_on",
+    "payload_off",
+    "state_open",
+    "state_closed",
+    "state_opening",
+    "state_closing",
+    "state_stopped",
+    "state_locked",
+    "state_unlocked",
+)
 # Every domain of ours but media_player, which MQTT discovery has no platform for.
 COMPONENTS = tuple(d for d in DOMAINS if d != "media_player")
 STATE_ONLY = frozenset({"sensor", "binary_sensor"})
@@ -123,14 +145,32 @@ class Guard:
         return None
 
     def command_problem(self, topic: str) -> str | None:
-        """Why we may not publish a command to `topic` (None: we may)."""
+        """Why we may not publish a command to `topic` (None: we may). MQTT topics are
+        exact, so "Home/Lock/set" and "home/lock/set " reach no device listening on
+        "home/lock/set"; but a discovered topic that differs from one of ours, or a config
+        device's, only in case, spaces, empty levels or look-alike letters is an imitation
+        (or a device that trims), and is refused too."""
         problem = self.state_problem(topic)
         if problem is not None:
             return problem
         for pattern, device_id in self.owned:
             if matches(pattern, topic):
                 return f"{device_id} of the config is commanded there"
+        loose = _loose(topic)
+        if any(matches(_loose(pattern), loose) for pattern in self.reserved):
+            return "it reads as one of the agent's own or Home Assistant's topics"
+        for pattern, device_id in self.owned:
+            if matches(_loose(pattern), loose):
+                return f"it reads as a topic {device_id} of the config is commanded on"
         return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _loose(topic: str) -> str:
+    """A topic as it reads: folded (case, full-width and look-alike letters), each level
+    without spaces around it, empty levels left out."""
+    levels = (level.strip() for level in fold(topic).split("/"))
+    return "/".join(level for level in levels if level)
 
 
 @dataclass(frozen=True)
@@ -146,7 +186,8 @@ class Entity:
     unit: str | None = None
     command: HomeAssistantSpec | None = None
     states: tuple[StateSource, ...] = ()
-    options: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # the READER_KEYS the config gave (strings), and nothing else of it
+    options: tuple[tuple[str, str], ...] = ()
 
     @property
     def id(self) -> str:
@@ -186,6 +227,8 @@ def expand(payload: dict[str, Any], table: dict[str, str] = ABBREVIATIONS) -> di
 
 def read(prefix: str, topic: str, payload: bytes, guard: Guard = Guard()) -> Announcement:
     """The entities a config message announces; DiscoveryError when it can't be used."""
+    if len(topic) > MAX_TOPIC_BYTES:
+        raise DiscoveryError(f"a config topic longer than {MAX_TOPIC_BYTES} characters")
     rest = topic[len(prefix) + 1 :] if topic.startswith(prefix + "/") else None
     match = _TOPIC.match(rest or "")
     if match is None:
@@ -222,6 +265,9 @@ def _device_based(topic: str, config: dict[str, Any], base: Any, guard: Guard) -
     entities = []
     problems = []
     for cmp_id, raw in parts.items():
+        if len(cmp_id) > MAX_NAME:
+            problems.append(f"a component id longer than {MAX_NAME} characters")
+            continue
         key = f"{topic}#{cmp_id}"
         if not isinstance(raw, dict):
             problems.append(f"{cmp_id}: expected an object")
@@ -230,9 +276,12 @@ def _device_based(topic: str, config: dict[str, Any], base: Any, guard: Guard) -
         platform = part.pop("platform", None)
         if len(part) == 0:
             continue  # only the platform: this component is removed
+        if not isinstance(platform, str):
+            problems.append(f"{cmp_id}: the platform (p) must be a string")
+            continue
         merged = {**shared, **part, "device": config.get("device")}
         try:
-            entities.append(_entity(key, str(platform), str(cmp_id), merged, guard))
+            entities.append(_entity(key, platform, cmp_id, merged, guard))
         except DiscoveryError as exc:
             problems.append(f"{cmp_id}: {exc}")
     if problems and not entities:
@@ -248,6 +297,9 @@ def _entity(key: str, component: str, object_id: str, c: dict[str, Any], guard: 
     needed = COMMAND_KEYS.get(component, ("command_topic",))
     if component not in STATE_ONLY and not any(isinstance(c.get(k), str) for k in needed):
         raise DiscoveryError(f"a {component} needs a {' or '.join(needed)}")
+    for said in (c.get("name"), device.get("name")):
+        if isinstance(said, str) and len(said) > MAX_NAME:
+            raise DiscoveryError(f"a name longer than {MAX_NAME} characters")
     full = _name(c, device, object_id)
     own = _text(c.get("name"))
     # Spoken, a name of its own ("Garage Door") beats "Garage Controller Garage Door"; a bare
@@ -256,7 +308,7 @@ def _entity(key: str, component: str, object_id: str, c: dict[str, Any], guard: 
     oid = _object_id(c, object_id, full, component)
     if len(full) > MAX_NAME:
         raise DiscoveryError(f"a name longer than {MAX_NAME} characters")
-    area = device.get("suggested_area")
+    area = _text(device.get("suggested_area"))
     command = _spec(component, c)
     for topic in command_topics(command):
         why = guard.command_problem(topic)
@@ -267,24 +319,51 @@ def _entity(key: str, component: str, object_id: str, c: dict[str, Any], guard: 
         why = guard.state_problem(source.topic)
         if why is not None:
             raise DiscoveryError(f"state topic {source.topic[:80]!r} refused: {why}")
-    return Entity(
+    entity = Entity(
         key=key,
         component=component,
         object_id=oid,
         name=name,
         aliases=(full,) if name != full else (),
         unique_id=_text(c.get("unique_id")),
-        area=area if isinstance(area, str) and area and len(area) <= MAX_NAME else None,
+        area=area,
         device_class=_text(c.get("device_class")),
         unit=_text(c.get("unit_of_measurement")),
         command=command,
         states=states,
-        options=c,
+        options=tuple((k, v) for k in READER_KEYS if (v := _scalar(c.get(k))) is not None),
     )
+    if _kept(entity) > MAX_KEPT:
+        raise DiscoveryError(f"more than {MAX_KEPT} characters of topics, payloads and names")
+    return entity
+
+
+def _kept(entity: Entity) -> int:
+    """The characters an entity keeps: what MAX_ENTITIES of them can cost at most."""
+    texts: list[str | None] = [entity.key, entity.name, *entity.aliases, entity.unique_id]
+    texts += [entity.area, entity.device_class, entity.unit, *(v for _, v in entity.options)]
+    texts += [t for s in entity.states for t in (s.topic, s.template)]
+    if entity.command is not None:
+        texts += [
+            v
+            for f in fields(entity.command)
+            if isinstance(v := getattr(entity.command, f.name), str)
+        ]
+    return sum(len(t) for t in texts if t)
 
 
 def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
+    """A string of at most MAX_NAME characters; None for anything else."""
+    return value if isinstance(value, str) and 0 < len(value) <= MAX_NAME else None
+
+
+def _scalar(value: Any) -> str | None:
+    """A string or a number as text, of at most MAX_NAME characters; None for anything
+    else (a list or an object is never turned into text: a deep one costs)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    text = str(value)
+    return text if len(text) <= MAX_NAME else None
 
 
 def _name(c: dict[str, Any], device: dict[str, Any], object_id: str) -> str:
@@ -313,7 +392,12 @@ def _spec(component: str, c: dict[str, Any]) -> HomeAssistantSpec | None:
 
     def payload(key: str, default: str) -> str:
         value = c.get(key)
-        return str(value) if isinstance(value, str | int | float) else default
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            return default
+        text = str(value)
+        if len(text) > MAX_COMMAND_PAYLOAD:
+            raise DiscoveryError(f"{key}: longer than {MAX_COMMAND_PAYLOAD} characters")
+        return text
 
     scale = c.get("brightness_scale", 255)
     on_default = "PRESS" if component == "button" else "ON"
@@ -349,7 +433,7 @@ def _mode_on(modes: Any) -> str:
     """The climate mode that "turn on" picks: heat where offered, else the first not off."""
     if not isinstance(modes, list) or not modes:
         return "heat"
-    offered = [str(m) for m in modes if str(m) != "off"]
+    offered = [m for m in modes[:MAX_MODES] if isinstance(m, str) and m and m != "off"]
     return "heat" if "heat" in offered else (offered[0] if offered else "heat")
 
 

@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
 from agent.home.specs import CommandSpec
+from agent.understand.normalize import normalize
 
 SAFETY_POLICIES = ("allow", "confirm", "deny")
-# Device classes of covers whose opening lets people in.
-ENTRY_COVER_CLASSES = frozenset({"garage", "gate", "door"})
-# Names that say a device opens a way in, whatever it was announced as: a garage door
-# modelled as a switch or a button, a cover without a device class.
-_ENTRY_NAME = re.compile(r"\b(garage door|garage opener|gate|door opener)\b", re.IGNORECASE)
-_DOOR_NAME = re.compile(r"\b(garage|gate|door)\b", re.IGNORECASE)
+# Device classes (any case) whose opening lets people in.
+ENTRY_COVER_CLASSES = frozenset({"garage", "gate", "door", "garage_door"})
+# Names that say a device opens a way in, whatever it was announced as (a garage door
+# modelled as a switch, a button, a valve, a light, a cover of another class); read on the
+# normalised name, so "Garage_Door", "Garage-Door" and look-alike letters count too. A light
+# or a sensor named after the door it is at ("Gate Light") is not one.
+_ENTRY_NAME = re.compile(
+    r"\b(garage ?doors?|garage ?openers?|gates?|door ?openers?|door (?:strike|release|buzzer)s?)"
+    r"\b(?! (?:lights?|lamps?|bulbs?|sensors?|cameras?|bells?|chimes?)\b)"
+)
+# A cover or valve without a device class: a door of any kind.
+_DOOR_NAME = re.compile(r"\b(garages?|gates?|doors?)\b")
+# What leaves a way in as it is: closing, locking, stopping, asking.
+_SAFE_INTENTS = frozenset({"close", "lock", "stop", "get_state", "none"})
+# Words a name may start with that say nothing of the device ("The Coffee Machine"): the
+# resolver's determiners.
+_LEADING = ("the", "my", "our", "a", "an", "this", "that", "these", "those", "your")
 
 
 @dataclass(frozen=True)
@@ -38,21 +51,20 @@ class Device:
         return self.id.split(".", 1)[0]
 
     def is_sensitive(self, intent: str) -> bool:
-        """Unlocking locks and opening garage doors, gates and doors: covers of those
-        classes, or named so without a class; switches and buttons named as openers."""
-        if intent == "unlock" and self.domain == "lock":
+        """Unlocking locks; anything but closing, stopping or asking about a device of an
+        entry class (garage, gate, door), or one named as a garage door, gate or door
+        opener whatever its domain; opening a cover or valve without a class named as a
+        door of any kind. Names are read normalised, classes in any case."""
+        if self.domain == "lock":
+            return intent == "unlock"
+        if intent in _SAFE_INTENTS:
+            return False
+        cls = self.device_class.casefold() if self.device_class else None
+        entry, door = _named_as((self.name, *self.aliases))
+        if cls in ENTRY_COVER_CLASSES or entry:
             return True
-        names = (self.name, *self.aliases)
-        if self.domain == "cover" and intent in ("open", "set_position"):
-            if self.device_class is None:
-                return any(_DOOR_NAME.search(n) for n in names)
-            return self.device_class in ENTRY_COVER_CLASSES
-        if self.domain in ("switch", "button") and intent in (
-            "turn_on",
-            "turn_off",
-            "activate_scene",
-        ):
-            return any(_ENTRY_NAME.search(n) for n in names)
+        if self.domain in ("cover", "valve") and cls is None:
+            return intent in ("open", "set_position") and door
         return False
 
     def policy(self, intent: str) -> str:
@@ -77,3 +89,25 @@ class Home:
             if area.name == name:
                 return area
         return None
+
+
+@functools.lru_cache(maxsize=1 << 15)
+def _named_as(names: tuple[str, ...]) -> tuple[bool, bool]:
+    """Whether a device's names say an entry (a garage door, a gate, a door opener), and
+    whether they say a door of any kind. Cached: asked for every device on every rebuild."""
+    heard = [normalize(n) for n in names]
+    return (
+        any(_ENTRY_NAME.search(h) for h in heard),
+        any(_DOOR_NAME.search(h) for h in heard),
+    )
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def spoken(name: str) -> str:
+    """A name as it is heard: normalised (case, punctuation, spacing, full-width and
+    look-alike letters), without leading determiners. Two names that read the same here
+    can't be told apart by voice."""
+    words = normalize(name).split(" ")
+    while len(words) > 1 and words[0] in _LEADING:
+        words = words[1:]
+    return " ".join(words)

@@ -15,11 +15,12 @@ from dataclasses import dataclass, replace
 
 from agent.home.discovery import Announcement, Entity
 from agent.home.expose import Expose
-from agent.home.inventory import Area, Device, Home
+from agent.home.inventory import Area, Device, Home, spoken
 from agent.home.specs import HomeAssistantSpec
 from agent.home.state import Reader, StateSource
 
 log = logging.getLogger(__name__)
+MAX_ENTITIES = 20_000  # discovered entities kept; beyond, new ones are refused (logged once)
 
 
 @dataclass(frozen=True)
@@ -32,10 +33,10 @@ class Watch:
 
 
 def reader_for(entity: Entity) -> Reader:
-    o = entity.options
+    o = dict(entity.options)
 
     def strings(*keys: str, default: str) -> tuple[str, ...]:
-        found = [str(o[k]) for k in keys if isinstance(o.get(k), str | int | float)]
+        found = [o[k] for k in keys if k in o]
         return tuple(found) or (default,)
 
     words: list[tuple[str, str]] = []
@@ -47,11 +48,11 @@ def reader_for(entity: Entity) -> Reader:
             ("state_closing", "closing", "closing"),
             ("state_stopped", "stopped", "stopped"),
         ):
-            words.append((str(o.get(key, default)), word))
+            words.append((o.get(key, default), word))
     elif entity.component == "lock":
         words = [
-            (str(o.get("state_locked", "LOCKED")), "locked"),
-            (str(o.get("state_unlocked", "UNLOCKED")), "unlocked"),
+            (o.get("state_locked", "LOCKED"), "locked"),
+            (o.get("state_unlocked", "UNLOCKED"), "unlocked"),
             ("LOCKING", "locking"),
             ("UNLOCKING", "unlocking"),
             ("JAMMED", "jammed"),
@@ -102,10 +103,13 @@ class Change:
 
 
 class Inventory:
-    def __init__(self, base: Home, expose: Expose) -> None:
+    def __init__(self, base: Home, expose: Expose, max_entities: int = MAX_ENTITIES) -> None:
         self._base = base
         self._expose = expose
         self._announced: dict[str, tuple[Entity, ...]] = {}
+        self._count = 0  # entities in _announced
+        self._max = max_entities
+        self._full = False  # the cap was hit (said once, until well under it again)
         self._lock = threading.Lock()
         self._home = base
         self._keys: dict[str, str] = {}  # device id -> state key
@@ -114,10 +118,10 @@ class Inventory:
             self._keys[device.id] = _config_key(device.id)
             for w in _config_watches(device):
                 self._watches.setdefault(w.source.topic, {}).setdefault(w.key, []).append(w)
-        # a discovered entity may not take a name the config gave (an overlay, same id, may)
-        self._config_names = {
-            n.casefold(): d.id for d in base.devices for n in (d.name, *d.aliases)
-        }
+        # a discovered entity may not take a name the config gave (an overlay, same id, may),
+        # nor one that reads the same (see `spoken`): a Cyrillic o in "Coffee Machine",
+        # "Coffee-Machine", "The Coffee Machine"; nor may a discovered area
+        self._config_names = {spoken(n): d.id for d in base.devices for n in (d.name, *d.aliases)}
         self._dirty = True
         self._skipped: set[str] = set()
         self.version = 0
@@ -126,10 +130,12 @@ class Inventory:
         """Take one config message into account."""
         with self._lock:
             before = self._announced.get(announcement.source, ())
-            if before == announcement.entities:
+            entities = self._room_for(announcement, len(before))
+            if before == entities:
                 return Change(False)
-            if announcement.entities:
-                self._announced[announcement.source] = announcement.entities
+            self._count += len(entities) - len(before)
+            if entities:
+                self._announced[announcement.source] = entities
             else:
                 self._announced.pop(announcement.source, None)
             dropped: list[str] = []
@@ -142,7 +148,7 @@ class Inventory:
                         self._watches.pop(source.topic, None)
                         dropped.append(source.topic)
             added: list[str] = []
-            for entity in announcement.entities:
+            for entity in entities:
                 key = _entity_key(entity)
                 reader = reader_for(entity)
                 for source in entity.states:
@@ -152,13 +158,30 @@ class Inventory:
                     by_key.setdefault(key, []).append(Watch(key, reader, source))
             self._dirty = True
             self.version += 1
-            now = {_entity_key(e) for e in announcement.entities}
+            now = {_entity_key(e) for e in entities}
             return Change(
                 True,
                 watch=tuple(added),
                 unwatch=tuple(t for t in dict.fromkeys(dropped) if t not in self._watches),
                 forget=tuple(k for k in map(_entity_key, before) if k not in now),
             )
+
+    def _room_for(self, announcement: Announcement, before: int) -> tuple[Entity, ...]:
+        """The announced entities that fit under the cap (a source keeps its own room)."""
+        entities = announcement.entities
+        room = self._max - (self._count - before)
+        if len(entities) <= room:
+            if self._full and self._count - before + len(entities) < self._max * 9 // 10:
+                self._full = False
+            return entities
+        if not self._full:
+            self._full = True
+            log.warning(
+                "%d discovered entities: refusing new ones (from %s on) until some are removed",
+                self._max,
+                announcement.source[:200],
+            )
+        return entities[: max(0, room)]
 
     @property
     def home(self) -> Home:
@@ -170,7 +193,7 @@ class Inventory:
         """The home and how many discovered entities it was built from, together."""
         with self._lock:
             self._fresh()
-            return self._home, sum(len(e) for e in self._announced.values())
+            return self._home, self._count
 
     def watches(self, topic: str) -> list[Watch]:
         with self._lock:
@@ -197,9 +220,10 @@ class Inventory:
         devices = list(commanded.values())
         keys = {d.id: _config_key(d.id) for d in base.devices}
         taken = set(commanded)
+        area_names = {spoken(n): a.name for a in areas for n in (a.name, *a.aliases)}
         for entities in self._announced.values():
             for entity in entities:
-                device = self._device(entity, areas)
+                device = self._device(entity, areas, area_names)
                 if device.id in commanded:
                     continue  # the config's own device with that id wins
                 overlay = overlays.pop(device.id, None)
@@ -217,14 +241,14 @@ class Inventory:
                 else:
                     clash = next(
                         (
-                            self._config_names[n.casefold()]
+                            self._config_names[spoken(n)]
                             for n in (device.name, *device.aliases)
-                            if n.casefold() in self._config_names
+                            if spoken(n) in self._config_names
                         ),
                         None,
                     )
                     if clash is not None:
-                        self._skip(entity, f"{clash} of the config has that name")
+                        self._skip(entity, f"{clash} of the config has that name, or one read so")
                         continue
                 device = replace(device, id=_free(device.id, taken))
                 taken.add(device.id)
@@ -235,23 +259,27 @@ class Inventory:
         self._home = Home(areas=tuple(areas), devices=tuple(devices))
         self._keys = keys
 
-    def _skip(self, entity: Entity, why: str) -> None:
-        if len(self._skipped) < 10_000 and entity.key not in self._skipped:
-            self._skipped.add(entity.key)
-            log.warning("not using the discovered %s (%s): %s", entity.id, entity.key, why)
+    def _skip(self, entity: Entity, why: str, *, used: bool = False) -> None:
+        """Said once per entity (`used`: the entity is kept, what it said is not)."""
+        seen = f"{entity.key}|{why}"
+        if len(self._skipped) < 10_000 and seen not in self._skipped:
+            self._skipped.add(seen)
+            what = "the area of" if used else "the discovered"
+            log.warning("not using %s %s (%s): %s", what, entity.id, entity.key, why)
 
-    @staticmethod
-    def _device(entity: Entity, areas: list[Area]) -> Device:
+    def _device(self, entity: Entity, areas: list[Area], area_names: dict[str, str]) -> Device:
+        """`area_names`: each area's names as heard -> the area; a new area is added to both.
+        A suggested area that reads as a known one is that one ("Kitchen" with a Cyrillic e
+        is the Kitchen); one that reads as a device of the config is left out."""
         area = None
         if entity.area:
-            wanted = entity.area.casefold()
-            for a in areas:
-                if wanted in (a.name.casefold(), *(x.casefold() for x in a.aliases)):
-                    area = a.name
-                    break
-            else:
+            heard = spoken(entity.area)
+            area = area_names.get(heard)
+            if area is None and heard in self._config_names:
+                self._skip(entity, "its area is named as a device of the config", used=True)
+            elif area is None:
                 areas.append(Area(entity.area))
-                area = entity.area
+                area = area_names[heard] = entity.area
         return Device(
             id=entity.id,
             name=entity.name,

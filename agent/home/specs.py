@@ -89,12 +89,13 @@ def command_topics(spec: CommandSpec | None) -> tuple[str, ...]:
             if t
         )
     if isinstance(spec, Zigbee2MqttSpec):
-        return (
-            f"{spec.base_topic}/{spec.friendly_name}/set",
-            f"{spec.base_topic}/{spec.friendly_name}/set/#",
-        )
+        # the device's own set topics, its attributes' (`set/state`) and its endpoints'
+        # (`l1/set`): Zigbee2MQTT acts on every one of them
+        device = f"{spec.base_topic}/{spec.friendly_name}"
+        return (f"{device}/set", f"{device}/set/#", f"{device}/+/set")
     if isinstance(spec, TasmotaSpec):
-        return (f"{spec.prefix}/{spec.topic}/+",)
+        # every command of the device, however deep (`cmnd/<topic>/Backlog`, grouped topics)
+        return (f"{spec.prefix}/{spec.topic}/#",)
     if isinstance(spec, TemplateSpec):
         return tuple(dict.fromkeys(c.topic for c in spec.commands.values()))
     return ()

@@ -12,6 +12,7 @@ from typing import Any
 
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 MAX_TEMPLATE = 500  # characters; the forms read here are short
+MAX_STATE = 255  # characters of a state kept, as in Home Assistant (a longer one is ignored)
 
 
 class TemplateError(ValueError):
@@ -155,7 +156,7 @@ def _json(payload: str) -> Any:
 
 
 def _filter(name: str, arg: str | None, value: Any) -> Any:
-    if arg is not None and len(arg) > 10:
+    if (arg is not None and len(arg) > 10) or not _scalar(value):
         return None
     try:
         if name == "float":
@@ -209,7 +210,8 @@ class Reader:
         if source.attribute == "state":
             return self._state(current, value)
         if source.attribute == "mode":
-            return replace(current, mode=str(value))
+            mode = str(value) if _scalar(value) else ""
+            return replace(current, mode=mode) if 0 < len(mode) <= MAX_STATE else current
         number = _number(value)
         if number is None:
             return current
@@ -226,7 +228,11 @@ class Reader:
         return current
 
     def _state(self, current: DeviceState, value: Any) -> DeviceState:
+        if not _scalar(value):
+            return current  # a list or an object is no state (and a deep one costs to print)
         text = str(value)
+        if len(text) > MAX_STATE:
+            return current
         if self.domain == "sensor":
             number = _number(value)
             return replace(current, value=text if number is None else number, unit=self.unit)
@@ -249,6 +255,10 @@ class Reader:
         if isinstance(body.get("brightness"), int | float):
             out = replace(out, brightness=_pct(float(body["brightness"]), self.brightness_scale))
         return out
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool)
 
 
 def _number(value: Any) -> float | None:

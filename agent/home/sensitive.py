@@ -1,0 +1,71 @@
+"""Which device messages unlock a lock or open a way in, whichever device sends them: a
+"light" announced on a garage door's topic with the door's open payload needs a "yes" too.
+Pure."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from agent.act.command import Command
+from agent.act.dispatch import actions_for
+from agent.errors import UnsupportedCommand
+from agent.home.inventory import Home
+from agent.messages import Action
+
+# The intents whose messages can open a way in (an opener relay answers ON and OFF alike).
+_OPENING = ("unlock", "open", "turn_on", "turn_off", "activate_scene")
+MAX_JSON_KEY = 4096  # characters: a longer JSON payload is compared as text
+
+
+@dataclass(frozen=True)
+class Sensitive:
+    """The messages that unlock a lock or open a way in: (topic, `payload_key`)."""
+
+    messages: frozenset[tuple[str, str]]
+
+    def touches(self, action: Action) -> bool:
+        """Payloads compare as a device would likely read them ("open ", "Open" and "OPEN"
+        alike); "unlock", or Zigbee2MQTT's {"state": "UNLOCK"}, on any topic (a lock left
+        out of the inventory is still a lock)."""
+        key = payload_key(action.payload)
+        return _unlocks(key) or (action.topic, key) in self.messages
+
+
+def payload_key(payload: str) -> str:
+    """Stripped and case-folded; a JSON object also without its spacing and key order."""
+    text = payload.strip()
+    if text.startswith("{") and len(text) <= MAX_JSON_KEY:
+        try:
+            body = json.loads(text)
+            if isinstance(body, dict):
+                text = json.dumps(body, sort_keys=True, separators=(",", ":"))
+        except (ValueError, RecursionError):
+            pass
+    return text.casefold()
+
+
+def _unlocks(key: str) -> bool:
+    """`key` (see `payload_key`) is "unlock", or a JSON object whose state is."""
+    if key == "unlock":
+        return True
+    if not (key.startswith("{") and '"unlock"' in key and len(key) <= MAX_JSON_KEY):
+        return False
+    try:
+        body = json.loads(key)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(body, dict) and body.get("state") == "unlock"
+
+
+def sensitive_messages(home: Home) -> Sensitive:
+    messages: set[tuple[str, str]] = set()
+    for device in home.devices:
+        for intent in _OPENING:
+            if device.is_sensitive(intent):
+                try:
+                    found = actions_for(device, Command(intent))
+                except UnsupportedCommand:
+                    continue
+                messages.update((a.topic, payload_key(a.payload)) for a in found)
+    return Sensitive(frozenset(messages))
