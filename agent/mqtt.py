@@ -52,7 +52,7 @@ WORK_BACKLOG = 20_000  # messages waiting for the worker before paho's thread wa
 WORK_BYTES = 32 * 1024 * 1024  # and their payloads' bytes
 MAX_WORK_PAYLOAD = 2 * 1024 * 1024  # bigger messages for the worker are dropped (logged once)
 STUCK_S = 20.0  # the worker on one message this long: the agent is not healthy
-COMMAND_PACKET = 64 * 1024  # the largest packet the broker may send the command connection
+COMMAND_PACKET = 1024 * 1024  # the largest packet the broker may send the command connection
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,7 @@ log = logging.getLogger("agent.mqtt")
 
 
 class Link:
-    def __init__(
-        self, topic: str, publish: Callable[[str, str], None], *, keepalive: int
-    ) -> None:
+    def __init__(self, topic: str, publish: Callable[[str, str], None], *, keepalive: int) -> None:
         """`publish(topic, payload)`: QoS 1, to the broker."""
         self.topic = topic
         self._publish = publish

@@ -18,11 +18,12 @@ from agent.act.dispatch import actions_for
 from agent.answers import answer, asked_about, over_many, says_everywhere
 from agent.errors import UnsupportedCommand
 from agent.home.inventory import Device, Home
+from agent.home.sensitive import Sensitive, sensitive_messages
 from agent.home.state import DeviceState
 from agent.messages import Action, Intent, Outcome
 from agent.resolve import Resolution, Resolver
 from agent.understand.cascade import Tier
-from agent.understand.clauses import split
+from agent.understand.clauses import MAX_CLAUSES, MAX_DEVICES, split
 from agent.understand.normalize import normalize
 from agent.understand.utterance import (
     Duration,
@@ -140,36 +141,13 @@ class Prepared:
     sensitive: Sensitive
 
 
-@dataclass(frozen=True)
-class Sensitive:
-    """The messages that unlock a lock or open a way in, whichever device sends them: a
-    "light" on a lock's topic with the lock's unlock payload needs a "yes" too."""
-
-    messages: frozenset[tuple[str, str]]
-
-    def touches(self, action: Action) -> bool:
-        if action.payload.strip().casefold() == "unlock":
-            return True
-        return (action.topic, action.payload) in self.messages
-
-
-def sensitive_messages(home: Home) -> Sensitive:
-    messages: set[tuple[str, str]] = set()
-    for device in home.devices:
-        for intent in ("unlock", "open"):
-            if device.is_sensitive(intent):
-                try:
-                    found = actions_for(device, Command(intent))
-                except UnsupportedCommand:
-                    continue
-                messages.update((a.topic, a.payload) for a in found)
-    return Sensitive(frozenset(messages))
-
-
-def _words_enough(text: str) -> bool:
+def _words_enough(text: str, intent: Intent) -> bool:
     """The model reads sentences: two words at least, one of them not filler ("ok 20
-    please" is noise, not a temperature), not a number and a unit."""
+    please" is noise, not a temperature), not a number and a unit; or one word that names
+    what a number sets ("thermostat 21")."""
     words = [w for w in normalize(text).split(" ") if w.isascii() and w.isalpha()]
+    if len(words) == 1 and isinstance(intent.slots.value, int | float):
+        return refine.names_what(words, intent)
     return len(words) >= 2 and any(w not in FILLERS for w in words)
 
 
@@ -286,13 +264,24 @@ class Pipeline:
         marked = text.rstrip().endswith("?")
         clauses = split(core)
         question = is_question(core, marked=marked)
-        if len(clauses) > 1 and not question and not resolver.names.mentions("and"):
+        several = len(clauses) > 1 and not question and not resolver.names.mentions("and")
+        # One text's work is bounded (the texts behind it wait): a few requests, or a few
+        # that act on a bounded number of devices together; beyond that, none is done.
+        none = Intent("none", confidence=0.0, tier="none")
+        if several and len(clauses) > MAX_CLAUSES:
+            said = f"Sorry, that's more than {MAX_CLAUSES} requests at once, so I did none of them."
+            return Outcome(text, none, (), (), f"{said} Please ask for {MAX_CLAUSES} at most.")
+        if several:
             outcomes: list[Outcome] = []
             waiting: list[_Pending] = []
             for clause in clauses:
                 previous = outcomes[-1].intent if outcomes and clause.joined else None
                 part = self._clause(text, clause.text, resolver, duration, previous, False)
                 outcomes.append(part)
+                if sum(len(o.targets) for o in outcomes) > MAX_DEVICES:
+                    self._asking = None
+                    said = f"Sorry, those requests are for more than {MAX_DEVICES} devices, so"
+                    return Outcome(text, none, (), (), f"{said} I did none. Ask one at a time.")
                 if self._asking is not None:  # each sensitive part waits for the one "yes"
                     waiting.append(self._asking)
                     self._asking = None
@@ -355,8 +344,11 @@ class Pipeline:
         its name alone ("movie time", "good night") comes after the templates."""
         for index, tier in enumerate(self.tiers):
             intent = tier(text)
-            if intent is not None and intent.tier == "model" and not _words_enough(text):
-                intent = replace(intent, name="none", confidence=0.0)  # "1e308", "100%"
+            if intent is not None and (
+                (intent.tier == "model" and not _words_enough(text, intent))  # "1e308", "100%"
+                or refine.number_unasked(text, intent)  # "it's 21 degrees", "volume -5"
+            ):
+                intent = replace(intent, name="none", confidence=0.0)
             if intent is not None:
                 yield intent
             if index == 0 and (scene := refine.scene_named(text, resolver.names)) is not None:

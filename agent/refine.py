@@ -1,20 +1,22 @@
 """A tier's reading, refined against the sentence and the home before and after resolving:
 a scene said by its name alone, "the kitchen ceiling light blue", "play jazz" (something to
-play, not a player called jazz), a level asked about rather than set, Fahrenheit, and a lock
-named with no request. Pure."""
+play, not a player called jazz), a level asked about rather than set, Fahrenheit, a lock named
+with no request, and a number nobody asked to set ("it's 21 degrees"). Pure."""
 
 from __future__ import annotations
 
 import math
 import re
 from dataclasses import replace
+from itertools import pairwise
 
 from agent.colors import COLORS
+from agent.intents import INTENT_DOMAINS
 from agent.messages import Intent, Slots
 from agent.resolve import Resolution
 from agent.resolve.names import NameIndex
-from agent.resolve.vocab import kind_of
-from agent.understand.normalize import normalize
+from agent.resolve.vocab import ADAPT, PRONOUNS, kind_of
+from agent.understand.normalize import normalize, other_numbers
 from agent.understand.utterance import is_bare_name, temperature_unit
 
 # Intents that set a level: with no level and no direction, they only ask about it.
@@ -218,3 +220,78 @@ _DOWN_WORDS = frozenset({"down", "lower", "cooler", "quieter", "dimmer"})
 def _direction(words: str) -> str | None:
     up, down = bool(_UP.search(words)), bool(_DOWN.search(words))
     return "up" if up and not down else "down" if down and not up else None
+
+
+# -- a number nobody asked to set --------------------------------------------------------------
+# The model reads a setting into most sentences with a number in them ("it's 21 degrees",
+# "lol 21 please", "lock 5 degrees"). A text with a number not said plainly is no request;
+# a model's reading that carries a number is one only when the words say what to set.
+# Not said plainly: a minus ("-5" reads "minus 5"; no level here goes below zero, and
+# dropping the sign would set +5), a programming literal (hex, exponent, digit groups), or
+# number characters that are not digits ("²¹", "½").
+_ODD_NUMBER = re.compile(
+    r"\b(?:minus|negative) \d|\b(?:0[xob][0-9a-f]+|\d+(?:\.\d+)?e\d*|\d+(?:_\d+)+)\b"
+)
+# Words for what a level is, beyond the kinds of device that have it ("thermostat", "lights").
+_ATTRIBUTES = {
+    "set_temperature": {"warm", "warmer", "cool", "cooler", "hotter", "colder", "warmth"},
+    "set_brightness": {"brightness", "bright", "brighter", "brighten", "dim", "dimmer"}
+    | {"darker", "lighter", "speed", "faster", "slower"},
+    "set_volume": {"louder", "quieter", "loud", "quiet", "softer", "mute", "unmute"},
+    "set_position": {"position", "open", "close", "raise", "lower", "shut"},
+}
+# Words that ask for a setting: "set", "make", "bump", "I'd like".
+_SETTING = frozenset(
+    {"set", "make", "turn", "put", "bump", "change", "raise", "lower", "increase", "decrease"}
+    | {"adjust", "crank", "keep", "bring", "move", "drop", "reduce", "boost", "take", "up"}
+    | {"down", "like", "want", "need", "prefer"}
+)
+_UNITS = frozenset({"degree", "degrees", "percent", "celsius", "fahrenheit", "c", "f"})
+# How things are, not what to do: "it's 21 now", "I was 19", "my kid is 12".
+_STATEMENT = re.compile(
+    r"^(?:its|it is|it was|im|i am|i was|thats|that is|theres|there is|there was|were|"
+    r"we are|we were|hes|he is|shes|she is|theyre|they are|(?:the|my|our) \w+ (?:is|was))\b"
+)
+# A verb of another intent: "lock 5 degrees" is no temperature, "open 5 percent" a position.
+_OTHER_VERB = {
+    "lock": {"lock"},
+    "unlock": {"unlock"},
+    "open": {"open", "set_position"},
+    "close": {"close", "set_position"},
+    "shut": {"close", "set_position"},
+}
+
+
+def number_unasked(text: str, intent: Intent) -> bool:
+    """A reading the words don't ask for (see above): any, from a text with a number not
+    said plainly ('volume -5', 'up 0x15', 'lights ²¹'); from the model, one that carries a
+    number the words don't say what to set with ('it's 21 degrees', 'lock 5 degrees'). A
+    template says what it sets by construction."""
+    words = normalize(text)
+    if _ODD_NUMBER.search(words) or other_numbers(words):
+        return True
+    if intent.tier != "model" or not isinstance(intent.slots.value, int | float):
+        return False
+    said = words.removeprefix("please ").split(" ")
+    if intent.name not in _OTHER_VERB.get(said[0], {intent.name}):
+        return True
+    setting = any(w in _SETTING for w in said)
+    if _STATEMENT.match(words) and not setting:
+        return True
+    device = intent.slots.device is not None and normalize(intent.slots.device) not in PRONOUNS
+    placed = intent.slots.area is not None or any(w in _UNITS for w in said)
+    return not (device or names_what(said, intent) or (setting and placed))
+
+
+def names_what(said: list[str], intent: Intent) -> bool:
+    """The words name what the reading sets: a kind of device that can do it ("thermostat",
+    "lights", "blinds") or the level itself ("volume", "dimmer")."""
+    able = INTENT_DOMAINS.get(intent.name, frozenset()) | {
+        domain for (name, domain) in ADAPT if name == intent.name
+    }
+    phrases = said + [f"{a} {b}" for a, b in pairwise(said)]
+    for phrase in phrases:
+        kind = kind_of(phrase)
+        if kind is not None and any(domain in able for domain, _ in kind[1]):
+            return True
+    return any(w in _ATTRIBUTES.get(intent.name, ()) for w in said)

@@ -259,7 +259,7 @@ class Resolver:
             return said_plural or elsewhere
         # the fan in this room, not a switch called "Fan" in the garage (but "the awning" is
         # the Patio Awning, which has it as its alias, not any blind in this room)
-        if not any(normalize(d.name) in (phrase, singular(phrase)[0]) for d in exact):
+        if not any(self.names.name_of(d) in (phrase, singular(phrase)[0]) for d in exact):
             return said_plural
         kind = kind_of(phrase)
         here = [
@@ -319,7 +319,7 @@ class Resolver:
             if kinds is None:  # nothing named: the devices that can do the intent
                 return device.domain in wanted
             if lamp and device.domain == "switch":  # a plug called "Bedroom 2 Lamp"
-                return lamp in normalize(device.name).split(" ")
+                return lamp in self.names.name_of(device).split(" ")
             return fits(device.domain, device.device_class, kinds)
 
         def of_kind(scope: Scope) -> list[Device]:
@@ -368,17 +368,16 @@ class Resolver:
             d
             for d in devices
             if self.floors.get(d.area or "") in floors
-            or any(f in normalize(d.name).split(" ") for f in floors)
+            or any(f in self.names.name_of(d).split(" ") for f in floors)
         ]
         return same or devices
 
-    @staticmethod
-    def _prefer_named(devices: list[Device], q: _Query, heard: str) -> list[Device]:
+    def _prefer_named(self, devices: list[Device], q: _Query, heard: str) -> list[Device]:
         """'the lamp' among a room's lights: the ones called lamp, if any are ('the light'
         stays every light of the room)."""
         if q.all or q.plural or heard in ("", "light") or len(devices) < 2:
             return devices
-        named = [d for d in devices if heard in normalize(d.name).split(" ")]
+        named = [d for d in devices if heard in self.names.name_of(d).split(" ")]
         return named or devices
 
     def _prefer_player(self, devices: list[Device], q: _Query) -> list[Device]:

@@ -22,7 +22,8 @@ _INNERVERB = re.compile(
     r" (?=(?:turn|switch|close|open|lock|unlock|dim|activate|deactivate|speed up|slow down|"
     r"start|stop|pause|shut|raise|lower|toggle|flip) )"
 )
-MAX_CLAUSES = 8  # more than this is not a request anyone speaks; read it whole
+MAX_CLAUSES = 8  # more than this is not a request anyone speaks: the pipeline does none
+MAX_DEVICES = 1000  # several requests of one text act on at most this many devices together
 NAME_WORDS = 4  # a part this short with no verb is another name for the command before it
 
 
@@ -33,10 +34,9 @@ class Clause:
 
 
 def split(text: str) -> list[Clause]:
-    """The sentence's clauses; one clause when it holds one command."""
+    """The sentence's clauses; one clause when it holds one command. However many there
+    are (each costs a look-up in the home, so the caller bounds them: `MAX_CLAUSES`)."""
     parts = _JOIN.split(text)
-    if len(parts) > MAX_CLAUSES:
-        return [Clause(text)]
     if len(parts) == 1:
         return _inner(Clause(text))
     clauses: list[Clause] = []

@@ -6,6 +6,12 @@ Greek) to the Latin ones, accents off. Then lower case, punctuation to spaces, a
 dropped ("what's" -> "whats"), "%" to "percent", and number words to digits ("twenty one
 point five" -> "21.5"). Letters of other scripts are kept, never dropped: dropping them
 turned "привет 31" into "31".
+
+Numbers: every decimal digit reads as its ASCII digit (Arabic-Indic and full-width "21" are
+"21"); other number characters (superscripts, fractions, circled digits) are not digits and
+stay as they are, each a word ("²¹" is no 21); a minus sign before a number is the word
+"minus" ("-5" is "minus 5", never 5); an underscore between digits stays ("1_000" is not
+"1 000").
 """
 
 from __future__ import annotations
@@ -51,7 +57,8 @@ _TENS: Final = {
 _NUMBER_WORDS: Final = set(_UNITS) | set(_TENS) | {"hundred"}
 _APOSTROPHES = re.compile(r"['\u2019\u2018`]")
 _PERCENT = re.compile(r"(\d)\s*%")
-_NON_WORD = re.compile(r"[^\w.]+|_+")
+_NON_WORD = re.compile(r"[^\w.]+|(?<!\d)_+|_+(?!\d)")
+_MINUS = re.compile(r"(?<![\w.])[-\u2212\u2012\u2013\u2014\ufe63](?=\d)")
 _ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]|\x9b[0-?]*[ -/]*[@-~]")
 # Lower-case letters of other scripts that read as Latin ones (after casefold, so capital
 # lookalikes like Cyrillic ve and en count by their lower-case forms).
@@ -158,8 +165,30 @@ def _is_pronoun_one(tokens: list[str], i: int) -> bool:
 _PLURAL_POSSESSIVE = re.compile(r"(?<=s)['\u2019]s\b")  # "lights's" is "lights"
 
 
+def _folded_numbers(text: str) -> str:
+    """`fold`, with numbers as they read: see the module's docstring."""
+    if text.isascii():
+        return fold(text)
+    pieces: list[str] = []
+    run = ""
+    for char in text:  # other number characters kept, each a word (NFKC makes "²" a "2")
+        if unicodedata.category(char) == "No":
+            pieces += [fold(run), f" {char} "]
+            run = ""
+        else:
+            run += char
+    text = "".join([*pieces, fold(run)])
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
+
+
+def other_numbers(text: str) -> bool:
+    """Whether the text holds number characters that are not digits ("²", "½", "①")."""
+    return not text.isascii() and any(unicodedata.category(c) == "No" for c in text)
+
+
 def normalize(text: str) -> str:
-    text = fold(text)
+    text = _folded_numbers(text)
+    text = _MINUS.sub(" minus ", text)
     text = _PLURAL_POSSESSIVE.sub("", text)
     text = _APOSTROPHES.sub("", text)
     text = _PERCENT.sub(r"\1 percent", text)
