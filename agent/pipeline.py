@@ -269,8 +269,7 @@ class Pipeline:
         # that act on a bounded number of devices together; beyond that, none is done.
         none = Intent("none", confidence=0.0, tier="none")
         if several and len(clauses) > MAX_CLAUSES:
-            said = f"Sorry, that's more than {MAX_CLAUSES} requests at once, so I did none of them."
-            return Outcome(text, none, (), (), f"{said} Please ask for {MAX_CLAUSES} at most.")
+            return Outcome(text, none, (), (), reply.too_many_requests(MAX_CLAUSES))
         if several:
             outcomes: list[Outcome] = []
             waiting: list[_Pending] = []
@@ -280,8 +279,7 @@ class Pipeline:
                 outcomes.append(part)
                 if sum(len(o.targets) for o in outcomes) > MAX_DEVICES:
                     self._asking = None
-                    said = f"Sorry, those requests are for more than {MAX_DEVICES} devices, so"
-                    return Outcome(text, none, (), (), f"{said} I did none. Ask one at a time.")
+                    return Outcome(text, none, (), (), reply.too_many_devices(MAX_DEVICES))
                 if self._asking is not None:  # each sensitive part waits for the one "yes"
                     waiting.append(self._asking)
                     self._asking = None

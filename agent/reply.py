@@ -209,6 +209,17 @@ UNSURE = "Sorry, I'm not sure what you want me to do. Could you say it another w
 CANCELLED = "OK, I won't."
 
 
+def too_many_requests(most: int) -> str:
+    said = f"Sorry, that's more than {most} requests at once, so I did none of them."
+    return f"{said} Please ask for {most} at most."
+
+
+def too_many_devices(most: int) -> str:
+    return (
+        f"Sorry, those requests are for more than {most} devices, so I did none. Ask one at a time."
+    )
+
+
 def later(when: str) -> str:
     return f"Sorry, I can't do things {when} yet; ask me again when you want it done."
 
