@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,21 +44,6 @@ from tests.test_hostile import (
 
 AgentFactory = Callable[..., Agent]
 HA_STATUS = "homeassistant/status"
-
-
-@pytest.fixture
-def agent_factory(agent_factory: AgentFactory) -> Iterator[AgentFactory]:
-    """conftest's, and a hung agent killed at the end (as in test_hostile)."""
-    made: list[Agent] = []
-
-    def make(config: Path, env: dict[str, str] | None = None) -> Agent:
-        agent = agent_factory(config, env)
-        made.append(agent)
-        return agent
-
-    yield make
-    for agent in made:
-        agent.end()
 
 
 def _rss_mb(agent: Agent) -> float:

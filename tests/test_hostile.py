@@ -13,7 +13,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -45,22 +45,6 @@ AgentFactory = Callable[..., Agent]
 
 
 # -- helpers ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def agent_factory(agent_factory: AgentFactory) -> Iterator[AgentFactory]:
-    """conftest's, and a hung agent killed at the end: one stuck in a regex holds the GIL
-    and never gets to its SIGTERM handler."""
-    made: list[Agent] = []
-
-    def make(config: Path, env: dict[str, str] | None = None) -> Agent:
-        agent = agent_factory(config, env)
-        made.append(agent)
-        return agent
-
-    yield make
-    for agent in made:
-        agent.end()
 
 
 def _drop_devices(text: str, ids: tuple[str, ...]) -> str:
