@@ -1,8 +1,10 @@
 """A closed grammar for speech recognition: speech.yaml's patterns and the home's names.
 
-The patterns' parse trees (agent/understand/template_lang.py) become JSGF; {device} and
-{area} become the home's names, aliases and kinds of device, values become spoken numbers
-and colours. Words the recogniser's dictionary lacks are reported and their paths left out.
+The patterns' parse trees (agent/understand/template_lang.py) become JSGF; {area} becomes
+the home's areas and floors, values become spoken numbers and colours, and {device} the
+names, aliases and kinds of only those devices that can do what the sentence says (its
+`can`): a lock can be unlocked, a light without a colour can't be made blue. Words the
+recogniser's dictionary lacks are reported and their paths left out.
 (pocketsphinx's JSGF compiler grows faster than linearly with the grammar, so the spoken
 patterns are a compact set, not all of the understanding templates.)
 """
@@ -15,8 +17,12 @@ from importlib import resources
 
 import yaml
 
+from agent.act.command import Command
+from agent.act.dispatch import actions_for
 from agent.colors import COLORS
-from agent.home.inventory import Home
+from agent.errors import AgentError
+from agent.home.inventory import Device, Home
+from agent.intents import INTENT_DOMAINS
 from agent.understand.normalize import normalize, spoken_number
 from agent.understand.template_lang import Node, Slot, parse
 
@@ -50,6 +56,42 @@ SPOKEN_KINDS = {
 }
 
 
+# Intents a device does for a verb of another ("turn on the sprinkler", "start the movie
+# scene"), as people say them; others of the resolver's (opening a lock) are not offered.
+SPOKEN_ADAPT = frozenset(
+    {
+        ("turn_on", "scene"),
+        ("turn_on", "vacuum"),
+        ("turn_off", "vacuum"),
+        ("turn_on", "valve"),
+        ("turn_off", "valve"),
+        ("stop", "media_player"),
+        ("stop", "vacuum"),
+        ("set_brightness", "fan"),
+    }
+)
+# A value to try a setting with: whether the device's messages can carry it at all.
+TRY_VALUE: dict[str, int | str] = {
+    "set_brightness": 50,
+    "set_color": "red",
+    "set_temperature": 21,
+    "set_position": 50,
+    "set_volume": 30,
+}
+
+
+def able(device: Device, intent: str) -> bool:
+    """Whether `device` can do `intent` as a sentence of the grammar would ask it."""
+    if device.domain not in INTENT_DOMAINS[intent] and (intent, device.domain) not in SPOKEN_ADAPT:
+        return False
+    if intent in TRY_VALUE and device.domain in INTENT_DOMAINS[intent]:
+        try:
+            actions_for(device, Command(intent, TRY_VALUE[intent]))
+        except AgentError:
+            return False
+    return True
+
+
 @dataclass
 class Grammar:
     jsgf: str
@@ -65,6 +107,7 @@ class _Builder:
         self.vocabulary = vocabulary
         self.missing: set[str] = set()
         self.used: set[str] = set()
+        self.slots: dict[str, str] = {}  # slot name -> the rule it stands for, per sentence
 
     def word(self, w: str) -> str | None:
         w = SPOKEN.get(w, w)
@@ -75,7 +118,9 @@ class _Builder:
         return w
 
     def phrase(self, text: str) -> str | None:
-        words = [self.word(w) for w in text.split()]
+        """Words as spoken: "lamp 2" is "lamp two"."""
+        said = [spoken_number(int(w)) if w.isdecimal() and len(w) < 4 else w for w in text.split()]
+        words = [self.word(w) for w in " ".join(said).split()]
         return None if None in words else " ".join(w for w in words if w)
 
     def alternatives(self, phrases: Iterable[str]) -> str:
@@ -98,7 +143,7 @@ class _Builder:
             return self.word(item)
         if isinstance(item, Slot):
             if item.options is None:
-                return f"<{item.name}>"
+                return f"<{self.slots.get(item.name, item.name)}>"
             usable = self.options(item.options)
             return None if usable is None else "( " + " | ".join(usable) + " )"
         if isinstance(item, tuple):
@@ -111,6 +156,26 @@ class _Builder:
         return self.tree(item)
 
 
+def _device_rule(b: _Builder, rule: str, devices: list[Device], home: Home) -> list[str]:
+    """<rule>: one of these devices by name or by a kind of them, the kind placed or not: an
+    area (or floor) that holds such a device before it ("kitchen lights"; "garage door" only
+    where a garage holds a door of this sentence's kind). "in the kitchen" after it is the
+    sentence's."""
+    areas = {normalize(a.name): a for a in home.areas}
+    plain: set[str] = set()
+    placed: set[str] = set()
+    for device in devices:
+        kinds = set(SPOKEN_KINDS.get(device.domain, ()))
+        plain |= kinds | {normalize(n) for n in (device.name, *device.aliases)}
+        area = areas.get(normalize(device.area or ""))
+        if area is not None:
+            wheres = {normalize(n) for n in (area.name, *area.aliases, area.floor or "") if n}
+            placed |= {f"{where} {kind}" for where in wheres for kind in kinds}
+    return [
+        f"<{rule}> = {b.alternatives(plain | placed)};",
+    ]
+
+
 def _number_words() -> list[str]:
     return [spoken_number(n) for n in range(101)]
 
@@ -118,28 +183,31 @@ def _number_words() -> list[str]:
 def build(home: Home, *, wake: str | None = None, vocabulary: set[str] | None = None) -> Grammar:
     data = yaml.safe_load(resources.files("agent.voice").joinpath("speech.yaml").read_text("utf-8"))
     b = _Builder(vocabulary)
-    names: set[str] = set()
-    for device in home.devices:
-        names.update(normalize(n) for n in (device.name, *device.aliases))
-    present = {d.domain for d in home.devices}
-    kinds = {w for domain, words in SPOKEN_KINDS.items() if domain in present for w in words}
-    areas: set[str] = {"here"}
+    areas: set[str] = set()  # "in here" is the sentences' own
     for area in home.areas:
         areas.update(normalize(n) for n in (area.name, *area.aliases))
         if area.floor:
             areas.add(normalize(area.floor))
     bodies = []
-    for sentence in data["commands"]:
+    devices: dict[tuple[str, ...], str] = {}  # the intents of a sentence -> its device rule
+    for entry in data["commands"]:
+        sentence, can = (entry, ()) if isinstance(entry, str) else (entry["say"], entry["can"])
+        intents = tuple(sorted(can))
+        if intents:
+            b.slots = {"device": devices.setdefault(intents, f"device{len(devices)}")}
         body = b.tree(parse(sentence, data.get("rules", {})))
+        b.slots = {}
         if body:
             bodies.append(body)
     lines = [
         "#JSGF V1.0;",
         "grammar voiceagent;",
-        f"<name> = {b.alternatives(names)};",
-        f"<kind> = {b.alternatives(kinds)};",
         f"<area> = {b.alternatives(areas)};",
-        "<device> = [ <area> ] ( <name> | <kind> ) [ <area> ];",
+    ]
+    for intents, rule in devices.items():
+        able_ones = [d for d in home.devices if any(able(d, i) for i in intents)]
+        lines += _device_rule(b, rule, able_ones, home)
+    lines += [
         f"<number> = {b.alternatives(_number_words())} "
         f"[ point {b.alternatives(spoken_number(n) for n in range(10))} ];",
         "<percent> = <number> [ percent ];",
