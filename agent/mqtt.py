@@ -197,7 +197,8 @@ class MqttClient:
         send ourselves a message to learn that nothing older waits for us any more."""
         self.cfg = cfg
         self.persistent = persistent
-        self.keepalive = keepalive_for(cfg)
+        # the command connection's keepalive bounds a stalled link; the other's need not
+        self.keepalive = keepalive_for(cfg) if persistent else cfg.keepalive
         # Subscriptions: QoS 1 where messages must wait for us; QoS 0 otherwise, which the
         # broker sends at once instead of queueing (Mosquitto queues 1000 per client and
         # dropped the rest of a large home's discovery configs).

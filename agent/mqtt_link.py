@@ -11,9 +11,8 @@ order, so when it comes back every older message has arrived.
 
 from __future__ import annotations
 
-import itertools
 import logging
-import os
+import secrets
 import time
 from collections.abc import Callable
 
@@ -30,7 +29,6 @@ class Link:
         self._behind: float | None = time.monotonic()
         self._nonce = ""
         self._sent_at = 0.0
-        self._ids = itertools.count(1)
 
     def since(self, now: float) -> float:
         """The earliest a message arriving `now` can have been sent."""
@@ -78,6 +76,6 @@ class Link:
             self._nonce = ""
 
     def _probe(self) -> None:
-        self._nonce = f"{os.getpid()}-{next(self._ids)}"
+        self._nonce = secrets.token_hex(16)  # nobody else can send it ahead of ours
         self._sent_at = time.monotonic()
         self._publish(self.topic, self._nonce)

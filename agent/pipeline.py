@@ -179,7 +179,7 @@ class Pipeline:
         self.clock = clock
         self.state = state
         self._resolvers: dict[str | None, Resolver] = {}
-        self._sensitive = sensitive_messages(home)
+        self._sensitive = sensitive_messages(home.devices)
         self._pending: dict[str, _Pending] = {}  # who -> what waits for their "yes"
         self._asking: _Pending | None = None  # what this command asks to confirm
 
@@ -196,14 +196,16 @@ class Pipeline:
         """A new inventory (discovery changed it); names resolve against it from now on."""
         self.install(self.prepare(home))
 
-    def prepare(self, home: Home) -> Prepared:
+    def prepare(self, home: Home, hidden: tuple[Device, ...] = ()) -> Prepared:
         """What a new home needs before commands use it: for a large home this takes a
-        while, so a service does it off its main loop and then `install`s it."""
+        while, so a service does it off its main loop and then `install`s it. `hidden`:
+        locks and doors left out of the home, whose unlock and open messages still need a
+        "yes" whichever device sends them."""
         area = self.site_area
         resolvers = {}
         if area is None or home.area(area) is not None:
             resolvers[area] = Resolver(home, area, self.site_player)
-        return Prepared(home, resolvers, sensitive_messages(home))
+        return Prepared(home, resolvers, sensitive_messages((*home.devices, *hidden)))
 
     def install(self, prepared: Prepared) -> None:
         self.home = prepared.home

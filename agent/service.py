@@ -30,7 +30,7 @@ SETTLE_S = 2.0  # discovery quiet this long before the speech grammar is rebuilt
 REPORT_S = 1.0  # drops and late commands: one log line per this many seconds
 HOME_EVERY_S = 0.5  # a changing inventory goes to the pipeline at most this often
 SETTLE_STATES_S = 0.05  # a command waits this long at most for state messages before it
-FINISH_S = 5.0  # stopping: commands already taken are done for this long at most
+FINISH_MAX_S = 15.0  # stopping: taken commands are done for this long at most (systemd: 20 s)
 
 
 def publish_outcome(client: MqttClient, topics: Topics, outcome: Outcome) -> None:
@@ -210,9 +210,11 @@ class Service:
 
     def _finish(self) -> None:
         """Stopping: take no more commands (the broker keeps those for the next start), and
-        do the ones already taken, for `FINISH_S` at most."""
+        do the ones already taken: each is done, or skipped once older than the max age, so
+        this ends within about that time (and before systemd's stop timeout)."""
         self.client.hold()
-        deadline = time.monotonic() + FINISH_S
+        finish_s = min(self.config.mqtt.command_max_age_s + 2.0, FINISH_MAX_S)
+        deadline = time.monotonic() + finish_s
         while time.monotonic() < deadline:
             try:
                 transcript = self.inbox.get_nowait()
@@ -222,7 +224,7 @@ class Service:
         left = self.inbox.qsize()
         if left:
             log.warning(
-                "stopping with %d commands not done (they took over %.0f s)", left, FINISH_S
+                "stopping with %d commands not done (they took over %.0f s)", left, finish_s
             )
 
     def _build_homes(self, stop: threading.Event) -> None:
@@ -235,8 +237,8 @@ class Service:
                 continue
             link.changed.clear()
             try:
-                home, entities = self.inventory.snapshot()
-                prepared = (self.pipeline.prepare(home), entities)
+                home, entities, hidden = self.inventory.snapshot()
+                prepared = (self.pipeline.prepare(home, hidden), entities)
             except Exception:  # a task boundary: the last good home stays
                 log.exception("building the home from discovery failed")
                 continue

@@ -192,6 +192,35 @@ def test_a_message_that_opens_or_unlocks_asks_first_whoever_sends_it(
     assert _acts(recorder, "yes", shed, "Open"), f"'yes' did not answer:\n{_tail(agent)}"
 
 
+def test_a_lock_or_door_left_out_of_the_home_still_guards_its_messages(
+    tmp_path: Path, broker: Broker, recorder: Recorder, agent_factory: AgentFactory
+) -> None:
+    """A lock (locks are not exposed) whose unlock payload is a plain "ON", and a garage door
+    that expose.exclude leaves out: a switch on either topic sending that payload asks."""
+    config = _config(tmp_path, broker.port)
+    config.write_text(config.read_text() + "  expose:\n    exclude: ['*garage*']\n")
+    agent = _start(agent_factory, config, recorder)
+    lock, door = "zw/side/lock/set", "gd2/set"
+    _discover(
+        recorder,
+        ("homeassistant/lock/side_gate/config",
+         {"name": "Side Gate Lock", "cmd_t": lock, "pl_unlk": "ON", "pl_lock": "OFF"}),
+        ("homeassistant/switch/porch/config", {"name": "Porch Light", "cmd_t": lock}),
+        ("homeassistant/cover/gd2/config",
+         {"name": "Garage Door Two", "dev_cla": "garage", "cmd_t": door, "pl_open": "OPEN"}),
+        ("homeassistant/switch/yard/config",
+         {"name": "Yard Lamp", "cmd_t": door, "pl_on": "OPEN", "pl_off": "CLOSE"}),
+    )  # fmt: skip
+    assert _caught_up(agent, recorder), f"discovery stopped working:\n{_tail(agent)}"
+    for said in ("turn on the porch light", "turn on the yard lamp"):
+        start = len(recorder.messages)
+        reply = _say(recorder, said)
+        _settle(recorder)
+        assert _devices_since(recorder, start) == [], f"{said!r} acted at once ({reply!r})"
+        assert "Say yes to confirm" in reply, f"{said!r}: {reply!r}"
+    assert _acts(recorder, "yes", door, "OPEN"), f"'yes' did not answer:\n{_tail(agent)}"
+
+
 # -- 3. names that read as a config device's ----------------------------------------------------
 
 LOOKALIKES = [

@@ -5,6 +5,7 @@ and messages too big to be worth reading. A real Mosquitto, a real agent process
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,6 +23,7 @@ COMMAND = "voice-agent/kitchen-pi/command"
 STATUS = "voice-agent/kitchen-pi/status"
 DIMMER = "cmnd/desk_lamp/Dimmer"
 COFFEE = "cmnd/coffee/POWER"
+PROBE = "voice-agent/kitchen-pi/probe"
 DISCOVERY = "\nhome_assistant:\n  discovery: true\n"
 
 
@@ -197,3 +199,74 @@ def test_a_huge_message_is_never_read(
     grown_mb = (vm_hwm_kb(agent.proc.pid) - before) / 1024
     assert grown_mb < 10, f"peak memory grew {grown_mb:.0f} MB"
     assert "lost the MQTT broker" not in agent.output()
+
+
+def test_commands_queued_at_a_stop_in_a_discovery_storm_are_all_done(
+    tmp_path: Path, broker: Broker, recorder: Recorder, agent_factory: Callable[[Path], Agent]
+) -> None:
+    """A storm of discovery and state messages makes each command wait for states a little:
+    hundreds are still queued at SIGTERM, and every one is done once, by one agent or the
+    next."""
+    config = example_config(tmp_path, broker.port, DISCOVERY)
+    agent = ready(agent_factory, config, recorder)
+    stop = threading.Event()
+
+    def storm() -> None:
+        client = paho.Client(CallbackAPIVersion.VERSION2, client_id="storm")
+        client.connect("127.0.0.1", broker.port)
+        client.loop_start()
+        i = 0
+        while not stop.is_set():
+            n = i % 5000
+            sensor = {"name": f"Storm Sensor {n}", "stat_t": f"storm/{n}", "uniq_id": f"u{n}"}
+            client.publish(f"homeassistant/sensor/s{n}/config", json.dumps(sensor))
+            client.publish(f"storm/{n}", str(i))
+            i += 1
+            if i % 200 == 0:
+                time.sleep(0.01)
+        client.loop_stop()
+        client.disconnect()
+
+    stormer = threading.Thread(target=storm, daemon=True)
+    stormer.start()
+    try:
+        time.sleep(3)
+        count = 900
+        sent = [
+            recorder.client.publish(COMMAND, f"set the desk lamp to {1 + n % 100} percent", 1)
+            for n in range(count)
+        ]  # all at once, not one by one: they queue up in the agent
+        sent[-1].wait_for_publish(10)
+        time.sleep(0.3)
+        assert agent.stop() == 0
+        agent_factory(config)
+        deadline = time.monotonic() + 30
+        while len(dimmed(recorder)) < count + 1 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1)
+    finally:
+        stop.set()
+        stormer.join(5)
+    assert len(dimmed(recorder)) == count + 1  # the first "5", and each of them once
+
+
+def test_a_forged_probe_cannot_pass_off_a_stale_command(
+    tmp_path: Path, relay: Relay, recorder: Recorder, agent_factory: Callable[[Path], Agent]
+) -> None:
+    """During a stall, someone on the broker sends the probe values it could guess (the
+    agent's pid and a counter; any hex) ahead of a command: the command still counts as
+    waiting since the stall began, and is not done 12 s after it was sent."""
+    config = with_settings(example_config(tmp_path, relay.port), max_age=10)
+    agent = ready(agent_factory, config, recorder)
+    relay.held.set()
+    time.sleep(0.3)
+    for n in range(1, 21):
+        recorder.publish(PROBE, f"{agent.proc.pid}-{n}")
+        recorder.publish(PROBE, f"{n:032x}")
+    recorder.publish(COMMAND, "turn on the coffee machine")
+    time.sleep(11.7)
+    relay.held.clear()
+    time.sleep(6)
+    assert [m.payload for m in recorder.messages if m.topic == COFFEE] == []
+    recorder.publish(COMMAND, "set the desk lamp to 70 percent")
+    recorder.wait_for(lambda m: m.topic == DIMMER and m.payload == "70", 10)

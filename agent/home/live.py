@@ -112,6 +112,9 @@ class Inventory:
         self._full = False  # the cap was hit (said once, until well under it again)
         self._lock = threading.Lock()
         self._home = base
+        # discovered locks and doors left out of the home (not exposed, or named like a config
+        # device): what unlocks or opens them still needs a "yes", whoever sends it
+        self._hidden: tuple[Device, ...] = ()
         self._keys: dict[str, str] = {}  # device id -> state key
         self._watches: dict[str, dict[str, list[Watch]]] = {}  # topic -> key -> watches
         for device in base.devices:
@@ -189,11 +192,12 @@ class Inventory:
             self._fresh()
             return self._home
 
-    def snapshot(self) -> tuple[Home, int]:
-        """The home and how many discovered entities it was built from, together."""
+    def snapshot(self) -> tuple[Home, int, tuple[Device, ...]]:
+        """The home, how many discovered entities it was built from, and the discovered
+        locks and doors left out of it, together."""
         with self._lock:
             self._fresh()
-            return self._home, self._count
+            return self._home, self._count, self._hidden
 
     def watches(self, topic: str) -> list[Watch]:
         with self._lock:
@@ -220,6 +224,7 @@ class Inventory:
         devices = list(commanded.values())
         keys = {d.id: _config_key(d.id) for d in base.devices}
         taken = set(commanded)
+        hidden: list[Device] = []
         area_names = {spoken(n): a.name for a in areas for n in (a.name, *a.aliases)}
         for entities in self._announced.values():
             for entity in entities:
@@ -237,6 +242,8 @@ class Inventory:
                         safety=overlay.safety,
                     )
                 elif not self._expose.allows(device.domain, device.name, device.area):
+                    if _way_in(device):
+                        hidden.append(device)
                     continue
                 else:
                     clash = next(
@@ -249,6 +256,8 @@ class Inventory:
                     )
                     if clash is not None:
                         self._skip(entity, f"{clash} of the config has that name, or one read so")
+                        if _way_in(device):
+                            hidden.append(device)
                         continue
                 device = replace(device, id=_free(device.id, taken))
                 taken.add(device.id)
@@ -257,6 +266,7 @@ class Inventory:
         # config devices nothing was discovered for: sensors stay (named, if stateless)
         devices.extend(d for d in overlays.values() if d.domain in _STATE_ONLY)
         self._home = Home(areas=tuple(areas), devices=tuple(devices))
+        self._hidden = tuple(hidden)
         self._keys = keys
 
     def _skip(self, entity: Entity, why: str, *, used: bool = False) -> None:
@@ -300,3 +310,8 @@ def _free(device_id: str, taken: set[str]) -> str:
     while f"{device_id}_{n}" in taken:
         n += 1
     return f"{device_id}_{n}"
+
+
+def _way_in(device: Device) -> bool:
+    """A lock, or a door, gate or garage door that opens."""
+    return device.is_sensitive("unlock") or device.is_sensitive("open")

@@ -5,12 +5,13 @@ Pure."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from agent.act.command import Command
 from agent.act.dispatch import actions_for
 from agent.errors import UnsupportedCommand
-from agent.home.inventory import Home
+from agent.home.inventory import Device
 from agent.messages import Action
 
 # The intents whose messages can open a way in (an opener relay answers ON and OFF alike).
@@ -58,9 +59,9 @@ def _unlocks(key: str) -> bool:
     return isinstance(body, dict) and body.get("state") == "unlock"
 
 
-def sensitive_messages(home: Home) -> Sensitive:
+def sensitive_messages(devices: Iterable[Device]) -> Sensitive:
     messages: set[tuple[str, str]] = set()
-    for device in home.devices:
+    for device in devices:
         for intent in _OPENING:
             if device.is_sensitive(intent):
                 try:
