@@ -1,11 +1,15 @@
-"""Real speech for tests: espeak-ng voices, converted to 16 kHz mono with sox, padded with
-silence and mixed with a low noise floor (exact digital silence confuses recognisers)."""
+"""Real speech for tests: espeak-ng voices and hibari-tts's neural voice, converted to 16 kHz
+mono with sox, padded with silence and mixed with a low noise floor (exact digital silence
+confuses recognisers)."""
 
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
+import wave
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,10 +32,16 @@ def say(
     rate: int = 16000,
     channels: int = 1,
 ) -> Path:
-    """Speak `text` into the WAV `out`; returns it."""
-    raw = out.with_suffix(".espeak.wav")
+    """Speak `text` into the WAV `out`; returns it. `voice`: an espeak-ng voice, or
+    "hibari" (hibari-tts's neural American voice) with an optional speed: "hibari:0.9"."""
+    raw = out.with_suffix(".tts.wav")
     padded = out.with_suffix(".padded.wav")
-    subprocess.run([_need("espeak-ng"), "-v", voice, "-s", "160", "-w", str(raw), text], check=True)
+    if voice.startswith("hibari"):
+        _hibari(raw, text, float(voice.partition(":")[2] or 1.0))
+    else:
+        subprocess.run(
+            [_need("espeak-ng"), "-v", voice, "-s", "160", "-w", str(raw), text], check=True
+        )
     sox = _need("sox")
     subprocess.run(
         [
@@ -75,6 +85,26 @@ def say(
         [sox, "-m", str(padded), str(floor), "-c", str(channels), "-b", "16", str(out)], check=True
     )
     return out
+
+
+def _hibari(out: Path, text: str, speed: float) -> None:
+    """hibari-tts (Apache-2.0; its default voice ships in the wheel): 24 kHz float audio,
+    the same for the same text and seed."""
+    import numpy as np
+
+    audio = _tts()(text, speed=speed, seed=1)
+    with wave.open(str(out), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(24000)
+        w.writeframes((np.clip(audio, -1.0, 1.0) * 32767).astype("<i2").tobytes())
+
+
+@functools.cache
+def _tts() -> Any:
+    from hibari import Hibari
+
+    return Hibari()
 
 
 def join(out: Path, *parts: Path) -> Path:
