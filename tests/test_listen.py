@@ -48,6 +48,34 @@ def test_wake_word_then_command_acts(tmp_path: Path, broker: Broker, recorder: R
     ]
 
 
+def test_the_neural_voice_wakes_it_and_acts(
+    tmp_path: Path, broker: Broker, recorder: Recorder
+) -> None:
+    """hibari-tts's voice, not espeak-ng's, at three speeds and a quiet room's noise floor;
+    the first sentence is the first the engine hears (it was misheard half the time before
+    the engine warmed up on quiet noise)."""
+    said = [
+        ("hey computer, turn off the desk lamp", "hibari:0.9", 0.01),
+        ("hey computer, open the blinds", "hibari", 0.01),
+        ("hey computer, lock the front door", "hibari:1.1", 0.01),
+    ]
+    parts = [
+        speech.say(tmp_path / f"{n}.wav", text, voice=voice, noise=noise)
+        for n, (text, voice, noise) in enumerate(said)
+    ]
+    wav = speech.join(tmp_path / "all.wav", *parts)
+    config = example_config(tmp_path, broker.port)
+    result = run_cli("listen", "--wav", str(wav), "--config", str(config), timeout=120)
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(e["intent"], e["targets"]) for e in events] == [
+        ("turn_off", ["light.office_desk"]),
+        ("open", ["cover.living_room_blinds"]),
+        ("lock", ["lock.front_door"]),
+    ]
+    recorder.wait_for(lambda m: m.topic == "home/front_door/lock/set")
+
+
 def test_listen_without_a_broker_prints_events(tmp_path: Path) -> None:
     from tests.conftest import free_port
 
