@@ -13,10 +13,14 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
+
+if TYPE_CHECKING:
+    from tests.proxy import Relay
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "configs" / "agent.example.yaml"
@@ -69,6 +73,16 @@ def broker(tmp_path: Path) -> Iterator[Broker]:
     b = Broker(tmp_path).start()
     yield b
     b.stop()
+
+
+@pytest.fixture
+def relay(broker: Broker) -> Iterator[Relay]:
+    """A TCP relay in front of the broker that can cut or stall the link (tests/proxy.py)."""
+    from tests.proxy import Relay
+
+    r = Relay(broker.port)
+    yield r
+    r.close()
 
 
 @dataclass(frozen=True)

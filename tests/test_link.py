@@ -7,17 +7,17 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import paho.mqtt.client as paho
-import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from tests.conftest import Agent, Broker, Recorder, example_config
 from tests.proxy import Relay
+from tests.test_outage import start as ready
 
 COMMAND = "voice-agent/kitchen-pi/command"
 STATUS = "voice-agent/kitchen-pi/status"
@@ -58,23 +58,8 @@ def vm_hwm_kb(pid: int) -> int:
     raise AssertionError("no VmHWM")
 
 
-def ready(make: Callable[[Path], Agent], config: Path, recorder: Recorder) -> Agent:
-    agent = make(config)
-    recorder.wait_for(lambda m: m.topic == STATUS and m.payload == "online", 30)
-    recorder.publish(COMMAND, "set the desk lamp to 5 percent")
-    recorder.wait_for(lambda m: m.topic == DIMMER and m.payload == "5")
-    return agent
-
-
 def dimmed(recorder: Recorder) -> list[str]:
     return [m.payload for m in recorder.messages if m.topic == DIMMER]
-
-
-@pytest.fixture
-def relay(broker: Broker) -> Iterator[Relay]:
-    r = Relay(broker.port)
-    yield r
-    r.close()
 
 
 def test_a_command_with_a_property_paho_refuses_is_acted_on_and_the_link_stays_up(

@@ -6,7 +6,7 @@ later."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,13 +21,6 @@ from tests.proxy import Relay
 COMMAND = "voice-agent/kitchen-pi/command"
 STATUS = "voice-agent/kitchen-pi/status"
 DIMMER = "cmnd/desk_lamp/Dimmer"
-
-
-@pytest.fixture
-def relay(broker: Broker) -> Iterator[Relay]:
-    r = Relay(broker.port)
-    yield r
-    r.close()
 
 
 def config_via(tmp_path: Path, relay: Relay, max_age: int) -> Path:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from agent.home.discovery import Announcement, Entity
 from agent.home.expose import Expose
 from agent.home.inventory import Area, Device, Home, spoken
+from agent.home.sensitive import opens_a_way_in
 from agent.home.specs import HomeAssistantSpec
 from agent.home.state import Reader, StateSource
 
@@ -242,7 +243,7 @@ class Inventory:
                         safety=overlay.safety,
                     )
                 elif not self._expose.allows(device.domain, device.name, device.area):
-                    if _way_in(device):
+                    if opens_a_way_in(device):
                         hidden.append(device)
                     continue
                 else:
@@ -256,7 +257,7 @@ class Inventory:
                     )
                     if clash is not None:
                         self._skip(entity, f"{clash} of the config has that name, or one read so")
-                        if _way_in(device):
+                        if opens_a_way_in(device):
                             hidden.append(device)
                         continue
                 device = replace(device, id=_free(device.id, taken))
@@ -310,8 +311,3 @@ def _free(device_id: str, taken: set[str]) -> str:
     while f"{device_id}_{n}" in taken:
         n += 1
     return f"{device_id}_{n}"
-
-
-def _way_in(device: Device) -> bool:
-    """A lock, or a door, gate or garage door that opens."""
-    return device.is_sensitive("unlock") or device.is_sensitive("open")

@@ -59,6 +59,11 @@ def _unlocks(key: str) -> bool:
     return isinstance(body, dict) and body.get("state") == "unlock"
 
 
+def opens_a_way_in(device: Device) -> bool:
+    """A lock, or anything whose messages can open a door, gate or garage door."""
+    return any(device.is_sensitive(intent) for intent in _OPENING)
+
+
 def sensitive_messages(devices: Iterable[Device]) -> Sensitive:
     messages: set[tuple[str, str]] = set()
     for device in devices:
