@@ -179,7 +179,7 @@ create_user() {
 
 # What is being installed: the package sources and the shipped model, by content.
 source_digest() {
-    (cd "$SRC" && find pyproject.toml README.md agent models/intent-minilm -type f \
+    (cd "$SRC" && find pyproject.toml README.md agent models/intent-minilm models/wake-hey-computer -type f \
         ! -name '*.pyc' ! -path '*/__pycache__/*' ! -name 'model.onnx' -print0 |
         LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
 }
@@ -207,6 +207,11 @@ install_program() {
         local f
         for f in model.int8.onnx tokenizer.json labels.json MODEL_CARD.md metrics.json; do
             act install -m 0644 "$SRC/models/intent-minilm/$f" "$PREFIX/models/intent-minilm/$f"
+        done
+        # the wake classifier: found beside the venv ($PREFIX/models), no config key needed
+        act install -d -m 0755 "$PREFIX/models/wake-hey-computer"
+        for f in wake.int8.onnx wake.json MODEL_CARD.md; do
+            act install -m 0644 "$SRC/models/wake-hey-computer/$f" "$PREFIX/models/wake-hey-computer/$f"
         done
         if ! $dry_run; then echo "$digest" >"$stamp"; fi
     fi

@@ -78,18 +78,31 @@ def _speech(config: Config) -> Result:
     if not v.enabled:
         return Result("speech", "SKIP", "voice.enabled is false")
     from agent.voice.engines import make_engine
+    from agent.voice.wake import for_phrase
 
     try:
         engine = make_engine(v, config.home)
     except AgentError as exc:
         return Result("speech", "FAIL", str(exc), "voice-agent models download vosk-small-en")
+    try:
+        wake = for_phrase(v.wake_word, v.wake_model) if v.mode == "wake" else None
+    except AgentError as exc:
+        return Result("speech", "FAIL", str(exc), "reinstall, or point voice.wake_model at it")
+    waking = ""
+    if v.mode == "wake":
+        waking = (
+            f"; wake classifier for {wake.phrase!r}"
+            if wake is not None
+            else f"; no wake classifier for {v.wake_word!r}: the recogniser's word "
+            "confidences decide"
+        )
     name = getattr(engine, "name", type(engine).__name__)
     if name == "vosk":
-        return Result("speech", "PASS", f"Vosk, model {v.vosk_model}")
+        return Result("speech", "PASS", f"Vosk, model {v.vosk_model}{waking}")
     return Result(
         "speech",
         "PASS",
-        f"pocketsphinx with the home's grammar (no Vosk model at {v.vosk_model}; "
+        f"pocketsphinx with the home's grammar{waking} (no Vosk model at {v.vosk_model}; "
         "voice-agent models download vosk-small-en installs it)",
     )
 

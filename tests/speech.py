@@ -28,12 +28,14 @@ def say(
     voice: str = "en-us",
     before: float = 0.5,
     after: float = 1.0,
-    noise: float = 0.002,
+    noise: float | str = 0.002,
     rate: int = 16000,
     channels: int = 1,
 ) -> Path:
     """Speak `text` into the WAV `out`; returns it. `voice`: an espeak-ng voice, or
-    "hibari" (hibari-tts's neural American voice) with an optional speed: "hibari:0.9"."""
+    "hibari" (hibari-tts's neural American voice) with an optional speed: "hibari:0.9".
+    `noise`: the white-noise floor's amplitude, or "dither" (sox's dither alone: all but
+    digital silence)."""
     raw = out.with_suffix(".tts.wav")
     padded = out.with_suffix(".padded.wav")
     if voice.startswith("hibari"):
@@ -60,6 +62,9 @@ def say(
         ],
         check=True,
     )
+    if noise == "dither":
+        subprocess.run([sox, str(padded), "-c", str(channels), str(out), "dither"], check=True)
+        return out
     length = str(seconds(padded))
     floor = out.with_suffix(".noise.wav")
     subprocess.run(

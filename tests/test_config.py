@@ -253,3 +253,14 @@ def test_password_0123_logs_in_as_written(tmp_path: Path) -> None:
     finally:
         broker.stop()
     assert f"PASS  broker    connected to 127.0.0.1:{broker.port} as agent" in result.stdout
+
+
+def test_voice_wake_model_must_be_a_wake_model_folder(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    text = BASE + "voice:\n  mode: wake\n  wake_model: empty\n"
+    folder = tmp_path / "empty"
+    end = f"in {folder} (the folder of the wake model)"
+    assert problems(tmp_path, text) == [
+        f"agent.yaml:14: voice.wake_model: no wake.int8.onnx {end}",
+        f"agent.yaml:14: voice.wake_model: no wake.json {end}",
+    ]

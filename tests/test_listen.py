@@ -193,6 +193,46 @@ def test_sensitivity_gates_the_wake_phrase_and_always_mode() -> None:
     assert len(list(commands(chatter, wake=None, mode="always", sensitivity=1.0))) == 2
 
 
+def test_the_wake_classifier_decides_not_the_words() -> None:
+    """With a wake score, it alone decides: a strong phrase wakes even where the words were
+    weak or the grammar missed the phrase; a weak one doesn't even where they were strong."""
+    from dataclasses import replace
+
+    said = [
+        replace(_h("hey computer turn on the light", 0, 0.9, 0.9, 0.9), wake=0.2),
+        replace(_h("hey computer lock the door", 5, 0.1, 0.1, 0.9), wake=0.97),
+        replace(_h("open the blinds", 10, 0.9, 0.9, 0.9), wake=0.8),  # grammar missed the phrase
+        replace(_h("hey computer", 15, 0.9, 0.9), wake=0.4),
+        replace(_h("pause", 17, 0.9), wake=0.01),  # not woken by the weak bare phrase
+    ]
+    assert [h.text for h in commands(said, wake="hey computer")] == [
+        "lock the door",
+        "open the blinds",
+    ]
+    assert [h.text for h in commands(said, wake="hey computer", sensitivity=0.9)] == [
+        "turn on the light", "lock the door", "open the blinds", "pause",
+    ]  # fmt: skip
+
+
+def test_speech_the_grammar_could_not_explain_is_no_command() -> None:
+    """Chatter forced into a short command leaves its speech matched to silence: after the
+    wake phrase 1.2 s of that drops it; in always mode it counts as confidence 0."""
+    from dataclasses import replace
+
+    said = [
+        replace(_h("hey computer light on please", 0, 0.9, 0.9, 0.8, 0.8, 0.8), wake=0.9,
+                unexplained_s=1.4),
+        replace(_h("hey computer lock the door", 5, 0.9, 0.9, 0.8, 0.8, 0.8), wake=0.9,
+                unexplained_s=0.3),
+    ]  # fmt: skip
+    assert [h.text for h in commands(said, wake="hey computer")] == ["lock the door"]
+    chatter = [
+        replace(_h("light on please", 0, 0.8, 0.8, 0.8), unexplained_s=1.4),
+        replace(_h("lock the door", 4, 0.8, 0.8, 0.8), unexplained_s=0.05),
+    ]
+    assert [h.text for h in commands(chatter, wake=None, mode="always")] == ["lock the door"]
+
+
 def _voice(tmp_path: Path, text: str, voice: str, **changes: object) -> list[str]:
     from dataclasses import replace
 

@@ -72,6 +72,7 @@ class VoiceConfig:
     mode: str = "wake"  # wake | always
     wake_word: str = "hey computer"
     sensitivity: float = 0.5  # 0..1: how readily speech is taken as the wake phrase (or command)
+    wake_model: str | None = None  # the wake classifier's folder; None: the one shipped
     silence_ms: int = 700
     max_utterance_s: float = 8.0
     preroll_ms: int = 300
@@ -465,6 +466,17 @@ def _understanding(sec: Section | None, path: Path) -> UnderstandingConfig:
     return cfg
 
 
+def _wake_model(sec: Section, path: Path) -> str | None:
+    given = sec.text("wake_model")
+    if given is None:
+        return None
+    folder = _beside(path, given).resolve()
+    for name in ("wake.int8.onnx", "wake.json"):
+        if not (folder / name).is_file():
+            sec.error("wake_model", f"no {name} in {folder} (the folder of the wake model)")
+    return str(folder)
+
+
 def _voice(sec: Section | None, path: Path) -> VoiceConfig:
     if sec is None:
         return VoiceConfig()
@@ -476,6 +488,7 @@ def _voice(sec: Section | None, path: Path) -> VoiceConfig:
         mode=sec.choice("mode", ("wake", "always"), d.mode) or d.mode,
         wake_word=sec.text("wake_word", d.wake_word) or d.wake_word,
         sensitivity=sec.number("sensitivity", d.sensitivity, minimum=0.0, maximum=1.0),
+        wake_model=_wake_model(sec, path),
         silence_ms=sec.integer("silence_ms", d.silence_ms, minimum=100, maximum=5000),
         max_utterance_s=sec.number("max_utterance_s", d.max_utterance_s, minimum=1.0, maximum=60.0),
         preroll_ms=sec.integer("preroll_ms", d.preroll_ms, minimum=0, maximum=2000),

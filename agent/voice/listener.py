@@ -17,6 +17,7 @@ from agent.voice.audio import AudioError, MicSource
 from agent.voice.engines import make_engine
 from agent.voice.loop import Recognizer, voice_commands
 from agent.voice.recognition import Recognition
+from agent.voice.wake import for_phrase
 
 log = logging.getLogger(__name__)
 RETRY_S = 5.0
@@ -62,6 +63,7 @@ class Listener:
     ) -> None:
         self.voice = voice
         self.engine = Swappable(make_engine(voice, home))
+        self.wake = for_phrase(voice.wake_word, voice.wake_model) if voice.mode == "wake" else None
         self.on_command = on_command
         self.on_listening = on_listening
         self.on_partial = on_partial
@@ -113,6 +115,7 @@ class Listener:
                     on_speech=self.on_listening,
                     on_partial=self.on_partial,
                     pushed=self._take_push,
+                    wake=self.wake,
                 ):
                     log.info("heard %r", command.text)
                     self.on_command(command.text)

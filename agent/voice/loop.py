@@ -2,9 +2,10 @@
 
 In wake mode a command counts when it follows the wake phrase, in the same breath ("hey
 computer turn on the light") or within `follow_s` after it; in always mode every utterance
-counts. `sensitivity` (0..1) says how readily: the wake phrase's words (in always mode, the
-whole utterance) must have a confidence of at least 1 - sensitivity. Pure apart from the
-recogniser it is given.
+counts. `sensitivity` (0..1) says how readily: the wake classifier's score (agent/voice/wake;
+where it has no model for the phrase, the wake phrase's words' confidence) and in always mode
+the whole utterance's confidence must be at least 1 - sensitivity. Pure apart from the
+recogniser and classifier it is given.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from agent.config import VoiceConfig
 from agent.understand.normalize import normalize
 from agent.voice.recognition import Recognition, Word, confidence
 from agent.voice.vad import Segmenter, SpeechAudio, SpeechStarted, VadSettings
+from agent.voice.wake import SPAN_S, WakeModel, for_phrase
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +39,14 @@ class Heard:
     end_s: float  # where end of speech was decided
     decode_ms: float  # recognition work left after the end of speech
     words: tuple[Word, ...] = ()  # with confidences, where the engine gives them
+    wake: float | None = None  # the wake classifier's score of its start, where there is one
+    unexplained_s: float = 0.0  # speech the recogniser matched to silence
 
 
 PARTIAL_EVERY = 10  # blocks (300 ms) between partial transcripts
+# After the wake phrase, this much speech the grammar could only match to silence means the
+# rest was no command ("hey computer, what a lovely day" heard as "light on please").
+UNEXPLAINED_MAX_S = 1.2
 
 
 def heard(
@@ -49,17 +56,26 @@ def heard(
     *,
     on_speech: Callable[[bool], None] | None = None,
     on_partial: Callable[[str], None] | None = None,
+    wake: WakeModel | None = None,
 ) -> Iterator[Heard]:
     start = 0.0
     fed = 0
+    head = bytearray()  # the utterance's first SPAN_S, for the wake classifier
+    span = int(SPAN_S * 16000) * 2
+    score: float | None = None  # scored as soon as the head is whole, while speech goes on
     for event in segmenter.events(blocks):
         if isinstance(event, SpeechStarted):
-            start, fed = event.at_s, 0
+            start, fed, score = event.at_s, 0, None
+            head = bytearray(event.audio[:span])
             engine.start()
             engine.feed(event.audio)
             if on_speech:
                 on_speech(True)
         elif isinstance(event, SpeechAudio):
+            if len(head) < span:
+                head += event.audio[: span - len(head)]
+                if len(head) == span and wake is not None:
+                    score = wake.score(bytes(head))
             engine.feed(event.audio)
             fed += 1
             if on_partial and fed % PARTIAL_EVERY == 0:
@@ -71,8 +87,12 @@ def heard(
                 on_speech(False)
             begun = time.perf_counter()
             result = engine.finish()
+            if score is None and wake is not None and result.text:
+                score = wake.score(bytes(head))
             ms = (time.perf_counter() - begun) * 1000
-            yield Heard(result.text, start, event.at_s, ms, result.words)
+            yield Heard(
+                result.text, start, event.at_s, ms, result.words, score, result.unexplained_s
+            )
 
 
 def commands(
@@ -91,22 +111,32 @@ def commands(
     awaiting_until: float | None = None
     for h in heard_:
         text = normalize(h.text)
-        woke = bool(phrase) and (text == phrase or text.startswith(phrase + " "))
-        if woke and (sure := confidence(h.words[: len(phrase.split())])) < least:
+        said = bool(phrase) and (text == phrase or text.startswith(phrase + " "))
+        woke = said
+        if phrase and h.wake is not None:
+            woke = h.wake >= least
+            if said and not woke:
+                log.info("not the wake phrase: %r (wake score %.2f < %.2f)", h.text, h.wake, least)
+                text = ""
+        elif said and (sure := confidence(h.words[: len(phrase.split())])) < least:
             log.info("not the wake phrase: %r (confidence %.2f < %.2f)", h.text, sure, least)
             woke = False
             text = ""
-        rest = text[len(phrase) :].strip() if woke else text
+        rest = text[len(phrase) :].strip() if said and woke else text
         pushed_now = pushed is not None and pushed()
         if pushed_now:
             if rest:
                 yield replace(h, text=rest)
             continue
         if mode == "always" or not phrase:
-            if rest and (sure := confidence(h.words)) < least:
+            if rest and (sure := confidence(h.words, h.unexplained_s)) < least:
                 log.info("not a command: %r (confidence %.2f < %.2f)", h.text, sure, least)
             elif rest:
                 yield replace(h, text=rest)
+            continue
+        if rest and h.unexplained_s >= UNEXPLAINED_MAX_S and (woke or awaiting_until is not None):
+            log.info("not a command: %r (%.1f s of speech unexplained)", h.text, h.unexplained_s)
+            awaiting_until = None
             continue
         if woke:
             if rest:
@@ -128,8 +158,12 @@ def voice_commands(
     on_speech: Callable[[bool], None] | None = None,
     on_partial: Callable[[str], None] | None = None,
     pushed: Callable[[], bool] | None = None,
+    wake: WakeModel | str | None = "auto",
 ) -> Iterator[Heard]:
-    """The whole loop as the config sets it: audio blocks in, commands out."""
+    """The whole loop as the config sets it: audio blocks in, commands out. `wake`: the wake
+    classifier ("auto": the shipped one, where it knows the configured phrase)."""
+    if wake == "auto":
+        wake = for_phrase(voice.wake_word, voice.wake_model) if voice.mode == "wake" else None
     segmenter = Segmenter(
         VadSettings(
             silence_ms=voice.silence_ms,
@@ -138,7 +172,14 @@ def voice_commands(
         )
     )
     return commands(
-        heard(blocks, segmenter, engine, on_speech=on_speech, on_partial=on_partial),
+        heard(
+            blocks,
+            segmenter,
+            engine,
+            on_speech=on_speech,
+            on_partial=on_partial,
+            wake=wake if isinstance(wake, WakeModel) else None,
+        ),
         wake=voice.wake_word,
         mode=voice.mode,
         sensitivity=voice.sensitivity,

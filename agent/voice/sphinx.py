@@ -85,6 +85,20 @@ def words(grammar_segments: list[Segment], phone_segments: list[Segment]) -> tup
     return tuple(out)
 
 
+def unexplained(grammar_segments: list[Segment], phone_segments: list[Segment]) -> float:
+    """Seconds of speech the grammar calls silence: frames where the phone loop hears phones
+    but the grammar sits in a silence. Chatter forced into a short command ("what a lovely
+    day it is" as "light on please") leaves most of its speech there. Pure."""
+    frames = 0
+    for word, start, end, _ in grammar_segments:
+        if not word.startswith("<"):
+            continue
+        for phone, p_start, p_end, _ in phone_segments:
+            if phone != "SIL" and not phone.startswith("+"):
+                frames += max(0, min(end, p_end) - max(start, p_start) + 1)
+    return frames / FRAMES_PER_S
+
+
 def vocabulary(dictionary: str) -> set[str]:
     words = set()
     with open(dictionary, encoding="utf-8") as f:
@@ -163,5 +177,7 @@ class SphinxEngine:
         hyp = self.decoder.hyp()
         if hyp is None or not hyp.hypstr:
             return Recognition("", 0.0)
-        heard = words(_segments(self.decoder), _segments(self.phones))
-        return Recognition(hyp.hypstr, float(hyp.prob), heard)
+        said, phones = _segments(self.decoder), _segments(self.phones)
+        return Recognition(
+            hyp.hypstr, float(hyp.prob), words(said, phones), unexplained(said, phones)
+        )

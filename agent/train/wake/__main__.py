@@ -1,0 +1,3 @@
+from agent.train.wake.train import main
+
+raise SystemExit(main())
