@@ -55,3 +55,27 @@ def test_speech_running_to_the_end_of_input(tmp_path: Path) -> None:
 def test_noise_alone_is_no_utterance(tmp_path: Path) -> None:
     wav = speech.say(tmp_path / "quiet.wav", " ", before=2.0, after=2.0, noise=0.01)
     assert utterances(wav) == []
+
+
+def test_a_loud_steady_room_becomes_the_floor(tmp_path: Path) -> None:
+    """Pink noise at -40 dBFS from the first block, two commands 10 dB above it: each ends
+    by quiet after it, not at max_utterance_s (the floor used to follow only blocks that
+    already sounded quiet, so a room louder than -51 dBFS stayed speech for ever)."""
+    import numpy as np
+
+    from agent.train.wake import noise
+
+    rng = np.random.default_rng(3)
+    parts = []
+    for name, text in (("a", "turn on the kitchen light"), ("b", "lock the front door")):
+        wav = speech.say(tmp_path / f"{name}.wav", text, before=2.0, after=2.0, noise=0.0)
+        pcm = b"".join(WavSource(wav).blocks())
+        parts.append(np.frombuffer(pcm, dtype="<i2").astype(np.float64) / 32768)
+    voice = np.concatenate(parts)
+    room = noise.noise("pink", len(voice), rng) * 10 ** (-40 / 20)
+    mixed = noise.level(voice, -30) + room
+    pcm = (np.clip(mixed, -1, 1) * 32767).astype("<i2").tobytes()
+    blocks = [pcm[i : i + 960] for i in range(0, len(pcm), 960)]
+    found = list(Segmenter().utterances(blocks))
+    assert [u.reason for u in found] == ["silence", "silence"]
+    assert all(u.end_s - u.start_s < 3.5 for u in found)

@@ -3,9 +3,9 @@
 In wake mode a command counts when it follows the wake phrase, in the same breath ("hey
 computer turn on the light") or within `follow_s` after it; in always mode every utterance
 counts. `sensitivity` (0..1) says how readily: the wake classifier's score (agent/voice/wake;
-where it has no model for the phrase, the wake phrase's words' confidence) and in always mode
-the whole utterance's confidence must be at least 1 - sensitivity. Pure apart from the
-recogniser and classifier it is given.
+where it has no model for the phrase, the wake phrase's words' confidence) and the command's
+words' confidence (speech matched to silence counting as 0) must be at least 1 - sensitivity.
+Pure apart from the recogniser and classifier it is given.
 """
 
 from __future__ import annotations
@@ -134,10 +134,16 @@ def commands(
             elif rest:
                 yield replace(h, text=rest)
             continue
-        if rest and h.unexplained_s >= UNEXPLAINED_MAX_S and (woke or awaiting_until is not None):
-            log.info("not a command: %r (%.1f s of speech unexplained)", h.text, h.unexplained_s)
-            awaiting_until = None
-            continue
+        if rest and (woke or awaiting_until is not None):
+            command = h.words[len(phrase.split()) :] if said else h.words
+            sure = confidence(command, h.unexplained_s)
+            if h.unexplained_s >= UNEXPLAINED_MAX_S or sure < least:
+                log.info(
+                    "not a command: %r (confidence %.2f < %.2f, %.1f s of speech unexplained)",
+                    h.text, sure, least, h.unexplained_s,
+                )  # fmt: skip
+                awaiting_until = None
+                continue
         if woke:
             if rest:
                 yield replace(h, text=rest)

@@ -63,18 +63,32 @@ def level_db(block: bytes) -> float:
     return 20 * math.log10(max(rms, 1e-6))
 
 
+NOISE_WINDOW_BLOCKS = 100  # 3 s of levels behind the noise floor's estimate
+NOISE_PERCENTILE = 10  # speech has gaps between words: its quietest tenth is the room
+
+
 class Segmenter:
     def __init__(self, settings: VadSettings = VadSettings()) -> None:
         self.s = settings
         self.noise_db = -60.0
+        self._levels: deque[float] = deque(maxlen=NOISE_WINDOW_BLOCKS)
 
     def _is_speech(self, db: float) -> bool:
         return db > max(self.noise_db + self.s.margin_db, self.s.min_level_db)
 
     def _track_noise(self, db: float) -> None:
-        # fall quickly to quieter levels, rise slowly (speech must not become "noise")
-        rate = 0.3 if db < self.noise_db else 0.01
-        self.noise_db += rate * (db - self.noise_db)
+        """The floor follows the quietest tenth of the last 3 s, speech or not: a steady
+        noise (a fan, a TV, traffic) louder than the first guess becomes the floor within
+        seconds. Following only what sounded quiet, a room louder than -51 dBFS from the
+        start was speech for ever, and no utterance ended but at max_utterance_s."""
+        if not self._levels:
+            self.noise_db = db  # the room as the stream begins
+        self._levels.append(db)
+        if len(self._levels) >= 10:
+            self.noise_db = float(np.percentile(self._levels, NOISE_PERCENTILE))
+        else:  # the first blocks: fall quickly to quieter levels, rise slowly
+            rate = 0.3 if db < self.noise_db else 0.01
+            self.noise_db += rate * (db - self.noise_db)
 
     def events(self, blocks: Iterable[bytes]) -> Iterator[Event]:
         """Per block: SpeechStarted (with the pre-roll), SpeechAudio, SpeechEnded."""
@@ -92,11 +106,10 @@ class Segmenter:
             position += 1
             db = level_db(block)
             speaking = self._is_speech(db)
+            self._track_noise(db)
             if not in_speech:
                 preroll.append(block)
                 voiced_run = voiced_run + 1 if speaking else 0
-                if not speaking:
-                    self._track_noise(db)
                 if voiced_run >= start_blocks:
                     in_speech, quiet = True, 0
                     started_at = position - voiced_run

@@ -127,7 +127,7 @@ def _sox_to_16k(raw: bytes, rate: int, kind: str) -> np.ndarray:
     args = ["-t", kind] if kind == "wav" else ["-t", "raw", "-r", str(rate), "-e", "signed",
                                                 "-b", "16", "-c", "1"]  # fmt: skip
     out = subprocess.run(
-        ["sox", *args, "-", "-t", "raw", "-r", str(RATE), "-e", "signed", "-b", "16", "-c",
+        ["sox", "-R", *args, "-", "-t", "raw", "-r", str(RATE), "-e", "signed", "-b", "16", "-c",
          "1", "-"],
         input=raw, capture_output=True, check=True,
     )  # fmt: skip
