@@ -1,6 +1,6 @@
 """Real speech for tests: espeak-ng voices and hibari-tts's neural voice, converted to 16 kHz
 mono with sox, padded with silence and mixed with a low noise floor (exact digital silence
-confuses recognisers)."""
+confuses recognisers). sox runs with -R: its noise and dither are the same on every run."""
 
 from __future__ import annotations
 
@@ -48,6 +48,7 @@ def say(
     subprocess.run(
         [
             sox,
+            "-R",
             str(raw),
             "-r",
             str(rate),
@@ -63,13 +64,16 @@ def say(
         check=True,
     )
     if noise == "dither":
-        subprocess.run([sox, str(padded), "-c", str(channels), str(out), "dither"], check=True)
+        subprocess.run(
+            [sox, "-R", str(padded), "-c", str(channels), str(out), "dither"], check=True
+        )
         return out
     length = str(seconds(padded))
     floor = out.with_suffix(".noise.wav")
     subprocess.run(
         [
             sox,
+            "-R",
             "-n",
             "-r",
             str(rate),
@@ -87,7 +91,8 @@ def say(
         check=True,
     )
     subprocess.run(
-        [sox, "-m", str(padded), str(floor), "-c", str(channels), "-b", "16", str(out)], check=True
+        [sox, "-R", "-m", str(padded), str(floor), "-c", str(channels), "-b", "16", str(out)],
+        check=True,
     )
     return out
 
@@ -113,7 +118,7 @@ def _tts() -> Any:
 
 
 def join(out: Path, *parts: Path) -> Path:
-    subprocess.run([_need("sox"), *map(str, parts), str(out)], check=True)
+    subprocess.run([_need("sox"), "-R", *map(str, parts), str(out)], check=True)
     return out
 
 
