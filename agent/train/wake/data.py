@@ -100,8 +100,8 @@ CHATTER = [
 ]
 # espeak-ng voices and variants, by set. The benchmark and the tests speak with en-us, en-gb,
 # en-us+f3, en-us+m8 and en-gb-scotland: none of those is trained or calibrated on (the
-# Scottish accent is, in other variants: a first model without it woke on its plain voice
-# only 2 times in 10).
+# Scottish accent is, in other variants: a first model without it missed the plain voice's
+# wake phrase in 3 of 6 tries).
 TRAIN_VOICES = (
     [f"en-us+{v}" for v in ("m1", "m2", "m3", "m4", "m6", "m7", "f1", "f2", "f4", "klatt")]
     + [f"en-gb+{v}" for v in ("m2", "m3", "m5", "f1", "f2", "f5", "klatt2", "croak")]
