@@ -725,7 +725,7 @@ def run_stream(w: Worker, stream: Stream) -> StreamResult:
     voice, engine = w.voice("wake"), w.engine(MAIN, "wake")
     begun = time.perf_counter()
     found = list(heard(pcm_blocks(audio), Segmenter(vad(voice)), engine,
-                       wake=for_phrase(voice.wake_word)))  # fmt: skip
+                       wake=for_phrase(voice.wake_word, voice.wake_model)))  # fmt: skip
     woke = list(commands(found, wake=voice.wake_word, sensitivity=voice.sensitivity))
     decode_s = time.perf_counter() - begun
     phrase, least = normalize(WAKE), 1.0 - voice.sensitivity

@@ -122,3 +122,15 @@ def test_near_misses_do_not_wake_it(phrase: str, tmp_path: Path) -> None:
             got = list(voice_commands(WavSource(wav).blocks(), config().voice, engine("example")))
             woke += [f"{voice} at {floor}: {h.text!r} (wake score {h.wake})" for h in got]
     assert woke == []
+
+
+def test_a_broken_wake_model_is_a_clear_error(tmp_path: Path) -> None:
+    import shutil
+
+    from agent.voice.recognition import RecognizerError
+    from agent.voice.wake import WakeModel
+
+    shutil.copy(ROOT / "models" / "wake-hey-computer" / "wake.int8.onnx", tmp_path)
+    (tmp_path / "wake.json").write_text("{}")
+    with pytest.raises(RecognizerError, match="could not be loaded: KeyError\\('phrase'\\)"):
+        WakeModel(tmp_path)

@@ -43,17 +43,13 @@ class WakeModel:
             self.session = ort.InferenceSession(
                 str(folder / "wake.int8.onnx"), opts, providers=["CPUExecutionProvider"]
             )
-        except (OSError, ValueError, KeyError) as exc:
+            self.phrase = normalize(meta["phrase"])
+            self.a = float(meta["calibration"]["a"])
+            self.b = float(meta["calibration"]["b"])
+        except Exception as exc:  # files, JSON, missing keys and onnxruntime's own errors
             raise RecognizerError(
-                f"the wake model in {folder} could not be loaded: {exc}"
+                f"the wake model in {folder} could not be loaded: {exc!r}"
             ) from None
-        except Exception as exc:  # onnxruntime's own errors
-            raise RecognizerError(
-                f"the wake model in {folder} could not be loaded: {exc}"
-            ) from None
-        self.phrase = normalize(meta["phrase"])
-        self.a = float(meta["calibration"]["a"])
-        self.b = float(meta["calibration"]["b"])
 
     def score(self, pcm: bytes) -> float:
         """0..1: how sure the first SPAN_S of `pcm` (16 kHz s16le) holds the wake phrase."""

@@ -83,22 +83,18 @@ def _windows(
     clips, seed, quiet, babble = args
     rng = np.random.default_rng(seed)
     xs, ys = [], []
+
+    def heard(window: np.ndarray) -> np.ndarray:
+        feats = features.log_mel(room(window, rng, babble))
+        window_: np.ndarray = features.windows(feats, WINDOW_FRAMES, WINDOW_FRAMES)[0]
+        return window_
+
     for clip in clips:
         window, label = sample_window(clip, rng)
-        xs.append(
-            features.windows(
-                features.log_mel(room(window, rng, babble)), WINDOW_FRAMES, WINDOW_FRAMES
-            )[0]
-        )
+        xs.append(heard(window))
         ys.append(label)
     for _ in range(quiet):  # noise alone
-        xs.append(
-            features.windows(
-                features.log_mel(room(np.zeros(WINDOW_SAMPLES), rng, babble)),
-                WINDOW_FRAMES,
-                WINDOW_FRAMES,
-            )[0]
-        )
+        xs.append(heard(np.zeros(WINDOW_SAMPLES)))
         ys.append(0.0)
     return np.stack(xs), np.array(ys, dtype=np.float32)
 
