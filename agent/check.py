@@ -102,7 +102,8 @@ def _speech(config: Config) -> Result:
     return Result(
         "speech",
         "PASS",
-        f"pocketsphinx with the home's grammar{waking} (no Vosk model at {v.vosk_model}; "
+        f"pocketsphinx, {v.recognition_in_use} recognition{waking} (no Vosk model at "
+        f"{v.vosk_model}; "
         "voice-agent models download vosk-small-en installs it)",
     )
 

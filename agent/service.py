@@ -41,6 +41,12 @@ def publish_outcome(client: MqttClient, topics: Topics, outcome: Outcome) -> Non
     client.publish(topics.response, outcome.response)
 
 
+def overheard(transcript: Transcript, outcome: Outcome, mode: str) -> bool:
+    """Speech in always mode that understanding found no command in: the agent hears the
+    room's talk, and answers none of it ("Sorry, I didn't get that" to every remark). Pure."""
+    return transcript.source == "voice" and mode == "always" and outcome.intent.name == "none"
+
+
 class Service:
     def __init__(
         self,
@@ -294,6 +300,9 @@ class Service:
         self.home_client.worker.settle(SETTLE_STATES_S)
         try:
             outcome = self.pipeline.handle(transcript.text, who=transcript.who)
+            if overheard(transcript, outcome, self.config.voice.mode):
+                log.info("overheard, no command: %r", transcript.text)
+                return
             log.info(
                 "%r -> %s %s: %s",
                 transcript.text,

@@ -640,7 +640,9 @@ class Worker:
         if (size, mode) not in self.engines:
             home = home_of(home_entities(size))
             wake = self.config.voice.wake_word if mode == "wake" else None
-            self.engines[size, mode] = SphinxEngine(home, wake=wake)
+            self.engines[size, mode] = SphinxEngine(
+                home, wake=wake, recognition=self.voice(mode).recognition_in_use
+            )
         return self.engines[size, mode]
 
     def pipeline(self, size: int) -> Pipeline:

@@ -264,3 +264,9 @@ def test_voice_wake_model_must_be_a_wake_model_folder(tmp_path: Path) -> None:
         f"agent.yaml:14: voice.wake_model: no wake.int8.onnx {end}",
         f"agent.yaml:14: voice.wake_model: no wake.json {end}",
     ]
+
+
+def test_voice_recognition_is_auto_open_or_closed(tmp_path: Path) -> None:
+    assert problems(tmp_path, BASE + "voice:\n  recognition: fuzzy\n") == [
+        "agent.yaml:13: voice.recognition: expected one of auto, open, closed, got 'fuzzy'"
+    ]

@@ -15,7 +15,7 @@ from agent.cli import _pipeline
 from agent.config import load_config
 from agent.home.inventory import Device, Home
 from agent.home.specs import HomeAssistantSpec
-from agent.voice import grammar
+from agent.voice import grammar, lm
 
 ROOT = Path(__file__).resolve().parent.parent
 HOMES = {
@@ -131,3 +131,46 @@ def grammar_number(i: int) -> str:
     from agent.understand.normalize import spoken_number
 
     return spoken_number(i % 100)
+
+
+@pytest.mark.parametrize("home", sorted(HOMES))
+def test_the_language_models_commands_ask_devices_only_for_what_they_can_do(home: str) -> None:
+    """The statistical model's sentences (voice.recognition: open) come from the training
+    frames filled with devices that can do each frame's intent."""
+    config = load_config(HOMES[home])
+    pipeline = _pipeline(config)
+    cannot = []
+    for n, text in enumerate(lm.sentences(config.home, count=1500, seed=3)):
+        outcome = pipeline.handle(text, who=f"t{n}")
+        if outcome.response.startswith("Sorry, I can't"):
+            cannot.append(f"{text!r}: {outcome.response}")
+        if pipeline.has_pending:
+            pipeline.handle("no", who=f"t{n}")
+    assert cannot == []
+
+
+def _probability(model: str, context: tuple[str, ...], word: str) -> float:
+    """P(word | context) read back from ARPA text, backing off as a decoder does."""
+    table: dict[tuple[str, ...], tuple[float, float]] = {}
+    for line in model.splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 2:
+            table[tuple(parts[1].split())] = (
+                float(parts[0]),
+                float(parts[2]) if len(parts) > 2 else 0.0,
+            )
+    log10 = 0.0
+    while (*context, word) not in table:
+        log10 += table.get(context, (0.0, 0.0))[1]
+        context = context[1:]
+    return float(10 ** (log10 + table[(*context, word)][0]))
+
+
+def test_the_language_model_is_a_distribution_after_every_context() -> None:
+    texts = [s.split() for s in ("turn on the light", "turn off the light", "turn on the fan")]
+    model = lm.arpa(texts + [["lock", "the", "door"], ["the", "light", "is", "on"]])
+    vocabulary = {w for t in texts for w in t} | {"lock", "door", "is", "</s>"}
+    for context in [("<s>",), ("<s>", "turn"), ("turn", "on"), ("the",), ("on", "the"), ("is",)]:
+        total = sum(_probability(model, context, w) for w in vocabulary)
+        assert abs(total - 1.0) < 1e-3, (context, total)
+    assert _probability(model, ("turn", "on"), "the") > _probability(model, ("turn", "on"), "door")

@@ -7,6 +7,9 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
+from agent.pipeline import Pipeline
 from agent.voice.audio import WavSource
 from agent.voice.loop import Heard, commands, voice_commands
 from agent.voice.recognition import Word
@@ -244,9 +247,20 @@ def _voice(tmp_path: Path, text: str, voice: str, **changes: object) -> list[str
 
     config = load_config(EXAMPLE)
     v = replace(config.voice, **changes)  # type: ignore[arg-type]
-    engine = SphinxEngine(config.home, wake=v.wake_word if v.mode == "wake" else None)
+    engine = SphinxEngine(
+        config.home,
+        wake=v.wake_word if v.mode == "wake" else None,
+        recognition=v.recognition_in_use,
+    )
     wav = speech.say(tmp_path / f"{voice}.wav", text, voice=voice)
     return [h.text for h in voice_commands(WavSource(wav).blocks(), v, engine)]
+
+
+def _done(texts: list[str]) -> list[tuple[str, tuple[str, ...]]]:
+    """What the example home does with each text: intent and device messages."""
+    pipeline = _pipeline_of_example()
+    outcomes = [pipeline.handle(t) for t in texts]
+    return [(o.intent.name, tuple(f"{a.topic} {a.payload}" for a in o.actions)) for o in outcomes]
 
 
 def test_a_near_miss_of_the_wake_phrase_does_not_wake(tmp_path: Path) -> None:
@@ -258,10 +272,80 @@ def test_a_near_miss_of_the_wake_phrase_does_not_wake(tmp_path: Path) -> None:
 
 
 def test_always_mode_takes_commands_not_chatter(tmp_path: Path) -> None:
-    assert _voice(tmp_path, "did you see the football last night", "en-us", mode="always") == []
+    """Always mode hears with the closed grammar alone (voice.recognition auto): chatter
+    comes out as nothing at all."""
+    chatter = "did you see the football last night"
+    assert _voice(tmp_path, chatter, "en-us", mode="always") == []
     assert _voice(tmp_path, "turn on the kitchen light", "en-us", mode="always") == [
         "turn on the kitchen light"
     ]
+
+
+@pytest.mark.parametrize("voice", ["en-us", "en-gb"])
+def test_phrasings_the_grammar_lacks_are_heard_in_wake_mode(tmp_path: Path, voice: str) -> None:
+    """voice.recognition auto is open in wake mode: the home's statistical model hears ways
+    of saying a command that the closed grammar has no sentence for, and the lamp gets the
+    same message as for the typed text."""
+    for text in ("kill the kitchen light", "could you please switch the kitchen light on for me"):
+        said = _voice(tmp_path, f"hey computer {text}", voice)
+        assert _done(said) == _done([text]), (text, said)
+        assert _done(said)[0][1], text  # it acted
+        closed = _voice(tmp_path, f"hey computer {text}", voice, recognition="closed")
+        assert _done(closed) != _done([text]), (text, closed)  # what the grammar alone did
+
+
+def test_the_grammar_stands_where_it_is_sure_and_the_model_speaks_otherwise() -> None:
+    from agent.voice.recognition import Recognition
+    from agent.voice.sphinx import choose
+
+    def heard(text: str, *confidences: float) -> Recognition:
+        words = tuple(
+            Word(w, i * 0.3, i * 0.3 + 0.3, c)
+            for i, (w, c) in enumerate(zip(text.split(), confidences, strict=True))
+        )
+        return Recognition(text, 0.0, words)
+
+    wake = "hey computer"
+    grammar_sure = heard("hey computer lock the front door", 0.1, 0.9, 0.8, 0.7, 0.8, 0.9)
+    model = heard("hey computer lock the front door up", 0.1, 0.9, 0.8, 0.7, 0.8, 0.9, 0.9)
+    assert choose(grammar_sure, model, wake) is grammar_sure  # the wake words don't count
+    forced = heard("hey computer dim all the kitchen light", 0.9, 0.9, 0.3, 0.4, 0.5, 0.6, 0.5)
+    free = heard("hey computer kill the kitchen light", 0.9, 0.9, 0.6, 0.5, 0.6, 0.6)
+    assert choose(forced, free, wake) is free
+    same = heard("hey computer kill the kitchen light", 0.9, 0.9, 0.4, 0.4, 0.5, 0.5)
+    assert choose(same, free, wake) is same  # the same words: the grammar's confidences
+    clearly = heard("hey computer turn on the light", 0.9, 0.9, 0.7, 0.6, 0.6, 0.6)
+    assert (
+        choose(
+            clearly,
+            heard("hey computer tune on the light", 0.9, 0.9, 0.4, 0.5, 0.5, 0.4),
+            wake,
+        )
+        is clearly
+    )
+    assert choose(Recognition("", 0.0), free, wake) is free
+
+
+def test_a_remark_overheard_in_always_mode_gets_no_reply() -> None:
+    from agent.messages import Transcript
+    from agent.service import overheard
+
+    pipeline = _pipeline_of_example()
+    remark = pipeline.handle("the garden looks lovely in the spring")
+    command = pipeline.handle("turn on the kitchen light")
+    assert remark.intent.name == "none" and command.actions
+    assert overheard(Transcript("the band played", "voice"), remark, "always")
+    assert not overheard(Transcript("the band played", "voice"), remark, "wake")
+    assert not overheard(Transcript("the band played", "mqtt"), remark, "always")
+    assert not overheard(Transcript("turn on the kitchen light", "voice"), command, "always")
+
+
+def _pipeline_of_example() -> Pipeline:
+    from agent.cli import _pipeline
+    from agent.config import load_config
+    from tests.conftest import EXAMPLE
+
+    return _pipeline(load_config(EXAMPLE))
 
 
 def test_a_new_grammar_takes_over_at_the_next_utterance(tmp_path: Path) -> None:

@@ -73,6 +73,17 @@ class VoiceConfig:
     wake_word: str = "hey computer"
     sensitivity: float = 0.5  # 0..1: how readily speech is taken as the wake phrase (or command)
     wake_model: str | None = None  # the wake classifier's folder; None: the one shipped
+    # open: the spoken grammar's sentences and a statistical model of the many ways to say
+    # what the home can do; closed: only the grammar's (agent/voice/speech.yaml); auto: open
+    # in wake mode, closed in always mode (where all the room's talk reaches the recogniser)
+    recognition: str = "auto"
+
+    @property
+    def recognition_in_use(self) -> str:
+        if self.recognition != "auto":
+            return self.recognition
+        return "open" if self.mode == "wake" else "closed"
+
     silence_ms: int = 700
     max_utterance_s: float = 8.0
     preroll_ms: int = 300
@@ -489,6 +500,8 @@ def _voice(sec: Section | None, path: Path) -> VoiceConfig:
         wake_word=sec.text("wake_word", d.wake_word) or d.wake_word,
         sensitivity=sec.number("sensitivity", d.sensitivity, minimum=0.0, maximum=1.0),
         wake_model=_wake_model(sec, path),
+        recognition=sec.choice("recognition", ("auto", "open", "closed"), d.recognition)
+        or d.recognition,
         silence_ms=sec.integer("silence_ms", d.silence_ms, minimum=100, maximum=5000),
         max_utterance_s=sec.number("max_utterance_s", d.max_utterance_s, minimum=1.0, maximum=60.0),
         preroll_ms=sec.integer("preroll_ms", d.preroll_ms, minimum=0, maximum=2000),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from agent.config import VoiceConfig
 from agent.home.inventory import Home
-from agent.voice import grammar
+from agent.voice import grammar, lm
 from agent.voice.loop import Recognizer
 from agent.voice.sphinx import SphinxEngine
 from agent.voice.vosk_engine import VoskEngine
@@ -22,8 +22,11 @@ def make_engine(voice: VoiceConfig, home: Home) -> Recognizer:
         voice.engine == "auto" and (Path(voice.vosk_model) / "am" / "final.mdl").is_file()
     )
     if use_vosk:
-        words = sorted(grammar.build(home, wake=wake).words)
+        if voice.recognition_in_use == "open":
+            words = sorted(lm.build(home, wake=wake).words)
+        else:
+            words = sorted(grammar.build(home, wake=wake).words)
         log.info("speech recognition: Vosk, model %s", voice.vosk_model)
         return VoskEngine(voice.vosk_model, phrases=words)
-    log.info("speech recognition: pocketsphinx with the home's grammar")
-    return SphinxEngine(home, wake=wake)
+    log.info("speech recognition: pocketsphinx, %s (voice.recognition)", voice.recognition_in_use)
+    return SphinxEngine(home, wake=wake, recognition=voice.recognition_in_use)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
+from typing import Any
 
 import yaml
 
@@ -80,6 +81,16 @@ TRY_VALUE: dict[str, int | str] = {
 }
 
 
+def spelled(word: str, vocabulary: set[str] | None) -> str:
+    """`word` (normalised: no apostrophes) as the recogniser's dictionary spells it: "whats"
+    is "what's", and a possessive it lacks ("jennifers") may be there as "jennifer's"."""
+    word = SPOKEN.get(word, word)
+    if vocabulary is None or word in vocabulary or not word.endswith("s"):
+        return word
+    possessive = f"{word[:-1]}'s"
+    return possessive if possessive in vocabulary else word
+
+
 def able(device: Device, intent: str) -> bool:
     """Whether `device` can do `intent` as a sentence of the grammar would ask it."""
     if device.domain not in INTENT_DOMAINS[intent] and (intent, device.domain) not in SPOKEN_ADAPT:
@@ -110,7 +121,7 @@ class _Builder:
         self.slots: dict[str, str] = {}  # slot name -> the rule it stands for, per sentence
 
     def word(self, w: str) -> str | None:
-        w = SPOKEN.get(w, w)
+        w = spelled(w, self.vocabulary)
         if self.vocabulary is not None and w not in self.vocabulary:
             self.missing.add(w)
             return None
@@ -180,8 +191,15 @@ def _number_words() -> list[str]:
     return [spoken_number(n) for n in range(101)]
 
 
+def patterns() -> dict[str, Any]:
+    """speech.yaml: the spoken commands' patterns, rules, prefixes and suffixes."""
+    text = resources.files("agent.voice").joinpath("speech.yaml").read_text("utf-8")
+    data: dict[str, Any] = yaml.safe_load(text)
+    return data
+
+
 def build(home: Home, *, wake: str | None = None, vocabulary: set[str] | None = None) -> Grammar:
-    data = yaml.safe_load(resources.files("agent.voice").joinpath("speech.yaml").read_text("utf-8"))
+    data = patterns()
     b = _Builder(vocabulary)
     areas: set[str] = set()  # "in here" is the sentences' own
     for area in home.areas:

@@ -95,6 +95,21 @@ def heard(
             )
 
 
+def phrase_words(text: str, phrase: str, *, loose: bool = False) -> int:
+    """How many of `text`'s first words are the wake phrase (0: it does not start with it).
+    `loose` (where a classifier, not these words, decides the wake): a phrase misheard in
+    its first words ("a computer", "hey compute her") still ends at its last word, within
+    one word of where it should. Pure."""
+    words, wanted = text.split(), phrase.split()
+    if not wanted:
+        return 0
+    if words[: len(wanted)] == wanted:
+        return len(wanted)
+    if loose and wanted[-1] in words[: len(wanted) + 1]:
+        return words.index(wanted[-1]) + 1
+    return 0
+
+
 def commands(
     heard_: Iterable[Heard],
     *,
@@ -111,7 +126,8 @@ def commands(
     awaiting_until: float | None = None
     for h in heard_:
         text = normalize(h.text)
-        said = bool(phrase) and (text == phrase or text.startswith(phrase + " "))
+        lead = phrase_words(text, phrase, loose=h.wake is not None)
+        said = lead > 0
         woke = said
         if phrase and h.wake is not None:
             woke = h.wake >= least
@@ -122,7 +138,7 @@ def commands(
             log.info("not the wake phrase: %r (confidence %.2f < %.2f)", h.text, sure, least)
             woke = False
             text = ""
-        rest = text[len(phrase) :].strip() if said and woke else text
+        rest = " ".join(text.split()[lead:]) if said and woke else text
         pushed_now = pushed is not None and pushed()
         if pushed_now:
             if rest:
@@ -135,7 +151,7 @@ def commands(
                 yield replace(h, text=rest)
             continue
         if rest and (woke or awaiting_until is not None):
-            command = h.words[len(phrase.split()) :] if said else h.words
+            command = h.words[lead:] if said else h.words
             sure = confidence(command, h.unexplained_s)
             if h.unexplained_s >= UNEXPLAINED_MAX_S or sure < least:
                 log.info(
