@@ -9,7 +9,8 @@ trained or calibrated on), at rates 0.85-1.15, levels -38..-12 dBFS, some with a
 reverberation. Rooms: clean (a -70 dBFS white floor only), or white, pink, brown, babble or
 music noise at 20, 10 and 5 dB SNR (agent/train/wake/noise.py). Each utterance gets 0.4 s of
 its room before and 1.0 s after, and goes through the whole voice loop (end of speech,
-pocketsphinx on the home's grammar, the wake check) as 30 ms blocks, then the pipeline.
+pocketsphinx as voice.recognition says: open in wake mode, closed in always mode by default;
+the wake check) as 30 ms blocks, then the pipeline.
 
 Commands are the second author's (home-llm: pile_of_specific_actions.csv, and status
 requests filled with the home's devices; simple generated ones only where those run short),

@@ -168,7 +168,7 @@ def _probability(model: str, context: tuple[str, ...], word: str) -> float:
 
 def test_the_language_model_is_a_distribution_after_every_context() -> None:
     texts = [s.split() for s in ("turn on the light", "turn off the light", "turn on the fan")]
-    model = lm.arpa(texts + [["lock", "the", "door"], ["the", "light", "is", "on"]])
+    model = lm.arpa([*texts, ["lock", "the", "door"], ["the", "light", "is", "on"]])
     vocabulary = {w for t in texts for w in t} | {"lock", "door", "is", "</s>"}
     for context in [("<s>",), ("<s>", "turn"), ("turn", "on"), ("the",), ("on", "the"), ("is",)]:
         total = sum(_probability(model, context, w) for w in vocabulary)

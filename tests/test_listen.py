@@ -199,14 +199,17 @@ def test_sensitivity_gates_the_wake_phrase_and_always_mode() -> None:
 
 
 def test_the_wake_classifier_decides_not_the_words() -> None:
-    """With a wake score, it alone decides: a strong phrase wakes even where the words were
-    weak or the grammar missed the phrase; a weak one doesn't even where they were strong."""
+    """With a wake score, it decides: a strong phrase wakes even where the words were weak
+    or the phrase's first word misheard; a weak one doesn't even where they were strong. The
+    phrase's words must still come first: "he left his computer at the office" scored 0.94
+    and, heard by the open recogniser, would have been a command."""
     from dataclasses import replace
 
     said = [
         replace(_h("hey computer turn on the light", 0, 0.9, 0.9, 0.9), wake=0.2),
         replace(_h("hey computer lock the door", 5, 0.1, 0.1, 0.9), wake=0.97),
-        replace(_h("open the blinds", 10, 0.9, 0.9, 0.9), wake=0.8),  # grammar missed the phrase
+        replace(_h("a computer open the blinds", 10, 0.9, 0.9, 0.9, 0.9), wake=0.8),
+        replace(_h("the light in computer off the office", 13, 0.9, 0.9, 0.9, 0.9), wake=0.94),
         replace(_h("hey computer", 15, 0.9, 0.9), wake=0.4),
         replace(_h("pause", 17, 0.9), wake=0.01),  # not woken by the weak bare phrase
     ]

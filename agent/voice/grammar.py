@@ -227,10 +227,10 @@ def build(home: Home, *, wake: str | None = None, vocabulary: set[str] | None = 
         lines += _device_rule(b, rule, able_ones, home)
     lines += [
         f"<number> = {b.alternatives(_number_words())} "
-        f"[ point {b.alternatives(spoken_number(n) for n in range(10))} ];",
-        "<percent> = <number> [ percent ];",
-        "<temperature> = <number> [ degrees ];",
-        "<degrees> = <number> degrees;",
+        f"[ {b.word('point')} {b.alternatives(spoken_number(n) for n in range(10))} ];",
+        f"<percent> = <number> [ {b.word('percent')} ];",
+        f"<temperature> = <number> [ {b.word('degrees')} ];",
+        f"<degrees> = <number> {b.word('degrees')};",
         f"<color> = {b.alternatives(COLORS)};",
         f"<prefix> = {b.alternatives(normalize(p) for p in data.get('prefixes', []))};",
         f"<suffix> = {b.alternatives(normalize(s) for s in data.get('suffixes', []))};",

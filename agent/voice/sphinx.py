@@ -14,7 +14,7 @@ import logging
 import math
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -122,6 +122,15 @@ def vocabulary(dictionary: str) -> set[str]:
     return words
 
 
+def _entries(dictionary: str, words: set[str]) -> Iterator[str]:
+    """The dictionary's lines for `words` (all pronunciations): each decoder holds only
+    these, not all 134,000 words (about 25 MB a decoder)."""
+    with open(dictionary, encoding="utf-8") as f:
+        for line in f:
+            if line.split(" ", 1)[0].split("(", 1)[0] in words:
+                yield line
+
+
 def _decoder(decoder_class: Any, hmm: str, dictionary: str, key: str, text: str) -> Any:
     """A decoder of `text`: a JSGF grammar (key "jsgf") or an ARPA model ("lm")."""
     suffix = ".gram" if key == "jsgf" else ".arpa"
@@ -188,23 +197,33 @@ class SphinxEngine:
                 f"{', '.join(unknown)} (choose voice.wake_word from dictionary words)"
             )
         spoken = grammar.build(home, wake=wake, vocabulary=known)
-        missing = set(spoken.missing)
-        self.decoder = _decoder(Decoder, hmm, dictionary, "jsgf", spoken.jsgf)
-        self.open: Any = None
+        missing, used = set(spoken.missing), set(spoken.words)
+        model = None
         if recognition == "open":
             model = lm.build(home, wake=wake, vocabulary=known)
             missing |= set(model.missing)
-            self.open = _decoder(Decoder, hmm, dictionary, "lm", model.arpa)
+            used |= model.words
+        del known
         if missing:
             log.warning(
                 "words not in the recogniser's dictionary, never heard: %s",
                 ", ".join(sorted(missing)),
             )
+        with tempfile.NamedTemporaryFile("w", suffix=".dict", delete=False) as f:
+            f.writelines(_entries(dictionary, used))
+            small = f.name
+        try:
+            self.decoder = _decoder(Decoder, hmm, small, "jsgf", spoken.jsgf)
+            self.open: Any = None
+            if model is not None:
+                self.open = _decoder(Decoder, hmm, small, "lm", model.arpa)
+            self.phones = Decoder(
+                hmm=hmm, dict=small, allphone=phones, loglevel="FATAL", bestpath=False,
+                lw=2.0, beam=1e-20, pbeam=1e-20,
+            )  # fmt: skip
+        finally:
+            os.unlink(small)
         self._rng = np.random.default_rng(0)
-        self.phones = Decoder(
-            hmm=hmm, dict=dictionary, allphone=phones, loglevel="FATAL", bestpath=False,
-            lw=2.0, beam=1e-20, pbeam=1e-20,
-        )  # fmt: skip
         self.decoders: list[Any] = [
             d for d in (self.decoder, self.open, self.phones) if d is not None
         ]
