@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from agent.cli import _pipeline
-from agent.config import load_config
+from agent.config import Config, load_config
 from agent.home.inventory import Device, Home
 from agent.home.specs import HomeAssistantSpec
 from agent.voice import grammar, lm
@@ -71,18 +71,23 @@ def sentence(table: dict[str, list[str]], start: str, rnd: random.Random) -> str
 @pytest.mark.parametrize("home", sorted(HOMES))
 def test_no_sentence_of_the_grammar_asks_a_device_for_what_it_cannot_do(home: str) -> None:
     config = load_config(HOMES[home])
-    pipeline = _pipeline(config)
     table = rules(grammar.build(config.home, wake="hey computer").jsgf)
     rnd = random.Random(7)
+    assert cannot_do(config, [sentence(table, "body", rnd) for _ in range(1500)]) == []
+
+
+def cannot_do(config: Config, texts: list[str]) -> list[str]:
+    """The texts the home's pipeline answers "Sorry, I can't ..." (a device asked for what
+    it can't do)."""
+    pipeline = _pipeline(config)
     cannot = []
-    for n in range(1500):
-        text = sentence(table, "body", rnd)
+    for n, text in enumerate(texts):
         outcome = pipeline.handle(text, who=f"t{n}")
         if outcome.response.startswith("Sorry, I can't"):
             cannot.append(f"{text!r}: {outcome.response}")
         if pipeline.has_pending:
             pipeline.handle("no", who=f"t{n}")
-    assert cannot == []
+    return cannot
 
 
 def test_verbs_are_offered_only_with_devices_that_can_do_them() -> None:
@@ -138,15 +143,7 @@ def test_the_language_models_commands_ask_devices_only_for_what_they_can_do(home
     """The statistical model's sentences (voice.recognition: open) come from the training
     frames filled with devices that can do each frame's intent."""
     config = load_config(HOMES[home])
-    pipeline = _pipeline(config)
-    cannot = []
-    for n, text in enumerate(lm.sentences(config.home, count=1500, seed=3)):
-        outcome = pipeline.handle(text, who=f"t{n}")
-        if outcome.response.startswith("Sorry, I can't"):
-            cannot.append(f"{text!r}: {outcome.response}")
-        if pipeline.has_pending:
-            pipeline.handle("no", who=f"t{n}")
-    assert cannot == []
+    assert cannot_do(config, lm.sentences(config.home, count=1500, seed=3)) == []
 
 
 def _probability(model: str, context: tuple[str, ...], word: str) -> float:
