@@ -2,10 +2,11 @@
 
 The closed grammar (agent/voice/grammar.py) hears only its own sentences, so "activate the
 shed light" or "is jordans lamp shining" came out as some other command, or as nothing. Here
-the recogniser gets a trigram model instead, estimated from sentences sampled from the
-understanding model's training frames (agent/train/corpus.py: many ways to say each intent)
-filled with this home's names, areas and kinds of device that can do what each sentence says,
-plus everyday speech that is no command (so chatter is heard as chatter, which understanding
+a second decoder gets a trigram model beside it (agent/voice/sphinx.py chooses between
+them), estimated from sentences sampled from the understanding model's training frames
+(agent/train/corpus.py: many ways to say each intent) and the spoken grammar, filled with
+this home's names, areas and kinds of device that can do what each sentence says, plus
+everyday speech that is no command (so chatter is heard as chatter, which understanding
 then rejects). Word order and wording may stray from any one frame: the text goes on to the
 understanding tiers as typed text does. Pure.
 """
@@ -28,8 +29,8 @@ from agent.voice.grammar import SPOKEN, SPOKEN_KINDS, able, spelled
 
 ORDER = 3
 DISCOUNT = 0.9  # absolute discount per seen n-gram; what it frees goes to the lower order
-# Share of sentences per kind of speech: commands by intent (as the training data weighs
-# them), everyday speech that is no command.
+# Shares of the sentences: everyday speech that is no command, the spoken grammar's short
+# commands; the rest are the training frames', intents drawn evenly.
 CHATTER_SHARE = 0.15
 GRAMMAR_SHARE = 0.6  # the spoken grammar's short commands: what people say most
 WAKE_SHARE = 0.3  # commands said after the wake phrase in the same breath
