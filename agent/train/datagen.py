@@ -116,6 +116,12 @@ def _parsed(template: str) -> list[Node]:
     return parse(template, corpus.RULES)
 
 
+def domains(intent: str) -> dict[str, int]:
+    """The kinds of device `intent`'s frames were written for, weighted (media intents:
+    players)."""
+    return DOMAINS_FOR.get(intent, {"media_player": 1})
+
+
 def _weighted(rng: random.Random, table: dict[str, int]) -> str:
     keys = list(table)
     return rng.choices(keys, weights=[table[k] for k in keys])[0]
@@ -223,7 +229,7 @@ def example(rng: random.Random, intent: str | None = None) -> Example:
         domain = "light"
     else:
         template, direction = rng.choice(corpus.FRAMES[intent])
-        domain = _weighted(rng, DOMAINS_FOR.get(intent, {"media_player": 1}))
+        domain = _weighted(rng, domains(intent))
     pieces: list[tuple[str, str]] = []
     for item in sample(_parsed(template), rng):
         if isinstance(item, Slot):

@@ -23,7 +23,7 @@ def make_engine(voice: VoiceConfig, home: Home) -> Recognizer:
     )
     if use_vosk:
         if voice.recognition_in_use == "open":
-            words = sorted(lm.build(home, wake=wake).words)
+            words = sorted(lm.words(home, wake=wake))
         else:
             words = sorted(grammar.build(home, wake=wake).words)
         log.info("speech recognition: Vosk, model %s", voice.vosk_model)

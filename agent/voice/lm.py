@@ -36,6 +36,16 @@ GRAMMAR_SHARE = 0.6  # the spoken grammar's short commands: what people say most
 WAKE_SHARE = 0.3  # commands said after the wake phrase in the same breath
 SENTENCES = 30000
 NUMBERS = tuple(range(101))
+VALUES = {  # the other slots' values, from the training vocabularies
+    "color": corpus.COLOR_NAMES,
+    "level": corpus.LEVELS,
+    "climate": corpus.CLIMATE_WORDS,
+    "reading": corpus.READINGS,
+    "class": corpus.CLASSES,
+    "media": corpus.MEDIA,
+    "lights": corpus.LIGHTS,
+    "mute": ["mute", "silence"],
+}
 
 
 def _spoken(text: str) -> str:
@@ -67,11 +77,7 @@ class _Filler:
             else:
                 # the kinds of device the frames were written for ("that's far enough, stop
                 # the blinds" is no way to stop the music)
-                kinds = (
-                    {"scene"}
-                    if intent == "activate_scene"
-                    else set(datagen.DOMAINS_FOR.get(intent, {"media_player": 1}))
-                )
+                kinds = {"scene"} if intent == "activate_scene" else set(datagen.domains(intent))
                 self.able[intent] = [
                     d for d in self.home.devices if d.domain in kinds and able(d, intent)
                 ]
@@ -106,17 +112,7 @@ class _Filler:
             return f"{rng.randint(15, 30)} degrees"
         if slot == "temp":
             return rng.choice(corpus.TEMPS).format(n=rng.randint(15, 30))
-        table = {
-            "color": corpus.COLOR_NAMES,
-            "level": corpus.LEVELS,
-            "climate": corpus.CLIMATE_WORDS,
-            "reading": corpus.READINGS,
-            "class": corpus.CLASSES,
-            "media": corpus.MEDIA,
-            "lights": corpus.LIGHTS,
-            "mute": ["mute", "silence"],
-        }
-        return rng.choice(table[slot])
+        return rng.choice(VALUES[slot])
 
 
 def _sentence(
@@ -206,6 +202,12 @@ def build(
     return LanguageModel(arpa(kept), frozenset(w for ws in kept for w in ws), sorted(missing))
 
 
+def words(home: Home, *, wake: str | None = None) -> frozenset[str]:
+    """Every word the home's sentences use (a word list for a recogniser without the model,
+    such as Vosk's)."""
+    return frozenset(w for t in sentences(home, wake=wake) for w in t.split())
+
+
 def arpa(texts: Iterable[Sequence[str]]) -> str:
     """A backed-off trigram model of `texts` (each a list of words) in ARPA format, absolute
     discounting."""
@@ -228,8 +230,8 @@ Model = list[dict[tuple[str, ...], tuple[float, float | None]]]  # log10 p, log1
 def _estimate(counts: list[Counter[tuple[str, ...]]]) -> Model:
     unigrams = counts[0]
     total = sum(unigrams.values())
-    # unigrams: discounted too, what is freed spread evenly (no word unseen: the vocabulary
-    # is what was seen)
+    # unigrams: relative frequencies, undiscounted (no word is unseen: the vocabulary is
+    # what was seen)
     prob: list[dict[tuple[str, ...], float]] = [{g: c / total for g, c in unigrams.items()}]
     prob[0][("<s>",)] = 0.0
     followers: list[dict[tuple[str, ...], list[tuple[str, ...]]]] = []

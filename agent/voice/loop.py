@@ -18,7 +18,7 @@ from typing import Protocol
 
 from agent.config import VoiceConfig
 from agent.understand.normalize import normalize
-from agent.voice.recognition import Recognition, Word, confidence
+from agent.voice.recognition import Recognition, Word, confidence, phrase_words
 from agent.voice.vad import Segmenter, SpeechAudio, SpeechStarted, VadSettings
 from agent.voice.wake import SPAN_S, WakeModel, for_phrase
 
@@ -93,21 +93,6 @@ def heard(
             yield Heard(
                 result.text, start, event.at_s, ms, result.words, score, result.unexplained_s
             )
-
-
-def phrase_words(text: str, phrase: str, *, loose: bool = False) -> int:
-    """How many of `text`'s first words are the wake phrase (0: it does not start with it).
-    `loose` (where a classifier, not these words, decides the wake): a phrase misheard in
-    its first words ("a computer", "hey compute her") still ends at its last word, within
-    one word of where it should. Pure."""
-    words, wanted = text.split(), phrase.split()
-    if not wanted:
-        return 0
-    if words[: len(wanted)] == wanted:
-        return len(wanted)
-    if loose and wanted[-1] in words[: len(wanted) + 1]:
-        return words.index(wanted[-1]) + 1
-    return 0
 
 
 def commands(

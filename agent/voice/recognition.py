@@ -35,3 +35,18 @@ def confidence(words: Sequence[Word], unexplained_s: float = 0.0) -> float:
     if total <= 0:
         return 1.0
     return sum(w.confidence * max(w.end_s - w.start_s, 0.01) for w in words) / total
+
+
+def phrase_words(text: str, phrase: str, *, loose: bool = False) -> int:
+    """How many of `text`'s first words are the wake phrase (0: it does not start with it).
+    `loose` (where a classifier, not these words, decides the wake): a phrase misheard in
+    its first words ("a computer", "hey compute her") still ends at its last word, within
+    one word of where it should. Pure."""
+    words, wanted = text.split(), phrase.split()
+    if not wanted:
+        return 0
+    if words[: len(wanted)] == wanted:
+        return len(wanted)
+    if loose and wanted[-1] in words[: len(wanted) + 1]:
+        return words.index(wanted[-1]) + 1
+    return 0

@@ -22,7 +22,13 @@ import numpy as np
 from agent.home.inventory import Home
 from agent.understand.normalize import normalize
 from agent.voice import grammar, lm
-from agent.voice.recognition import Recognition, RecognizerError, Word, confidence
+from agent.voice.recognition import (
+    Recognition,
+    RecognizerError,
+    Word,
+    confidence,
+    phrase_words,
+)
 
 log = logging.getLogger(__name__)
 CHUNK = 3200  # bytes fed at a time: 100 ms
@@ -153,10 +159,9 @@ def sure(recognition: Recognition, wake: str | None) -> float:
     phrase, speech it matched to silence counting as 0 (0.0 when it heard nothing). Pure."""
     if not recognition.text:
         return 0.0
-    lead = len(normalize(wake).split()) if wake else 0
-    spoken = [normalize(w.text) for w in recognition.words[:lead]]
-    command = recognition.words[lead:] if wake and spoken == normalize(wake).split() else None
-    return confidence(recognition.words if command is None else command, recognition.unexplained_s)
+    spoken = " ".join(normalize(w.text) for w in recognition.words)
+    lead = phrase_words(spoken, normalize(wake)) if wake else 0
+    return confidence(recognition.words[lead:], recognition.unexplained_s)
 
 
 def choose(closed: Recognition, open_: Recognition, wake: str | None) -> Recognition:
