@@ -77,13 +77,15 @@ def _speech(config: Config) -> Result:
     v = config.voice
     if not v.enabled:
         return Result("speech", "SKIP", "voice.enabled is false")
-    from agent.voice.engines import make_engine
+    from agent.voice.engines import engine_in_use, make_engine
     from agent.voice.wake import for_phrase
 
     try:
         engine = make_engine(v, config.home)
     except AgentError as exc:
-        return Result("speech", "FAIL", str(exc), "voice-agent models download vosk-small-en")
+        model = {"moonshine": "moonshine-base-en", "vosk": "vosk-small-en"}.get(engine_in_use(v))
+        fix = f"voice-agent models download {model}" if model else "reinstall voice-agent"
+        return Result("speech", "FAIL", str(exc), fix)
     try:
         wake = for_phrase(v.wake_word, v.wake_model) if v.mode == "wake" else None
     except AgentError as exc:
@@ -97,14 +99,16 @@ def _speech(config: Config) -> Result:
             "confidences decide"
         )
     name = getattr(engine, "name", type(engine).__name__)
+    if name == "moonshine":
+        return Result("speech", "PASS", f"Moonshine, model {v.moonshine_model}{waking}")
     if name == "vosk":
         return Result("speech", "PASS", f"Vosk, model {v.vosk_model}{waking}")
     return Result(
         "speech",
         "PASS",
-        f"pocketsphinx, {v.recognition_in_use} recognition{waking} (no Vosk model at "
-        f"{v.vosk_model}; "
-        "voice-agent models download vosk-small-en installs it)",
+        f"pocketsphinx, {v.recognition_in_use} recognition{waking} (no Moonshine model at "
+        f"{v.moonshine_model}: voice-agent models download moonshine-base-en installs it, "
+        "and hears free phrasings far better)",
     )
 
 

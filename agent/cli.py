@@ -19,11 +19,13 @@ from agent import __version__, systemd
 from agent.config import Config, load_config
 from agent.errors import AgentError, BrokerError, ConfigError
 from agent.inputs import BadInput, parse_text
+from agent.messages import Transcript
 from agent.mqtt import MqttClient
 from agent.pipeline import Pipeline
-from agent.service import Service, publish_outcome
+from agent.service import Service, overheard, publish_outcome
 from agent.topics import Topics
 from agent.understand.cascade import build_tiers
+from agent.voice.models import KNOWN
 
 DEFAULT_CONFIG = "/etc/voice-agent/config.yaml"
 EXIT_NOT_ACTED = 1
@@ -76,7 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     download = models_sub.add_parser(
         "download", parents=[common], help="download, verify and unpack a model"
     )
-    download.add_argument("name", choices=["vosk-small-en"])
+    download.add_argument("name", choices=sorted(KNOWN))
     download.add_argument(
         "--dir",
         default="/var/lib/voice-agent/models",
@@ -221,7 +223,7 @@ def say(config: Config, pipeline: Pipeline, text: str, *, area: str | None, yes:
 
 
 def models_download(name: str, models_dir: Path, url: str | None) -> int:
-    from agent.voice.models import KNOWN, ModelDownloadError, install
+    from agent.voice.models import ModelDownloadError, install
 
     try:
         install(KNOWN[name], models_dir, url=url)
@@ -257,7 +259,8 @@ def listen(config: Config, pipeline: Pipeline, wav: str | None) -> int:
         for command in voice_commands(source.blocks(), v, engine):
             outcome = pipeline.handle(command.text)
             print(json.dumps(outcome.to_dict()), flush=True)
-            if client is not None:
+            said = Transcript(command.text, source="voice")
+            if client is not None and not overheard(said, outcome, v.mode):
                 publish_outcome(client, topics, outcome)
     except AgentError as exc:
         print(f"voice-agent: {exc}", file=sys.stderr)

@@ -1,7 +1,7 @@
 """Benchmark the voice loop in realistic rooms: a matrix of voices, rooms, homes and modes.
 
     .venv/bin/python bench/voice_bench.py [--n 100] [--quick] [--hours 1.0] [--sensitivity S]
-        [--jobs 2] [--json FILE] [--config configs/agent.example.yaml]
+        [--engine E] [--jobs 2] [--json FILE] [--config configs/agent.example.yaml]
 
 Speech: espeak-ng voices en-us, en-gb, en-us+f3 and en-gb-scotland (the "espeak" family) and
 hibari-tts's neural voice with seeds 1, 2, 3 and 42 (the "hibari" family; none of them is
@@ -9,8 +9,9 @@ trained or calibrated on), at rates 0.85-1.15, levels -38..-12 dBFS, some with a
 reverberation. Rooms: clean (a -70 dBFS white floor only), or white, pink, brown, babble or
 music noise at 20, 10 and 5 dB SNR (agent/train/wake/noise.py). Each utterance gets 0.4 s of
 its room before and 1.0 s after, and goes through the whole voice loop (end of speech,
-pocketsphinx as voice.recognition says: open in wake mode, closed in always mode by default;
-the wake check) as 30 ms blocks, then the pipeline.
+the recogniser the config or --engine names: pocketsphinx as voice.recognition says, open in
+wake mode and closed in always mode by default, or Moonshine; the wake check) as 30 ms blocks,
+then the pipeline.
 
 Commands are the second author's (home-llm: pile_of_specific_actions.csv, and status
 requests filled with the home's devices; simple generated ones only where those run short),
@@ -27,7 +28,8 @@ start of the larger). Tables:
    table 1's; the 10- and 500-entity homes get half the commands per cell, which keeps the
    full run under ~45 minutes on two cores);
 3. always mode: commands (said without the wake phrase) taken, and everyday chatter taken
-   as a command (yielded at all, and acted on);
+   as a command (understood as one, with an intent other than none, so the agent would act
+   or answer; and acted on);
 4. false wakes in wake mode over --hours of minute-long streams (a quarter clean, the rest
    at each SNR and kind) of near-miss phrases (some followed by a command), commands without
    the wake phrase, chatter and noise only: commands yielded per hour, by what they were
@@ -77,8 +79,8 @@ from agent.train.wake import data, noise
 from agent.understand.cascade import build_tiers
 from agent.understand.normalize import normalize
 from agent.voice.audio import BLOCK_BYTES
-from agent.voice.loop import Heard, commands, heard
-from agent.voice.sphinx import SphinxEngine
+from agent.voice.engines import engine_in_use, make_engine
+from agent.voice.loop import Heard, Recognizer, commands, heard
 from agent.voice.vad import Segmenter, SpeechEnded, VadSettings
 from agent.voice.wake import for_phrase
 
@@ -594,6 +596,7 @@ class Result:
     heard: str  # the first command the loop yielded ("" for none)
     yielded: bool  # wake mode: woken (wake score >= 1 - sensitivity); always: a command
     right: bool  # same intent, actions and targets as the typed text
+    command: bool  # understood as a command (an intent other than none): acted or answered
     acted: bool  # the pipeline produced device actions for it
     latency_ms: float | None  # end of speech -> actions
     decode_s: float  # wall time in the voice loop
@@ -623,27 +626,27 @@ def peak_rss_mb() -> float:
     return 0.0
 
 
-def settings_config(path: str, sensitivity: float | None) -> Config:
+def settings_config(path: str, sensitivity: float | None, engine: str | None = None) -> Config:
     config = load_config(path)
-    if sensitivity is None:
-        return config
-    return replace(config, voice=replace(config.voice, sensitivity=sensitivity))
+    voice = config.voice
+    if sensitivity is not None:
+        voice = replace(voice, sensitivity=sensitivity)
+    if engine is not None:
+        voice = replace(voice, engine=engine)
+    return replace(config, voice=voice)
 
 
 @dataclass
 class Worker:
     config: Config
     bank: list[np.ndarray]
-    engines: dict[tuple[int, str], SphinxEngine] = field(default_factory=dict)
+    engines: dict[tuple[int, str], Recognizer] = field(default_factory=dict)
     pipelines: dict[int, Pipeline] = field(default_factory=dict)
 
-    def engine(self, size: int, mode: str) -> SphinxEngine:
+    def engine(self, size: int, mode: str) -> Recognizer:
         if (size, mode) not in self.engines:
             home = home_of(home_entities(size))
-            wake = self.config.voice.wake_word if mode == "wake" else None
-            self.engines[size, mode] = SphinxEngine(
-                home, wake=wake, recognition=self.voice(mode).recognition_in_use
-            )
+            self.engines[size, mode] = make_engine(self.voice(mode), home, threads=1)
         return self.engines[size, mode]
 
     def pipeline(self, size: int) -> Pipeline:
@@ -666,10 +669,10 @@ def repeatable_sox() -> None:
         os.environ["SOX_OPTS"] = f"{opts} -R".strip()
 
 
-def init_worker(config_path: str, sensitivity: float | None) -> None:
+def init_worker(config_path: str, sensitivity: float | None, engine: str | None) -> None:
     repeatable_sox()
     logging.getLogger("agent").setLevel(logging.ERROR)  # words missing from the dictionary
-    _WORKER.append(Worker(settings_config(config_path, sensitivity), babble_bank()))
+    _WORKER.append(Worker(settings_config(config_path, sensitivity, engine), babble_bank()))
 
 
 def vad(voice: VoiceConfig) -> VadSettings:
@@ -707,6 +710,7 @@ def run_item(w: Worker, item: Item) -> Result:
         item.group, item.size, item.room, item.voice.family, item.text,
         said.text if said else "", woke,
         outcome is not None and item.want is not None and outcome_key(outcome) == item.want,
+        outcome is not None and outcome.intent.name != "none",
         outcome is not None and bool(outcome.actions),
         latency, decode_s, len(audio) / RATE, end_found(blocks, voice), peak_rss_mb(),
     )  # fmt: skip
@@ -782,7 +786,7 @@ def run_home(
     """One pool per home, so a worker's peak RSS is that home's. The results, and the CPU
     seconds the shards took."""
     context = multiprocessing.get_context("spawn")
-    init = (args.config, args.sensitivity)
+    init = (args.config, args.sensitivity, args.engine)
     out: list[Done] = []
     cpu = 0.0
     with context.Pool(args.jobs, initializer=init_worker, initargs=init) as pool:
@@ -867,6 +871,7 @@ def counts(rs: Sequence[Result]) -> dict[str, int]:
         "n": len(rs),
         "yielded": sum(r.yielded for r in rs),
         "right": sum(r.right for r in rs),
+        "command": sum(r.command for r in rs),
         "acted": sum(r.acted for r in rs),
         "wrong": sum(r.acted and not r.right for r in rs),  # acted, but not as typed
     }
@@ -928,7 +933,7 @@ def table_always(results: list[Done]) -> tuple[Rows, list[dict[str, Any]]]:
     figures = []
     for group, what, names in (
         ("always", ("yielded", "right"), ("taken", "right")),
-        ("chatter", ("yielded", "acted"), ("taken", "acted")),
+        ("chatter", ("command", "acted"), ("taken", "acted")),
     ):
         rows.append(header(names))
         for label, keep in (("clean", CLEAN.snr), ("10 dB mixed kinds", 10.0)):
@@ -1067,6 +1072,9 @@ def setup_rows(plan: Plan, config: Config, args: argparse.Namespace) -> Rows:
     voices = f"espeak: {', '.join(ESPEAK_VOICES)}; hibari seeds {HIBARI_SEEDS}"
     classifier = for_phrase(config.voice.wake_word) is not None
     rows = [
+        ("recogniser", engine_in_use(config.voice) + (
+            f", {config.voice.recognition_in_use} recognition in wake mode"
+            if engine_in_use(config.voice) == "pocketsphinx" else "")),
         ("voices", voices),
         ("sensitivity", f"{config.voice.sensitivity:g} (wake: " + (
             "the wake classifier" if classifier else "word confidences, no classifier") + ")"),
@@ -1088,6 +1096,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--quick", action="store_true", help="n 10, 0.1 h of false-wake audio")
     ap.add_argument("--hours", type=float, default=None, help="false-wake audio (default 1)")
     ap.add_argument("--sensitivity", type=float, default=None, help="voice.sensitivity")
+    ap.add_argument("--engine", default=None, help="voice.engine (default: the config's)")
     ap.add_argument("--jobs", type=int, default=2, help="worker processes")
     ap.add_argument("--json", type=Path, default=None, help="write all figures here")
     ap.add_argument("--config", default=str(ROOT / "configs" / "agent.example.yaml"))
@@ -1148,7 +1157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
     repeatable_sox()
-    config = settings_config(args.config, args.sensitivity)
+    config = settings_config(args.config, args.sensitivity, args.engine)
     plan = make_plan(config, args.n, args.hours)
     say(", ".join(f"home {s}: {len(t)} tasks" for s, t in plan.tasks.items()))
     by_size, cpu = run_all(plan, args)

