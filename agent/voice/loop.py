@@ -41,6 +41,7 @@ class Heard:
     words: tuple[Word, ...] = ()  # with confidences, where the engine gives them
     wake: float | None = None  # the wake classifier's score of its start, where there is one
     unexplained_s: float = 0.0  # speech the recogniser matched to silence
+    verbatim: bool = False  # free-form words, taken as said (Recognition.verbatim)
 
 
 PARTIAL_EVERY = 10  # blocks (300 ms) between partial transcripts
@@ -91,8 +92,9 @@ def heard(
                 score = wake.score(bytes(head))
             ms = (time.perf_counter() - begun) * 1000
             yield Heard(
-                result.text, start, event.at_s, ms, result.words, score, result.unexplained_s
-            )
+                result.text, start, event.at_s, ms, result.words, score, result.unexplained_s,
+                result.verbatim,
+            )  # fmt: skip
 
 
 def commands(
@@ -111,7 +113,9 @@ def commands(
     awaiting_until: float | None = None
     for h in heard_:
         text = normalize(h.text)
-        lead = phrase_words(text, phrase, loose=h.wake is not None)
+        # a recogniser forced into the home's sentences mishears the phrase ("a computer"),
+        # one that hears words as said does not ("okay computer" is no wake phrase)
+        lead = phrase_words(text, phrase, loose=h.wake is not None and not h.verbatim)
         said = lead > 0
         woke = said
         if phrase and h.wake is not None:

@@ -1,7 +1,8 @@
 """Speech recognition with Moonshine (an encoder-decoder transformer for short English
 speech, MIT, Moonshine AI) on onnxruntime: open vocabulary, no grammar, good with how people
-really phrase things. It hears a whole utterance at once, so the work is done at the end of
-speech (the encoder, then one decoder step per token); nothing streams.
+really phrase things. It hears a whole utterance at once (the encoder, then one decoder step
+per token), so nothing streams; instead it starts as soon as the speaker falls quiet, on a
+worker thread, while the loop waits out the silence that ends the utterance.
 
 The model folder is prepared once by `voice-agent models download moonshine-base-en`
 (agent/voice/moonshine_prep.py); nothing is downloaded here.
@@ -9,6 +10,7 @@ The model folder is prepared once by `voice-agent models download moonshine-base
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +27,8 @@ TOKENS_PER_S = 6.5  # the decoder stops by this many tokens a second of audio (n
 LEAD_S, TAIL_S = 0.1, 0.3
 ONSET = 0.05  # speech starts where a 30 ms frame's level first reaches this share of the peak
 FLOOR = 0.002  # a low noise floor under it all, as a room has (digital silence confuses it)
+QUIET_SHARE = 0.2  # a 30 ms block below this share of the loudest one's level is quiet
+SPECULATE_BLOCKS = 8  # this many quiet blocks (240 ms): hear what came so far, ahead
 SPACE = "\u2581"
 
 
@@ -82,32 +86,58 @@ class MoonshineEngine:
         self._present = [o.name for o in self._decoder.get_outputs()][1:]
         shape = self._decoder.get_inputs()[2].shape  # [batch, heads, length, head size]
         self._empty = np.zeros((1, shape[1], 0, shape[3]), np.float32)
-        self._audio: list[bytes] = []
-        self._rng = np.random.default_rng(0)
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="moonshine")
+        self.start()
 
     def start(self) -> None:
-        self._audio = []
+        self._audio: list[bytes] = []
+        self._size = 0  # bytes fed
+        self._spoken = 0  # bytes fed up to the end of the last loud block
+        self._peak = 0.0  # the loudest block's level
+        self._quiet = 0  # quiet blocks since then
+        self._guess: tuple[int, Future[Recognition]] | None = None
 
     def feed(self, audio: bytes) -> None:
+        """Speech so far, and a guess at the end of it: after SPECULATE_BLOCKS of quiet the
+        audio so far is heard on a worker thread, while the loop waits out the rest of its
+        silence; if no speech follows, that is the answer, ready or nearly so at the end."""
         self._audio.append(audio)
+        self._size += len(audio)
+        block = np.frombuffer(audio, np.int16).astype(np.float32)
+        level = float(np.sqrt((block**2).mean())) if block.size else 0.0
+        self._peak = max(self._peak, level)
+        if level > QUIET_SHARE * self._peak:
+            self._spoken, self._quiet = self._size, 0
+            return
+        self._quiet += 1
+        idle = self._guess is None or self._guess[1].done()
+        if self._quiet == SPECULATE_BLOCKS and idle:
+            pcm = b"".join(self._audio)
+            self._guess = (self._spoken, self._worker.submit(self._hear, pcm))
 
     def partial(self) -> str:
         return ""  # it hears the utterance whole
 
     def finish(self) -> Recognition:
-        pcm = np.frombuffer(b"".join(self._audio), np.int16).astype(np.float32) / 32768.0
-        self._audio = []
-        if pcm.size < RATE // 10:
-            return Recognition("", 0.0)
-        audio = np.pad(_from_onset(pcm), (0, int(TAIL_S * RATE)))
-        audio = (audio + self._rng.normal(0, FLOOR, audio.size)).astype(np.float32)
-        ids, probs = self._decode(audio)
-        return _recognition(self._tokens, ids, probs, pcm.size / RATE)
+        guess, spoken, pcm = self._guess, self._spoken, b"".join(self._audio)
+        self.start()
+        if guess is not None and guess[0] == spoken:
+            return guess[1].result()  # nothing but quiet came after the guess
+        return self._hear(pcm)
 
     def recognize(self, audio: bytes) -> Recognition:
         self.start()
         self.feed(audio)
         return self.finish()
+
+    def _hear(self, data: bytes) -> Recognition:
+        pcm = np.frombuffer(data, np.int16).astype(np.float32) / 32768.0
+        if pcm.size < RATE // 10:
+            return Recognition("", 0.0, verbatim=True)
+        audio = np.pad(_from_onset(pcm), (0, int(TAIL_S * RATE)))
+        noise = np.random.default_rng(0).normal(0, FLOOR, audio.size)  # the same every time
+        ids, probs = self._decode((audio + noise).astype(np.float32))
+        return _recognition(self._tokens, ids, probs, pcm.size / RATE)
 
     def _decode(self, audio: np.ndarray) -> tuple[list[int], list[float]]:
         """Greedy decoding with the key/value cache; each token's probability."""
@@ -164,7 +194,7 @@ def _recognition(
             pieces[-1] = (word + text.replace(SPACE, " "), [*ps, p])
     pieces = [(w.strip(), ps) for w, ps in pieces if w.strip()]
     if not pieces:
-        return Recognition("", 0.0)
+        return Recognition("", 0.0, verbatim=True)
     letters = sum(len(w) for w, _ in pieces)
     words, at = [], 0.0
     for w, ps in pieces:
@@ -174,4 +204,4 @@ def _recognition(
         at += span
     text = " ".join(w for w, _ in pieces)
     score = float(np.exp(np.mean(np.log(np.maximum(probs, 1e-9)))))
-    return Recognition(text, score, tuple(words))
+    return Recognition(text, score, tuple(words), verbatim=True)

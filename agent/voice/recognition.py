@@ -26,6 +26,9 @@ class Recognition:
     score: float  # the decoder's overall score, 0..1 where known
     words: tuple[Word, ...] = ()  # empty when the engine gives no word timings
     unexplained_s: float = 0.0  # speech the decoder matched to silence, where it can tell
+    # the words are heard free-form, not forced into a grammar or the home's language model:
+    # they are taken as said (the wake phrase must be heard as itself, not nearly)
+    verbatim: bool = False
 
 
 def confidence(words: Sequence[Word], unexplained_s: float = 0.0) -> float:
