@@ -47,8 +47,12 @@ def moonshine_config(tmp_path: Path, port: int, *, mode: str = "wake") -> Path:
     text = path.read_text()
     text = text.replace("  engine: auto ", "  engine: moonshine ", 1)
     text = text.replace("  mode: wake ", f"  mode: {mode} ", 1)
-    text = text.replace("voice:\n", f"voice:\n  moonshine_model: {MODEL}\n", 1)
-    assert "engine: moonshine" in text and f"mode: {mode}" in text
+    text = text.replace(
+        "  moonshine_model: /var/lib/voice-agent/models/moonshine-base-en",
+        f"  moonshine_model: {MODEL}",
+        1,
+    )
+    assert "engine: moonshine" in text and f"mode: {mode}" in text and str(MODEL) in text
     path.write_text(text)
     return path
 
