@@ -229,3 +229,26 @@ def test_it_hears_ahead_while_the_loop_waits_out_the_silence(
     decodes.clear()
     assert fed(first, second) == "turn on the kitchen light and lock the front door"
     assert len(decodes) == 2  # a guess after the first part, then the whole
+
+
+def test_the_wake_phrase_must_be_heard_as_itself(tmp_path: Path, engine: MoonshineEngine) -> None:
+    """The wake classifier scores hibari-tts's "okay computer" 0.98; Moonshine hears it as
+    said, so it does not wake the agent (a recogniser forced into the home's sentences
+    mishears "hey computer" as "a computer", and there the looser rule applies)."""
+    from agent.config import load_config
+    from agent.voice.loop import voice_commands
+    from tests.conftest import EXAMPLE
+
+    voice = load_config(EXAMPLE).voice
+    said = {}
+    for phrase in ("okay computer", "hey commuter", "they compute her", "hey computer"):
+        wav = speech.say(
+            tmp_path / f"{phrase}.wav", f"{phrase}, lock the front door", voice="hibari"
+        )
+        said[phrase] = [h.text for h in voice_commands(WavSource(wav).blocks(), voice, engine)]
+    assert said == {
+        "okay computer": [],
+        "hey commuter": [],
+        "they compute her": [],
+        "hey computer": ["lock the front door"],
+    }
