@@ -103,12 +103,14 @@ def _speech(config: Config) -> Result:
         return Result("speech", "PASS", f"Moonshine, model {v.moonshine_model}{waking}")
     if name == "vosk":
         return Result("speech", "PASS", f"Vosk, model {v.vosk_model}{waking}")
+    hint = (
+        f" (no Moonshine model at {v.moonshine_model}: voice-agent models download "
+        "moonshine-base-en installs it, and hears free phrasings far better)"
+        if v.engine == "auto"
+        else ""
+    )
     return Result(
-        "speech",
-        "PASS",
-        f"pocketsphinx, {v.recognition_in_use} recognition{waking} (no Moonshine model at "
-        f"{v.moonshine_model}: voice-agent models download moonshine-base-en installs it, "
-        "and hears free phrasings far better)",
+        "speech", "PASS", f"pocketsphinx, {v.recognition_in_use} recognition{waking}{hint}"
     )
 
 

@@ -252,3 +252,16 @@ def test_the_wake_phrase_must_be_heard_as_itself(tmp_path: Path, engine: Moonshi
         "they compute her": [],
         "hey computer": ["lock the front door"],
     }
+
+
+def test_quiet_speech_is_brought_to_a_working_level() -> None:
+    from agent.voice.moonshine import LEVEL, MAX_GAIN, _leveled
+
+    rng = np.random.default_rng(0)
+    speech = np.sin(np.arange(16000) * 0.05) * 0.01  # about -43 dBFS
+    pauses = np.concatenate([speech, np.zeros(16000)])
+    out = _leveled(pauses)
+    loud = out[:16000]
+    assert np.sqrt((loud**2).mean()) == pytest.approx(LEVEL, rel=0.05)  # pauses don't count
+    hiss = rng.normal(0, 1e-5, 16000)  # near-silence is not blown up past MAX_GAIN
+    assert np.abs(_leveled(hiss)).max() <= np.abs(hiss).max() * MAX_GAIN + 1e-12

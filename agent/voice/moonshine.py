@@ -27,6 +27,8 @@ TOKENS_PER_S = 6.5  # the decoder stops by this many tokens a second of audio (n
 LEAD_S, TAIL_S = 0.1, 0.3
 ONSET = 0.05  # speech starts where a 30 ms frame's level first reaches this share of the peak
 FLOOR = 0.002  # a low noise floor under it all, as a room has (digital silence confuses it)
+LEVEL = 10 ** (-25 / 20)  # speech is brought to this active level (-25 dBFS) first
+MAX_GAIN = 10 ** (30 / 20)  # by at most 30 dB (quiet speech in noise: 16/30 -> 20/30 right)
 QUIET_SHARE = 0.2  # a 30 ms block below this share of the loudest one's level is quiet
 SPECULATE_BLOCKS = 8  # this many quiet blocks (240 ms): hear what came so far, ahead
 SPACE = "\u2581"
@@ -134,7 +136,7 @@ class MoonshineEngine:
         pcm = np.frombuffer(data, np.int16).astype(np.float32) / 32768.0
         if pcm.size < RATE // 10:
             return Recognition("", 0.0, verbatim=True)
-        audio = np.pad(_from_onset(pcm), (0, int(TAIL_S * RATE)))
+        audio = np.pad(_leveled(_from_onset(pcm)), (0, int(TAIL_S * RATE)))
         noise = np.random.default_rng(0).normal(0, FLOOR, audio.size)  # the same every time
         ids, probs = self._decode((audio + noise).astype(np.float32))
         return _recognition(self._tokens, ids, probs, pcm.size / RATE)
@@ -174,6 +176,20 @@ def _from_onset(pcm: np.ndarray) -> np.ndarray:
     levels = np.sqrt((pcm[: n * frame].reshape(n, frame) ** 2).mean(axis=1))
     first = int(np.argmax(levels >= ONSET * levels.max()))
     return pcm[max(0, first * frame - int(LEAD_S * RATE)) :]
+
+
+def _leveled(pcm: np.ndarray) -> np.ndarray:
+    """`pcm` at LEVEL: the RMS of its louder half of 30 ms frames, gain at most MAX_GAIN,
+    clipped as a sound card would. Pure."""
+    frame = RATE * 30 // 1000
+    n = pcm.size // frame
+    if n == 0:
+        return pcm
+    power = np.sort((pcm[: n * frame].reshape(n, frame) ** 2).mean(axis=1))[n // 2 :]
+    active = float(np.sqrt(power.mean()))
+    gain = min(LEVEL / active, MAX_GAIN) if active > 0 else 1.0
+    leveled: np.ndarray = np.clip(pcm * gain, -1.0, 1.0)
+    return leveled
 
 
 def _recognition(
