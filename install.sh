@@ -5,12 +5,13 @@
 # Safe to run again: it changes only what is missing or out of date, and says so.
 #   --with-broker   also install Mosquitto (done anyway when the config's broker is local and
 #                   none answers), with logins and ACLs (README.md, Security)
-#   --no-model      skip the Vosk English model (speech then uses pocketsphinx)
+#   --no-model      skip the Moonshine English speech model (speech then uses pocketsphinx)
 #   --dry-run       say what would change, change nothing
 #   --uninstall     remove the service, program and user; keep config, models, broker logins
 #   --purge         with --uninstall: remove /etc/voice-agent, /var/lib/voice-agent and the
 #                   Mosquitto logins and ACLs too
-# Environment: VOICE_AGENT_MODEL_URL fetches the Vosk model from a mirror or a file:// path.
+# Environment: VOICE_AGENT_MODEL_URL fetches the Moonshine model's wheel from a mirror or a
+# file:// path.
 set -euo pipefail
 
 readonly PREFIX=/opt/voice-agent
@@ -486,19 +487,19 @@ install_model() {
     local url=() out
     [[ -z ${VOICE_AGENT_MODEL_URL:-} ]] || url=(--url "$VOICE_AGENT_MODEL_URL")
     if $dry_run; then
-        [[ -f $MODELS_DIR/vosk-model-small-en-us-0.15/am/final.mdl ]] ||
-            changed "Vosk model vosk-model-small-en-us-0.15 downloaded into $MODELS_DIR"
+        [[ -f $MODELS_DIR/moonshine-base-en/decoder.onnx ]] ||
+            changed "Moonshine model moonshine-base-en downloaded into $MODELS_DIR"
         return 0
     fi
     # The command verifies every file; it does nothing when the model is already in place.
-    if out=$("$VENV/bin/voice-agent" models download vosk-small-en --dir "$MODELS_DIR" "${url[@]}" 2>&1 |
+    if out=$("$VENV/bin/voice-agent" models download moonshine-base-en --dir "$MODELS_DIR" "${url[@]}" 2>&1 |
         tee /dev/stderr); then
         if [[ $out != *"already installed"* ]]; then
-            changes+=("Vosk model vosk-model-small-en-us-0.15 installed in $MODELS_DIR")
+            changes+=("Moonshine model moonshine-base-en installed in $MODELS_DIR")
         fi
         chown -R "$SERVICE_USER:$SERVICE_USER" "$MODELS_DIR"
     else
-        problems+=("the Vosk English model could not be installed (speech recognition uses pocketsphinx until it is): ${out##*voice-agent: }")
+        problems+=("the Moonshine English model could not be installed (speech recognition uses pocketsphinx until it is): ${out##*voice-agent: }")
     fi
 }
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from agent.voice.models import KNOWN
 from tests.conftest import EXAMPLE, ROOT, Broker, Recorder, free_port
 from tests.container import Container, build_root
 
@@ -64,11 +65,12 @@ def test_unit_hardening_score() -> None:
 
 
 def _model_zip(path: Path) -> Path:
-    """A local "download" with the model's layout but not its files: it must fail
-    verification (the real model can't be had here)."""
+    """A local "download" with the Moonshine wheel's layout but not its files: it must fail
+    verification (the download and the preparation are tested in test_moonshine.py)."""
+    inside = KNOWN["moonshine-base-en"].inside
     with zipfile.ZipFile(path, "w") as z:
-        z.writestr("vosk-model-small-en-us-0.15/am/final.mdl", b"not a model")
-        z.writestr("vosk-model-small-en-us-0.15/conf/model.conf", b"")
+        z.writestr(f"{inside}/encoder_model.ort", b"not a model")
+        z.writestr(f"{inside}/tokenizer.bin", b"")
     return path
 
 
@@ -114,11 +116,11 @@ def test_install_in_booted_debian(tmp_path: Path, arch: str) -> None:
     config = root / "etc/voice-agent/config.yaml"
     config.parent.mkdir(parents=True)
     config.write_text(_config(broker.port))
-    _model_zip(root / "root" / "vosk-model.zip")
+    _model_zip(root / "root" / "moonshine.whl")
     extra = ["--tmpfs=/sys/devices/system/cpu"] if arch == "arm64" else []  # onnxruntime + qemu
     slow = 1 if arch == "amd64" else 6  # emulation: everything takes longer
     box = Container(root, {ROOT: "/src"}, extra, boot_timeout=180 * slow)
-    env = {"PIP_CERT": "/root/host-ca.crt", "VOICE_AGENT_MODEL_URL": "file:///root/vosk-model.zip"}
+    env = {"PIP_CERT": "/root/host-ca.crt", "VOICE_AGENT_MODEL_URL": "file:///root/moonshine.whl"}
     try:
         # --dry-run says what it would do and does nothing
         dry = box.run("/src/install.sh", "--dry-run", env=env, timeout=120 * slow)
@@ -140,7 +142,7 @@ def test_install_in_booted_debian(tmp_path: Path, arch: str) -> None:
         # everything is done; only the model is missing, said clearly with the manual route
         assert first.returncode == 1, out
         assert "failed verification, nothing was installed" in out
-        assert "to install by hand: download https://alphacephei.com/vosk/models/" in out
+        assert "to install by hand: download https://files.pythonhosted.org/" in out
         for step in (
             "apt packages installed: python3-venv",
             "system user voice-agent created (group audio)",
