@@ -1,5 +1,6 @@
 """Log-mel features of 16 kHz audio, in numpy: what the wake classifier hears (the same code
-makes its training data, so training and the device agree). Pure."""
+makes its training data, so training and the device agree); and the active level of speech.
+Pure."""
 
 from __future__ import annotations
 
@@ -79,3 +80,13 @@ def windows(features: np.ndarray, size: int, hop: int) -> np.ndarray:
     out = np.stack([features[s : s + size] for s in starts])
     out = out - out.mean(axis=1, keepdims=True)
     return np.ascontiguousarray(out.transpose(0, 2, 1), dtype=np.float32)
+
+
+def active_rms(audio: np.ndarray) -> float:
+    """The RMS of the louder half of 20 ms frames: the level of the speech, not its pauses."""
+    frames = len(audio) // 320
+    if frames == 0:
+        return float(np.sqrt(np.mean(audio**2))) if len(audio) else 0.0
+    power = np.mean(audio[: frames * 320].reshape(frames, 320) ** 2, axis=1)
+    loud = np.sort(power)[frames // 2 :]
+    return float(np.sqrt(np.mean(loud)))

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from agent.voice.features import active_rms
 from agent.voice.recognition import Recognition, RecognizerError, Word
 
 RATE = 16000
@@ -179,14 +180,9 @@ def _from_onset(pcm: np.ndarray) -> np.ndarray:
 
 
 def _leveled(pcm: np.ndarray) -> np.ndarray:
-    """`pcm` at LEVEL: the RMS of its louder half of 30 ms frames, gain at most MAX_GAIN,
-    clipped as a sound card would. Pure."""
-    frame = RATE * 30 // 1000
-    n = pcm.size // frame
-    if n == 0:
-        return pcm
-    power = np.sort((pcm[: n * frame].reshape(n, frame) ** 2).mean(axis=1))[n // 2 :]
-    active = float(np.sqrt(power.mean()))
+    """`pcm` at LEVEL (its active level: the louder half of its frames), gain at most
+    MAX_GAIN, clipped as a sound card would. Pure."""
+    active = active_rms(pcm)
     gain = min(LEVEL / active, MAX_GAIN) if active > 0 else 1.0
     leveled: np.ndarray = np.clip(pcm * gain, -1.0, 1.0)
     return leveled

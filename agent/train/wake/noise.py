@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from agent.voice.features import active_rms
+
 RATE = 16000
 KINDS = ("white", "pink", "brown", "babble", "music")
 
@@ -65,16 +67,6 @@ def noise(
             raise ValueError("babble needs other speech to mix")
         return _babble(n, rng, speech)
     raise ValueError(f"unknown noise kind {kind!r}; one of {', '.join(KINDS)}")
-
-
-def active_rms(audio: np.ndarray) -> float:
-    """The RMS of the louder half of 20 ms frames: the level of the speech, not its pauses."""
-    frames = len(audio) // 320
-    if frames == 0:
-        return float(np.sqrt(np.mean(audio**2))) if len(audio) else 0.0
-    power = np.mean(audio[: frames * 320].reshape(frames, 320) ** 2, axis=1)
-    loud = np.sort(power)[frames // 2 :]
-    return float(np.sqrt(np.mean(loud)))
 
 
 def mix(speech: np.ndarray, noise_: np.ndarray, snr_db: float) -> np.ndarray:
