@@ -2,5 +2,6 @@
 
     python -m agent.train --out models/intent-minilm
 
-Nothing here is imported by the running agent.
+The running agent imports only the torch-free sentence sources here (corpus, datagen,
+sampler), from which agent/voice/lm.py builds the home's language model.
 """
