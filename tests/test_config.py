@@ -270,3 +270,20 @@ def test_voice_recognition_is_auto_open_or_closed(tmp_path: Path) -> None:
     assert problems(tmp_path, BASE + "voice:\n  recognition: fuzzy\n") == [
         "agent.yaml:13: voice.recognition: expected one of auto, open, closed, got 'fuzzy'"
     ]
+
+
+def test_config_piped_into_head_ends_quietly() -> None:
+    """`voice-agent config | head -1`: the reader leaves early; no traceback, exit 141 as a
+    shell reports a writer whose reader went away."""
+    import shlex
+    import sys
+
+    command = f"{shlex.quote(sys.executable)} -m agent config --config {EXAMPLE} | head -1"
+    for _ in range(3):
+        done = subprocess.run(
+            ["bash", "-c", command + "; echo rc=${PIPESTATUS[0]} >&2"],
+            capture_output=True, text=True, timeout=60, cwd=EXAMPLE.parent.parent,
+        )  # fmt: skip
+        assert done.stdout == "mqtt:\n"
+        assert done.stderr.strip().splitlines()[-1] in ("rc=141", "rc=0"), done.stderr
+        assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
