@@ -133,6 +133,11 @@ def _command(args: argparse.Namespace) -> int:
     except AgentError as exc:
         print(f"voice-agent: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    area = getattr(args, "area", None)
+    if area is not None and config.home.area_called(area) is None:
+        known = ", ".join(a.name for a in config.home.areas) or "none"
+        print(f"voice-agent: unknown area {area!r} (the home's areas: {known})", file=sys.stderr)
+        return EXIT_CONFIG
     if args.command == "parse":
         return parse_lines(pipeline, sys.stdin, sys.stdout, area=args.area)
     try:

@@ -214,7 +214,11 @@ class Pipeline:
 
     def resolver(self, area: str | None) -> Resolver:
         """The resolver for commands said in this area; kept for the home's own areas only
-        (an area name from a message must not grow memory)."""
+        (an area name from a message must not grow memory). The area as said: any case, or
+        an alias."""
+        if area is not None and area not in self._resolvers:
+            found = self.home.area_called(area)
+            area = found.name if found is not None else area
         if area in self._resolvers:
             return self._resolvers[area]
         player = self.site_player if area == self.site_area else None

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from agent.inputs import BadInput, parse_text
-from tests.conftest import Agent, Broker, Recorder, example_config, free_port, run_cli
+from tests.conftest import EXAMPLE, Agent, Broker, Recorder, example_config, free_port, run_cli
 from tests.test_service import COMMAND, started
 
 DEEP = '{"text": ' + "[" * 100_000  # 100,009 bytes
@@ -76,3 +76,20 @@ def test_agent_logs_one_line_per_hostile_message(
     assert f"{skip}JSON number longer than 100 digits" in log
     assert "Traceback" not in log
     assert agent.proc.poll() is None
+
+
+@pytest.mark.parametrize("said", ["Kitchen", "kitchen", "KITCHEN", "cooking area"])
+def test_the_area_is_taken_as_a_person_writes_it(said: str) -> None:
+    """`--area` in any case, or an area's alias, is that area: "the light" is its lights."""
+    done = run_cli("parse", "--config", str(EXAMPLE), "--area", said, stdin="turn on the light\n")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["targets"] == ["light.kitchen_ceiling", "light.kitchen_counter"]
+
+
+def test_an_unknown_area_is_an_error_that_lists_the_areas() -> None:
+    done = run_cli("say", "--config", str(EXAMPLE), "--area", "attic", "lights on")
+    assert done.returncode == 2
+    assert done.stderr == (
+        "voice-agent: unknown area 'attic' (the home's areas: Kitchen, Living Room, Hallway, "
+        "Garage, Bedroom, Office)\n"
+    )

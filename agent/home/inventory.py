@@ -90,6 +90,14 @@ class Home:
                 return area
         return None
 
+    def area_called(self, said: str) -> Area | None:
+        """The area `said` names, as a person would write it: any case, or an alias."""
+        heard = spoken(said)
+        for area in self.areas:
+            if heard in (spoken(n) for n in (area.name, *area.aliases)):
+                return area
+        return None
+
 
 @functools.lru_cache(maxsize=1 << 15)
 def _named_as(names: tuple[str, ...]) -> tuple[bool, bool]:
