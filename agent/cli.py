@@ -234,7 +234,11 @@ def say(config: Config, pipeline: Pipeline, text: str, *, area: str | None, yes:
         return EXIT_BROKER
     finally:
         client.stop()
-    print(outcome.response)
+    if pipeline.has_pending and not outcome.actions:
+        # a one-shot command can't hear the "yes": say how to give it up front
+        print(f'{outcome.response} (here: voice-agent say --yes "{text}")')
+    else:
+        print(outcome.response)
     acted = bool(outcome.actions) or (outcome.intent.name == "get_state" and outcome.targets)
     return 0 if acted else EXIT_NOT_ACTED
 

@@ -144,7 +144,10 @@ def test_say_that_cannot_act_exits_non_zero(config: Path, recorder: Recorder) ->
 def test_say_unlock_waits_for_yes_unless_confirmed(config: Path, recorder: Recorder) -> None:
     asked = run_cli("say", "--config", str(config), "unlock the front door")
     assert asked.returncode == 1
-    assert asked.stdout == "Do you really want to unlock the front door? Say yes to confirm.\n"
+    assert asked.stdout == (
+        "Do you really want to unlock the front door? Say yes to confirm. "
+        '(here: voice-agent say --yes "unlock the front door")\n'
+    )
     done = run_cli("say", "--yes", "--config", str(config), "unlock the front door")
     assert done.returncode == 0, done.stderr
     recorder.wait_for(lambda m: m.topic == "home/front_door/lock/set")
