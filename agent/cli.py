@@ -104,7 +104,7 @@ EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a writer whose reade
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    _logging(verbose=args.verbose)
+    _logging(verbose=args.verbose, quiet=args.command in QUIET)
     try:
         return _command(args)
     except BrokenPipeError:  # `voice-agent config | head`: the reader has all it wanted
@@ -182,13 +182,18 @@ def check(config_path: str) -> int:
     return 1 if failed else 0
 
 
-def _logging(*, verbose: bool) -> None:
+# one-shot commands whose output is their answer: their log says only what went wrong
+QUIET = ("say", "parse", "config", "forget")
+
+
+def _logging(*, verbose: bool, quiet: bool = False) -> None:
     handler = logging.StreamHandler(sys.stderr)
     if systemd.under_journal():
         handler.setFormatter(systemd.JournalFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    logging.basicConfig(level=level, handlers=[handler])
 
 
 def _pipeline(config: Config) -> Pipeline:

@@ -133,6 +133,13 @@ def test_say_as_a_user_runs_it(config: Path, recorder: Recorder) -> None:
     )
 
 
+def test_say_prints_the_reply_and_nothing_else(config: Path, recorder: Recorder) -> None:
+    done = run_cli("say", "--config", str(config), "turn off the kitchen light")
+    assert done.returncode == 0
+    assert done.stdout == "Turning off the kitchen ceiling light and the counter lights.\n"
+    assert done.stderr == ""  # no "INFO agent.mqtt: connected ..." on every call
+
+
 def test_say_that_cannot_act_exits_non_zero(config: Path, recorder: Recorder) -> None:
     result = run_cli("say", "--config", str(config), "turn on the spaceship")
     assert result.returncode == 1
