@@ -62,8 +62,10 @@ def test_the_prepared_model_hears_what_the_shipped_one_hears(
 ) -> None:
     """The shipped ORT files dequantize every weight on every step; the prepared ones keep
     the same int8 weights in DynamicQuantizeMatMul (whose inputs are quantized on the fly
-    too, hence not bit for bit). Same words, on speech of both families."""
-    shipped = MoonshineEngine(model, threads=1, files=SHIPPED)
+    too, hence not bit for bit). Same words, on speech of both families, decoding greedily
+    (a beam magnifies those differences into other, equally good, words)."""
+    shipped = MoonshineEngine(model, threads=1, files=SHIPPED, beam=1)
+    engine = MoonshineEngine(model, threads=1, beam=1)  # greedy: the models, not the search
     for n, (text, voice) in enumerate([
         ("turn on the kitchen light", "en-us"),
         ("could you close the garage door", "hibari"),
@@ -265,3 +267,44 @@ def test_quiet_speech_is_brought_to_a_working_level() -> None:
     assert np.sqrt((loud**2).mean()) == pytest.approx(LEVEL, rel=0.05)  # pauses don't count
     hiss = rng.normal(0, 1e-5, 16000)  # near-silence is not blown up past MAX_GAIN
     assert np.abs(_leveled(hiss)).max() <= np.abs(hiss).max() * MAX_GAIN + 1e-12
+
+
+def test_the_homes_names_are_heard_rather_than_words_that_sound_alike(
+    tmp_path: Path, model: Path
+) -> None:
+    """Without the home's words Moonshine hears espeak-ng's "blinds" as "pliers", "shed" in
+    "lighting machine" and "office" as "top is"; told the home's names (as `make_engine`
+    does), it hears them; words of no name are heard as before."""
+    words = ["master", "bedroom", "blinds", "shed", "office", "light", "gym"]
+    plain = MoonshineEngine(model, threads=1)
+    biased = MoonshineEngine(model, threads=1, words=words)
+    cases = [
+        ("close the master bedroom blinds", "en-gb"),
+        ("turn on the light in the shed", "en-gb"),
+        ("turn on the office light", "en-us+f3"),
+        ("what a lovely day for a walk", "en-us"),
+    ]
+    heard = {}
+    for n, (text, voice) in enumerate(cases):
+        pcm = _pcm(speech.say(tmp_path / f"{n}.wav", text, voice=voice))
+        heard[text] = (normalize(plain.recognize(pcm).text), normalize(biased.recognize(pcm).text))
+    assert [b for _, b in heard.values()] == [t for t, _ in cases], heard
+    assert sum(p != t for t, (p, _) in heard.items()) == 3, heard
+
+
+def test_a_wake_phrase_nearly_heard_wakes_where_the_classifier_is_sure(
+    tmp_path: Path, engine: MoonshineEngine
+) -> None:
+    """espeak-ng's Scottish voice says "hey computer" so that Moonshine hears "a computer"
+    or "here computer" (its wake score 0.99-1.0): the command still comes through."""
+    from agent.config import load_config
+    from agent.voice.loop import voice_commands
+    from tests.conftest import EXAMPLE
+
+    voice = load_config(EXAMPLE).voice
+    text, voice_name = "hey computer, lock the front door", "en-gb-scotland"
+    wav = speech.say(tmp_path / "s.wav", text, voice=voice_name)
+    assert engine.recognize(_pcm(wav)).text.lower().split()[0] != "hey"
+    assert [h.text for h in voice_commands(WavSource(wav).blocks(), voice, engine)] == [
+        "lock the front door"
+    ]

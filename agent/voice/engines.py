@@ -9,7 +9,7 @@ from pathlib import Path
 
 from agent.config import VoiceConfig
 from agent.home.inventory import Home
-from agent.voice import grammar, lm
+from agent.voice import bias, grammar, lm
 from agent.voice.loop import Recognizer
 from agent.voice.moonshine import MoonshineEngine
 from agent.voice.sphinx import SphinxEngine
@@ -35,7 +35,7 @@ def make_engine(voice: VoiceConfig, home: Home, *, threads: int = 0) -> Recogniz
     name = engine_in_use(voice)
     if name == "moonshine":
         log.info("speech recognition: Moonshine, model %s", voice.moonshine_model)
-        return MoonshineEngine(voice.moonshine_model, threads=threads)
+        return MoonshineEngine(voice.moonshine_model, threads=threads, words=bias.home_words(home))
     if name == "vosk":
         if voice.recognition_in_use == "open":
             words = sorted(lm.words(home, wake=wake))

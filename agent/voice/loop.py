@@ -114,8 +114,12 @@ def commands(
     for h in heard_:
         text = normalize(h.text)
         # a recogniser forced into the home's sentences mishears the phrase ("a computer"),
-        # one that hears words as said does not ("okay computer" is no wake phrase)
-        lead = phrase_words(text, phrase, loose=h.wake is not None and not h.verbatim)
+        # one that hears words as said only nearly ("here computer"; "okay computer" is no
+        # wake phrase), and the classifier decides
+        classified = h.wake is not None
+        lead = phrase_words(
+            text, phrase, loose=classified and not h.verbatim, near=classified and h.verbatim
+        )
         said = lead > 0
         woke = said
         if phrase and h.wake is not None:

@@ -10,11 +10,14 @@ The model folder is prepared once by `voice-agent models download moonshine-base
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from agent.voice.bias import Bias, letters
 from agent.voice.features import active_rms
 from agent.voice.recognition import Recognition, RecognizerError, Word
 
@@ -33,6 +36,47 @@ MAX_GAIN = 10 ** (30 / 20)  # by at most 30 dB (quiet speech in noise: 16/30 -> 
 QUIET_SHARE = 0.2  # a 30 ms block below this share of the loudest one's level is quiet
 SPECULATE_BLOCKS = 8  # this many quiet blocks (240 ms): hear what came so far, ahead
 SPACE = "\u2581"
+BEAM = 4  # hypotheses kept
+TOP = 6  # tokens tried after each
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """What a token adds to the text: a new word or more of the last one, in letters."""
+
+    starts_word: bool
+    letters: str
+    special: bool
+
+
+@dataclass(frozen=True)
+class _Hyp:
+    """A hypothesis of the beam: its tokens, their probabilities, its log probability, the
+    bonus its finished words kept and the word it is spelling."""
+
+    ids: tuple[int, ...] = (START,)
+    probs: tuple[float, ...] = ()
+    logp: float = 0.0
+    kept: float = 0.0
+    word: str = ""
+    partial: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return self.logp + self.kept + self.partial
+
+    def grown(self, token: int, logp: float, pieces: list[_Piece], bias: Bias) -> _Hyp:
+        piece = pieces[token] if token < len(pieces) else _Piece(False, "", True)
+        kept, word = self.kept, self.word
+        if token == END or piece.starts_word:
+            kept, word = kept + bias.final(word), ""
+        if not piece.special:
+            word += piece.letters
+        partial = bias.partial(word) if token != END else 0.0
+        return _Hyp(
+            (*self.ids, token), (*self.probs, float(np.exp(logp))), self.logp + logp,
+            kept, word, partial,
+        )  # fmt: skip
 
 
 def read_tokens(path: Path) -> list[bytes]:
@@ -60,8 +104,11 @@ class MoonshineEngine:
         model_path: str | Path,
         threads: int = 0,
         files: tuple[str, str] = ("encoder.onnx", "decoder.onnx"),
+        words: Iterable[str] = (),
+        beam: int = BEAM,
     ) -> None:
-        """`files`: the encoder's and decoder's in the folder (the prepared ones)."""
+        """`files`: the encoder's and decoder's in the folder (the prepared ones); `words`:
+        the home's words, favoured (agent/voice/bias.py); `beam`: 1 is greedy."""
         folder = Path(model_path)
         needed = [folder / n for n in (*files, "tokenizer.bin")]
         if missing := [p.name for p in needed if not p.is_file()]:
@@ -85,6 +132,9 @@ class MoonshineEngine:
         except Exception as exc:
             raise RecognizerError(f"cannot load the Moonshine model at {folder}: {exc}") from None
         self._tokens = read_tokens(needed[2])
+        self._pieces = [_piece(t) for t in self._tokens]
+        self._bias = Bias(words)
+        self._beam, self._top = max(1, beam), (TOP if beam > 1 else 1)
         self._past = [i.name for i in self._decoder.get_inputs() if i.name.startswith("past_")]
         self._present = [o.name for o in self._decoder.get_outputs()][1:]
         shape = self._decoder.get_inputs()[2].shape  # [batch, heads, length, head size]
@@ -143,29 +193,53 @@ class MoonshineEngine:
         return _recognition(self._tokens, ids, probs, pcm.size / RATE)
 
     def _decode(self, audio: np.ndarray) -> tuple[list[int], list[float]]:
-        """Greedy decoding with the key/value cache; each token's probability."""
+        """Beam search (BEAM hypotheses, each step's TOP tokens of each) with the key/value
+        cache, the home's words favoured (agent/voice/bias.py); each chosen token's
+        probability as the model gave it."""
         hidden = self._encoder.run(None, {"input_values": audio[None, :]})[0]
         past = dict.fromkeys(self._past, self._empty)
-        ids, probs = [START], []
+        live: list[_Hyp] = [_Hyp()]
+        done: list[tuple[float, int, _Hyp]] = []
         for step in range(int(audio.size / RATE * TOKENS_PER_S) + 4):
+            n = len(live)
             feed = {
-                "input_ids": np.array([[ids[-1]]], np.int64),
-                "encoder_hidden_states": hidden,
+                "input_ids": np.array([[h.ids[-1]] for h in live], np.int64),
+                "encoder_hidden_states": np.repeat(hidden, n, axis=0),
                 "use_cache_branch": np.array([step > 0]),
-                **past,
+                **{k: np.repeat(v, n, axis=0) if ".encoder." in k else v for k, v in past.items()},
             }
             logits, *present = self._decoder.run(None, feed)
-            row = logits[0, -1].astype(np.float64)
-            token = int(row.argmax())
-            probs.append(float(1.0 / np.exp(row - row[token]).sum()))
+            rows = logits[:, -1].astype(np.float64)
+            rows -= rows.max(axis=1, keepdims=True)
+            rows -= np.log(np.exp(rows).sum(axis=1, keepdims=True))
+            grown: list[tuple[float, int, _Hyp]] = []
+            for i, h in enumerate(live):
+                for rank, token in enumerate(np.argsort(rows[i])[::-1][: self._top]):
+                    if token == END and rank > 0:
+                        continue  # a hypothesis ends only where the model would end it
+                    child = h.grown(int(token), float(rows[i, token]), self._pieces, self._bias)
+                    (done if token == END else grown).append((child.score, i, child))
+            grown.sort(key=lambda c: -c[0])
+            grown = grown[: self._beam]
+            best_done = max((c[0] for c in done), default=-np.inf)
+            if not grown or best_done >= grown[0][0]:
+                break
+            parents = np.array([c[1] for c in grown])
             for name, value in zip(self._present, present, strict=True):
                 key = name.replace("present", "past_key_values")
-                if step == 0 or ".decoder." in key:  # the encoder's keys are computed once
-                    past[key] = value
-            if token == END:
-                break
-            ids.append(token)
-        return ids[1:], probs
+                if ".decoder." in key:
+                    past[key] = value[parents]
+                elif step == 0:  # the encoder's keys are computed once, for one
+                    past[key] = value[:1]
+            live = [c[2] for c in grown]
+        final = max(done or [(h.score, 0, h) for h in live], key=lambda c: c[0])[2]
+        return list(final.ids[1:]), list(final.probs)
+
+
+def _piece(token: bytes) -> _Piece:
+    text = token.decode("utf-8", "replace")
+    special = text.startswith("<") and text.endswith(">")
+    return _Piece(text.startswith(SPACE), "" if special else letters(text), special)
 
 
 def _from_onset(pcm: np.ndarray) -> np.ndarray:

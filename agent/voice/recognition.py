@@ -40,11 +40,13 @@ def confidence(words: Sequence[Word], unexplained_s: float = 0.0) -> float:
     return sum(w.confidence * max(w.end_s - w.start_s, 0.01) for w in words) / total
 
 
-def phrase_words(text: str, phrase: str, *, loose: bool = False) -> int:
+def phrase_words(text: str, phrase: str, *, loose: bool = False, near: bool = False) -> int:
     """How many of `text`'s first words are the wake phrase (0: it does not start with it).
     `loose` (where a classifier, not these words, decides the wake): a phrase misheard in
     its first words ("a computer", "hey compute her") still ends at its last word, within
-    one word of where it should. Pure."""
+    one word of where it should. `near` (words heard as said, a classifier deciding): the
+    last word must be heard as itself and each one before it as a word that sounds close
+    ("a computer", "here computer" for "hey computer"; not "okay computer"). Pure."""
     words, wanted = text.split(), phrase.split()
     if not wanted:
         return 0
@@ -52,4 +54,24 @@ def phrase_words(text: str, phrase: str, *, loose: bool = False) -> int:
         return len(wanted)
     if loose and wanted[-1] in words[: len(wanted) + 1]:
         return words.index(wanted[-1]) + 1
+    lead, last = words[: len(wanted) - 1], words[len(wanted) - 1 : len(wanted)]
+    close = all(_sounds_close(h, w) for h, w in zip(lead, wanted, strict=False))
+    if near and last == wanted[-1:] and len(lead) == len(wanted) - 1 and close:
+        return len(wanted)
     return 0
+
+
+def _sounds_close(heard: str, wanted: str) -> bool:
+    """A word a recogniser may hear for `wanted`: one letter ("a" for "hey"), or at most two
+    letters' edits from it ("here", "be", "hi"). Pure."""
+    return len(heard) == 1 or _edits(heard, wanted) <= 2
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance. Pure."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
