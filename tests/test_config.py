@@ -287,3 +287,67 @@ def test_config_piped_into_head_ends_quietly() -> None:
         assert done.stdout == "mqtt:\n"
         assert done.stderr.strip().splitlines()[-1] in ("rc=141", "rc=0"), done.stderr
         assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
+
+
+TEMPLATED = """\
+mqtt: {host: 127.0.0.1, port: 1883}
+site: {id: kitchen-pi, area: Kitchen}
+areas: [{name: Kitchen}]
+devices:
+  - id: media_player.tv
+    name: TV
+    area: Kitchen
+    templates:
+      turn_on: {topic: home/tv/power, payload: "{state}"}
+      set_volume: {topic: home/tv/volume, payload: "%s"}
+      media_play: {topic: "home/tv/%s", payload: play}
+"""
+
+
+@pytest.mark.parametrize(
+    ("volume", "play_topic", "wanted"),
+    [
+        ("{nope}", "cmd", [
+            "agent.yaml:10: devices[0].templates.set_volume.payload: '{nope}': unknown "
+            "placeholder {nope} for set_volume; it can use {state}, {direction}, {value}, "
+            "{percent}, {brightness}, {temperature}, {position}, {volume} (write {{ and }} "
+            "for literal braces)"
+        ]),
+        ('{\\"level\\": {volume}}', "{value}", [
+            "agent.yaml:10: devices[0].templates.set_volume.payload: '{\"level\": {volume}}': "
+            "unknown placeholder {\"level\"} for set_volume; it can use {state}, {direction}, "
+            "{value}, {percent}, {brightness}, {temperature}, {position}, {volume} (write {{ "
+            "and }} for literal braces)",
+            "agent.yaml:11: devices[0].templates.media_play.topic: 'home/tv/{value}': unknown "
+            "placeholder {value} for media_play; it can use {state}, {direction} (write {{ "
+            "and }} for literal braces)",
+        ]),
+        ("{volume:.1f}", "cmd", [
+            "agent.yaml:10: devices[0].templates.set_volume.payload: '{volume:.1f}' cannot be "
+            "filled in (Unknown format code 'f' for object of type 'str'); placeholders are "
+            "replaced by text"
+        ]),
+        ("{volume", "cmd", [
+            "agent.yaml:10: devices[0].templates.set_volume.payload: '{volume': expected '}' "
+            "before end of string (write {{ and }} for literal braces)"
+        ]),
+    ],
+)  # fmt: skip
+def test_a_template_placeholder_it_never_gets_is_an_error(
+    tmp_path: Path, volume: str, play_topic: str, wanted: list[str]
+) -> None:
+    """A placeholder the intent never fills made the command "can't do that" at run time,
+    with nothing logged; now `check` and every command name the file, line and key."""
+    assert problems(tmp_path, TEMPLATED % (volume, play_topic)) == wanted
+
+
+def test_templates_with_known_placeholders_and_literal_braces_load(tmp_path: Path) -> None:
+    config = load_config(_written(tmp_path, TEMPLATED % ('{{\\"level\\": {volume}}}', "cmd")))
+    spec = config.home.devices[0].command
+    assert spec is not None and "set_volume" in getattr(spec, "commands", {})
+
+
+def _written(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "agent.yaml"
+    path.write_text(text)
+    return path

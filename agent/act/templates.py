@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from agent.act.command import Command, unsupported
 from agent.colors import COLORS
 from agent.home.inventory import Device
 from agent.home.specs import TemplateSpec
 from agent.messages import Action, SlotValue
+
+log = logging.getLogger(__name__)
 
 
 class _Fields(dict[str, str]):
@@ -26,8 +30,12 @@ def actions(device: Device, spec: TemplateSpec, cmd: Command) -> list[Action]:
         _add_value(fields, cmd, cmd.value)
     try:
         return [_render(device, template.topic, template.payload, fields)]
-    except KeyError:
+    except KeyError as missing:
         if cmd.value is not None or not cmd.relative:
+            log.warning(
+                "%s: its %s template wants {%s}, which %r does not give",
+                device.id, cmd.intent, missing.args[0], cmd.value,
+            )  # fmt: skip
             raise unsupported(device) from None
     # "louder" with a template that wants the level: the level now and a step, if known
     low, high = (5, 35) if cmd.intent == "set_temperature" else (0, 100)

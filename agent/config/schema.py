@@ -18,6 +18,7 @@ from agent.home.specs import (
     TemplateCommand,
     TemplateSpec,
     Zigbee2MqttSpec,
+    template_problem,
 )
 from agent.intents import DOMAINS, INTENTS
 
@@ -450,7 +451,11 @@ def _templates(sub: Section) -> TemplateSpec:
             continue
         topic = entry.req_text("topic")
         _topic(entry, "topic", topic)
-        commands[intent] = TemplateCommand(topic=topic, payload=entry.text("payload", "") or "")
+        payload = entry.text("payload", "") or ""
+        for key, text in (("topic", topic), ("payload", payload)):
+            if problem := template_problem(text, intent):
+                entry.error(key, problem)
+        commands[intent] = TemplateCommand(topic=topic, payload=payload)
         entry.finish()
     return TemplateSpec(commands=commands)
 

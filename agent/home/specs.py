@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass, field
 
 
@@ -56,6 +57,49 @@ class TasmotaSpec:
 class TemplateCommand:
     topic: str
     payload: str
+
+
+# what a template's {placeholders} may name, by intent (agent/act/templates.py fills them)
+ALWAYS_FIELDS = ("state", "direction")
+VALUE_FIELDS = ("value", "percent", "brightness", "temperature", "position", "volume")
+COLOR_FIELDS = ("r", "g", "b", "hex", "color")
+VALUE_INTENTS = frozenset(
+    {"set_brightness", "set_color", "set_temperature", "set_position", "set_volume", "play_media"}
+)
+
+
+def template_fields(intent: str) -> tuple[str, ...]:
+    """The placeholders a template for `intent` gets. Pure."""
+    fields = ALWAYS_FIELDS + (VALUE_FIELDS if intent in VALUE_INTENTS else ())
+    if intent == "set_color":
+        fields += COLOR_FIELDS
+    if intent == "play_media":
+        fields += ("media",)
+    return fields
+
+
+def template_problem(text: str, intent: str) -> str | None:
+    """What is wrong with a topic or payload template for `intent` (None: nothing): braces
+    that don't pair, or a placeholder it never gets. Pure."""
+    known = template_fields(intent)
+    try:
+        parsed = list(string.Formatter().parse(text))
+    except ValueError as exc:
+        return f"{text!r}: {exc} (write {{{{ and }}}} for literal braces)"
+    for _, name, _, _ in parsed:
+        if name is None:
+            continue
+        if name not in known:
+            return (
+                f"{text!r}: unknown placeholder {{{name}}} for {intent}; it can use "
+                + ", ".join(f"{{{f}}}" for f in known)
+                + " (write {{ and }} for literal braces)"
+            )
+    try:  # values are filled in as text: "{value:.1f}" can never render
+        text.format_map(dict.fromkeys(known, "50"))
+    except (ValueError, IndexError, KeyError, AttributeError) as exc:
+        return f"{text!r} cannot be filled in ({exc}); placeholders are replaced by text"
+    return None
 
 
 @dataclass(frozen=True)
