@@ -78,10 +78,17 @@ def _speech(config: Config) -> Result:
     if not v.enabled:
         return Result("speech", "SKIP", "voice.enabled is false")
     from agent.voice.engines import engine_in_use, make_engine
+    from agent.voice.recognition import UnknownWakeWord
     from agent.voice.wake import for_phrase
 
     try:
         engine = make_engine(v, config.home)
+    except UnknownWakeWord as exc:
+        fix = (
+            "set voice.wake_word to dictionary words (the default: hey computer), or install "
+            "Moonshine, which hears any words: voice-agent models download moonshine-base-en"
+        )
+        return Result("speech", "FAIL", str(exc), fix)
     except AgentError as exc:
         model = {"moonshine": "moonshine-base-en", "vosk": "vosk-small-en"}.get(engine_in_use(v))
         fix = f"voice-agent models download {model}" if model else "reinstall voice-agent"

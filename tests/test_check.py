@@ -316,3 +316,33 @@ def test_ca_file_that_is_no_certificate_fails_with_the_key(tmp_path: Path) -> No
     detail, fix = _broker_lines(result)
     assert detail.startswith("FAIL broker cannot use the TLS files in mqtt.tls: ")
     assert fix == "fix: point mqtt.tls.ca_file (and cert_file, key_file) at PEM files"
+
+
+def test_a_wake_word_pocketsphinx_does_not_know_is_a_message_with_a_fix(
+    tmp_path: Path, broker: Broker
+) -> None:
+    """`check` names the word and the fix; `listen` says the same and exits 2, no traceback
+    (the grammar's ValueError used to escape)."""
+    config = example_config(tmp_path, broker.port)
+    text = config.read_text()
+    for old, new in (
+        ("  enabled: false ", "  enabled: true "),
+        ("  engine: auto ", "  engine: pocketsphinx "),
+        ("  wake_word: hey computer", "  wake_word: hey zorblax"),
+    ):
+        assert old in text
+        text = text.replace(old, new, 1)
+    config.write_text(text)
+    wanted = "the wake word 'hey zorblax' has words the recogniser does not know: zorblax"
+    result = run_cli("check", "--config", str(config))
+    assert result.returncode == 1
+    assert wanted in result.stdout
+    assert "fix: set voice.wake_word to dictionary words (the default: hey computer)" in (
+        result.stdout
+    )
+    wav = tmp_path / "empty.wav"
+    subprocess.run(["sox", "-n", "-r", "16000", "-c", "1", str(wav), "trim", "0", "0.5"],
+                   check=True)  # fmt: skip
+    listened = run_cli("listen", "--config", str(config), "--wav", str(wav))
+    assert listened.returncode == 2
+    assert wanted in listened.stderr and "Traceback" not in listened.stderr

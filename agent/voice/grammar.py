@@ -26,6 +26,7 @@ from agent.home.inventory import Device, Home
 from agent.intents import INTENT_DOMAINS
 from agent.understand.normalize import normalize, spoken_number
 from agent.understand.template_lang import Node, Slot, parse
+from agent.voice.recognition import UnknownWakeWord
 
 # Templates spell words without apostrophes; dictionaries keep them.
 SPOKEN = {
@@ -240,7 +241,7 @@ def build(home: Home, *, wake: str | None = None, vocabulary: set[str] | None = 
     if wake:
         spoken_wake = b.phrase(normalize(wake))
         if spoken_wake is None:
-            raise ValueError(f"the wake word {wake!r} has words the recogniser does not know")
+            raise UnknownWakeWord(f"the wake word {wake!r} has words the recogniser does not know")
         lines.append(f"<wake> = {spoken_wake};")
         lines.append("public <utterance> = [ <wake> ] <command> | <wake>;")
     else:

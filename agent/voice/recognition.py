@@ -12,6 +12,10 @@ class RecognizerError(AgentError):
     pass
 
 
+class UnknownWakeWord(RecognizerError):
+    """The wake phrase has words the recogniser's dictionary lacks."""
+
+
 @dataclass(frozen=True)
 class Word:
     text: str

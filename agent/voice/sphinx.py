@@ -25,6 +25,7 @@ from agent.voice import grammar, lm
 from agent.voice.recognition import (
     Recognition,
     RecognizerError,
+    UnknownWakeWord,
     Word,
     confidence,
     phrase_words,
@@ -197,7 +198,7 @@ class SphinxEngine:
         self.wake = wake
         known = vocabulary(dictionary)
         if wake and (unknown := [w for w in normalize(wake).split() if w not in known]):
-            raise RecognizerError(
+            raise UnknownWakeWord(
                 f"the wake word {wake!r} has words the recogniser does not know: "
                 f"{', '.join(unknown)} (choose voice.wake_word from dictionary words)"
             )
