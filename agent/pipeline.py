@@ -17,7 +17,7 @@ from agent.act.command import Command
 from agent.act.dispatch import actions_for
 from agent.answers import answer, asked_about, over_many, says_everywhere
 from agent.errors import UnsupportedCommand
-from agent.home.inventory import Device, Home
+from agent.home.inventory import Device, Home, spoken
 from agent.home.sensitive import Sensitive, sensitive_messages
 from agent.home.state import DeviceState
 from agent.messages import Action, Intent, Outcome
@@ -139,6 +139,7 @@ class Prepared:
     home: Home
     resolvers: dict[str | None, Resolver]
     sensitive: Sensitive
+    unexposed: dict[str, str]  # spoken name -> the name of a device voice may not use
 
 
 def _words_enough(text: str, intent: Intent) -> bool:
@@ -180,6 +181,7 @@ class Pipeline:
         self.state = state
         self._resolvers: dict[str | None, Resolver] = {}
         self._sensitive = sensitive_messages(home.devices)
+        self._unexposed: dict[str, str] = {}
         self._pending: dict[str, _Pending] = {}  # who -> what waits for their "yes"
         self._asking: _Pending | None = None  # what this command asks to confirm
 
@@ -196,21 +198,26 @@ class Pipeline:
         """A new inventory (discovery changed it); names resolve against it from now on."""
         self.install(self.prepare(home))
 
-    def prepare(self, home: Home, hidden: tuple[Device, ...] = ()) -> Prepared:
+    def prepare(
+        self, home: Home, hidden: tuple[Device, ...] = (), unexposed: tuple[Device, ...] = ()
+    ) -> Prepared:
         """What a new home needs before commands use it: for a large home this takes a
         while, so a service does it off its main loop and then `install`s it. `hidden`:
         locks and doors left out of the home, whose unlock and open messages still need a
-        "yes" whichever device sends them."""
+        "yes" whichever device sends them; `unexposed`: devices voice may not use, whose
+        names get that answer rather than "I don't know a device called ..."."""
         area = self.site_area
         resolvers = {}
         if area is None or home.area(area) is not None:
             resolvers[area] = Resolver(home, area, self.site_player)
-        return Prepared(home, resolvers, sensitive_messages((*home.devices, *hidden)))
+        names = {spoken(n): d.name for d in unexposed for n in (d.name, *d.aliases)}
+        return Prepared(home, resolvers, sensitive_messages((*home.devices, *hidden)), names)
 
     def install(self, prepared: Prepared) -> None:
         self.home = prepared.home
         self._resolvers = dict(prepared.resolvers)
         self._sensitive = prepared.sensitive
+        self._unexposed = prepared.unexposed
 
     def resolver(self, area: str | None) -> Resolver:
         """The resolver for commands said in this area; kept for the home's own areas only
@@ -376,6 +383,8 @@ class Pipeline:
         if res.status == "unknown_area":
             return out(reply.unknown_area(res.heard))
         if res.status == "no_device":
+            if (name := self._unexposed.get(spoken(res.heard))) is not None:
+                return out(reply.not_exposed(name))
             return out(reply.no_device(res.heard, where))
         if res.status == "nothing_there":
             return out(reply.nothing_there(res.heard, where))

@@ -172,6 +172,12 @@ def no_device(heard: str, where: str | None) -> str:
     )
 
 
+def not_exposed(name: str) -> str:
+    return (
+        f"Sorry, {the(name)} is not exposed to voice control (home_assistant.expose in the config)."
+    )
+
+
 def nothing_there(heard: str, where: str | None) -> str:
     where = f" {where}" if where else ""
     return f"Sorry, there is no {heard or 'device that can do that'}{where}."

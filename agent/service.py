@@ -243,8 +243,11 @@ class Service:
                 continue
             link.changed.clear()
             try:
-                home, entities, hidden = self.inventory.snapshot()
-                prepared = (self.pipeline.prepare(home, hidden), entities)
+                snap = self.inventory.snapshot()
+                prepared = (
+                    self.pipeline.prepare(snap.home, snap.hidden, snap.unexposed),
+                    snap.entities,
+                )
             except Exception:  # a task boundary: the last good home stays
                 log.exception("building the home from discovery failed")
                 continue

@@ -278,8 +278,15 @@ def test_bad_payloads_are_skipped_and_logged_once(recorder: Recorder, discovered
 
 
 def test_locks_are_not_exposed_unless_asked(recorder: Recorder, discovered: Agent) -> None:
+    """...and the reply says so, rather than that there is no such device."""
     event = _say(recorder, "lock the front door")
     assert recorder.device_messages() == [] and event["intent"] == "none"
+    assert event["response"] == (
+        "Sorry, the front door is not exposed to voice control "
+        "(home_assistant.expose in the config)."
+    )
+    event = _say(recorder, "lock the back door")
+    assert event["response"] == "Sorry, I don't know a device called back door."
 
 
 def test_expose_lets_locks_in(

@@ -103,6 +103,14 @@ class Change:
     forget: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    home: Home
+    entities: int  # discovered entities it was built from
+    hidden: tuple[Device, ...]  # discovered locks and doors left out of the home
+    unexposed: tuple[Device, ...]  # discovered devices `expose` left out
+
+
 class Inventory:
     def __init__(self, base: Home, expose: Expose, max_entities: int = MAX_ENTITIES) -> None:
         self._base = base
@@ -116,6 +124,7 @@ class Inventory:
         # discovered locks and doors left out of the home (not exposed, or named like a config
         # device): what unlocks or opens them still needs a "yes", whoever sends it
         self._hidden: tuple[Device, ...] = ()
+        self._unexposed: tuple[Device, ...] = ()  # discovered, not exposed to voice
         self._keys: dict[str, str] = {}  # device id -> state key
         self._watches: dict[str, dict[str, list[Watch]]] = {}  # topic -> key -> watches
         for device in base.devices:
@@ -193,12 +202,12 @@ class Inventory:
             self._fresh()
             return self._home
 
-    def snapshot(self) -> tuple[Home, int, tuple[Device, ...]]:
-        """The home, how many discovered entities it was built from, and the discovered
-        locks and doors left out of it, together."""
+    def snapshot(self) -> Snapshot:
+        """The home, how many discovered entities it was built from, the discovered locks
+        and doors left out of it, and the names of what `expose` left out, together."""
         with self._lock:
             self._fresh()
-            return self._home, self._count, self._hidden
+            return Snapshot(self._home, self._count, self._hidden, self._unexposed)
 
     def watches(self, topic: str) -> list[Watch]:
         with self._lock:
@@ -226,6 +235,7 @@ class Inventory:
         keys = {d.id: _config_key(d.id) for d in base.devices}
         taken = set(commanded)
         hidden: list[Device] = []
+        unexposed: list[Device] = []
         area_names = {spoken(n): a.name for a in areas for n in (a.name, *a.aliases)}
         for entities in self._announced.values():
             for entity in entities:
@@ -243,6 +253,7 @@ class Inventory:
                         safety=overlay.safety,
                     )
                 elif not self._expose.allows(device.domain, device.name, device.area):
+                    unexposed.append(device)
                     if opens_a_way_in(device):
                         hidden.append(device)
                     continue
@@ -268,6 +279,7 @@ class Inventory:
         devices.extend(d for d in overlays.values() if d.domain in _STATE_ONLY)
         self._home = Home(areas=tuple(areas), devices=tuple(devices))
         self._hidden = tuple(hidden)
+        self._unexposed = tuple(unexposed)
         self._keys = keys
 
     def _skip(self, entity: Entity, why: str, *, used: bool = False) -> None:
