@@ -351,3 +351,16 @@ def _written(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "agent.yaml"
     path.write_text(text)
     return path
+
+
+def test_a_step_payload_only_where_a_direction_makes_sense(tmp_path: Path) -> None:
+    text = TEMPLATED % ("{value}", "cmd")
+    text = text.replace('payload: "{state}"}', 'payload: "{state}", step_payload: "{direction}"}')
+    text = text.replace('payload: "{value}"}', 'payload: "{value}", step_payload: "{value}"}')
+    assert problems(tmp_path, text) == [
+        "agent.yaml:9: devices[0].templates.turn_on.step_payload: turn_on takes no direction; "
+        "only set_brightness, set_temperature, set_position, set_volume",
+        "agent.yaml:10: devices[0].templates.set_volume.step_payload: '{value}': unknown "
+        "placeholder {value} for set_volume; it can use {state}, {direction} (write {{ and }} "
+        "for literal braces)",
+    ]

@@ -117,3 +117,29 @@ def test_last_will_and_clean_stop(
     agent = started(agent_factory, config, recorder)
     assert agent.stop() == 0
     recorder.wait_for(lambda m: m.topic == STATUS and m.payload == "offline" and m is not offline)
+
+
+def test_the_example_home_answers_from_state_and_steps_the_tv(
+    tmp_path: Path, broker: Broker, recorder: Recorder, agent_factory: Callable[[Path], Agent]
+) -> None:
+    """The example config's sensor and garage door have state topics, and its TV a
+    step_payload: what a new user tries first works as written."""
+    recorder.publish("home/office/temperature", "21.5", retain=True)
+    recorder.publish("home/garage/door/state", "closed", retain=True)
+    started(agent_factory, example_config(tmp_path, broker.port), recorder)
+
+    def ask(text: str) -> tuple[str, list[tuple[str, str]]]:
+        recorder.messages.clear()
+        recorder.publish(COMMAND, text)
+        event = json.loads(recorder.on("voice-agent/kitchen-pi/intent").payload)
+        return event["response"], recorder.device_messages()
+
+    deadline = time.monotonic() + 10
+    while (answer := ask("what's the temperature in the office")[0]).startswith("I don't"):
+        assert time.monotonic() < deadline, answer  # the retained state on its way
+        time.sleep(0.2)
+    assert answer == "The office temperature is 21.5 °C."
+    assert ask("is the garage door open")[0] == "The garage door is closed."
+    assert ask("turn the tv volume down") == ("Turning the TV down.", [("home/tv/volume", "down")])
+    assert ask("louder on the telly") == ("Turning the TV up.", [("home/tv/volume", "up")])
+    assert ask("set the tv volume to 20")[1] == [("home/tv/volume", "20")]

@@ -28,6 +28,8 @@ def actions(device: Device, spec: TemplateSpec, cmd: Command) -> list[Action]:
     )
     if cmd.value is not None:
         _add_value(fields, cmd, cmd.value)
+    elif cmd.relative and template.step_payload is not None:  # the device steps itself
+        return [_render(device, template.topic, template.step_payload, fields)]
     try:
         return [_render(device, template.topic, template.payload, fields)]
     except KeyError as missing:

@@ -164,7 +164,10 @@ def _device_dict(d: Device) -> dict[str, Any]:
     elif isinstance(spec, TasmotaSpec):
         out["tasmota"] = dict(spec.__dict__)
     elif isinstance(spec, TemplateSpec):
-        out["templates"] = {k: dict(v.__dict__) for k, v in spec.commands.items()}
+        out["templates"] = {
+            k: {kk: vv for kk, vv in v.__dict__.items() if vv is not None}
+            for k, v in spec.commands.items()
+        }
     return out
 
 
@@ -440,6 +443,10 @@ def _homeassistant(sub: Section, domain: str) -> HomeAssistantSpec:
     return spec
 
 
+STEPPING_INTENTS = ("set_brightness", "set_temperature", "set_position", "set_volume")
+STEPPING = ", ".join(STEPPING_INTENTS)
+
+
 def _templates(sub: Section) -> TemplateSpec:
     commands: dict[str, TemplateCommand] = {}
     for intent in list(sub.keys):
@@ -452,10 +459,15 @@ def _templates(sub: Section) -> TemplateSpec:
         topic = entry.req_text("topic")
         _topic(entry, "topic", topic)
         payload = entry.text("payload", "") or ""
-        for key, text in (("topic", topic), ("payload", payload)):
-            if problem := template_problem(text, intent):
+        step = entry.text("step_payload")
+        if step is not None and intent not in STEPPING_INTENTS:
+            entry.error("step_payload", f"{intent} takes no direction; only {STEPPING}")
+        for key, text, stepping in (
+            ("topic", topic, False), ("payload", payload, False), ("step_payload", step, True)
+        ):  # fmt: skip
+            if text is not None and (problem := template_problem(text, intent, step=stepping)):
                 entry.error(key, problem)
-        commands[intent] = TemplateCommand(topic=topic, payload=payload)
+        commands[intent] = TemplateCommand(topic=topic, payload=payload, step_payload=step)
         entry.finish()
     return TemplateSpec(commands=commands)
 

@@ -80,6 +80,7 @@ def _config_watches(device: Device) -> list[Watch]:
         on=(spec.payload_on,),
         off=(spec.payload_off,),
         brightness_scale=spec.brightness_scale,
+        unit=spec.unit_of_measurement,
     )
     return [Watch(_config_key(device.id), reader, StateSource(spec.state_topic, attribute))]
 

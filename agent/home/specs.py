@@ -32,6 +32,7 @@ class HomeAssistantSpec:
     payload_start: str = "start"
     payload_pause: str = "pause"
     payload_return_to_base: str = "return_to_base"
+    unit_of_measurement: str | None = None  # a sensor's, said after its value
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,9 @@ class TasmotaSpec:
 class TemplateCommand:
     topic: str
     payload: str
+    # for "louder", "turn the volume down" (a direction, no value): sent with {direction}
+    # filled in, where the device steps by itself (an IR blaster's volume_up/volume_down)
+    step_payload: str | None = None
 
 
 # what a template's {placeholders} may name, by intent (agent/act/templates.py fills them)
@@ -68,8 +72,10 @@ VALUE_INTENTS = frozenset(
 )
 
 
-def template_fields(intent: str) -> tuple[str, ...]:
-    """The placeholders a template for `intent` gets. Pure."""
+def template_fields(intent: str, *, step: bool = False) -> tuple[str, ...]:
+    """The placeholders a template for `intent` gets (`step`: its step_payload). Pure."""
+    if step:
+        return ALWAYS_FIELDS
     fields = ALWAYS_FIELDS + (VALUE_FIELDS if intent in VALUE_INTENTS else ())
     if intent == "set_color":
         fields += COLOR_FIELDS
@@ -78,10 +84,10 @@ def template_fields(intent: str) -> tuple[str, ...]:
     return fields
 
 
-def template_problem(text: str, intent: str) -> str | None:
+def template_problem(text: str, intent: str, *, step: bool = False) -> str | None:
     """What is wrong with a topic or payload template for `intent` (None: nothing): braces
     that don't pair, or a placeholder it never gets. Pure."""
-    known = template_fields(intent)
+    known = template_fields(intent, step=step)
     try:
         parsed = list(string.Formatter().parse(text))
     except ValueError as exc:
