@@ -364,3 +364,13 @@ def test_a_step_payload_only_where_a_direction_makes_sense(tmp_path: Path) -> No
         "placeholder {value} for set_volume; it can use {state}, {direction} (write {{ and }} "
         "for literal braces)",
     ]
+
+
+def test_site_area_must_be_listed_unless_discovery_names_areas(tmp_path: Path) -> None:
+    text = "mqtt: {host: 127.0.0.1}\nsite: {id: pi, area: Garage}\n"
+    assert problems(tmp_path, text) == [
+        "agent.yaml:2: site: site.area 'Garage' is not one of the areas (list it under areas:, "
+        "or turn on home_assistant.discovery to take areas from discovered devices)"
+    ]
+    config = load_config(_written(tmp_path, text + "home_assistant: {discovery: true}\n"))
+    assert config.site.area == "Garage"

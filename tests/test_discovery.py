@@ -508,3 +508,23 @@ def test_thousands_of_retained_configs_all_arrive_on_a_stock_broker(
     _inventory_now(agent, "(3000 discovered entities)", timeout=120)
     _say(recorder, "turn on shelf plug 2999")
     assert recorder.device_messages() == [("shelf/2999/set", "ON")]
+
+
+def test_a_discovery_only_config_names_its_site_area_from_discovery(
+    tmp_path: Path, broker: Broker, recorder: Recorder, agent_factory: Callable[..., Agent]
+) -> None:
+    """No areas and no devices in the config: the site's area is one a discovered device
+    suggests, and "turn on the light" said there means that area's light."""
+    _publish(recorder, DEVICE_BASED, Z2M_LIGHT)
+    config = tmp_path / "agent.yaml"
+    config.write_text(
+        f"mqtt: {{host: 127.0.0.1, port: {broker.port}}}\n"
+        "site: {id: kitchen-pi, area: Garage}\n"
+        f"understanding: {{model: {ROOT}/models/intent-minilm}}\n"
+        "home_assistant: {discovery: true}\n"
+        "voice: {enabled: false}\n"
+    )
+    agent = agent_factory(config)
+    agent.wait_log("(3 discovered entities)", timeout=60)
+    _say(recorder, "turn on the light")
+    assert recorder.device_messages() == [("garage/ctl/light/set", "ON")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -375,3 +376,21 @@ def test_a_new_grammar_takes_over_at_the_next_utterance(tmp_path: Path) -> None:
     after = [h.text for h in heard(WavSource(wav).blocks(), Segmenter(), engine)]
     assert after == ["turn on the zephyr orb"]
     assert before != after
+
+
+def test_a_wake_phrase_heard_nearly_needs_a_sure_classifier() -> None:
+    """Words heard as said (Moonshine): "a computer ..." wakes only where the classifier is
+    all but sure (0.95 at sensitivity 0.5; "a computer" said as such scored up to 0.87), the
+    phrase heard as itself wherever it reaches 1 - sensitivity; "okay computer" never."""
+
+    def woken(text: str, score: float, sensitivity: float = 0.5) -> list[str]:
+        h = replace(_h(text, 0, *[0.9] * len(text.split())), wake=score, verbatim=True)
+        return [c.text for c in commands([h], wake="hey computer", sensitivity=sensitivity)]
+
+    assert woken("a computer lock the front door", 0.99) == ["lock the front door"]
+    assert woken("here computer lock the front door", 0.96) == ["lock the front door"]
+    assert woken("a computer lock the front door", 0.87) == []
+    assert woken("a computer lock the front door", 0.87, sensitivity=0.9) == []
+    assert woken("a computer lock the front door", 0.92, sensitivity=0.9) == ["lock the front door"]
+    assert woken("hey computer lock the front door", 0.6) == ["lock the front door"]
+    assert woken("okay computer lock the front door", 1.0) == []

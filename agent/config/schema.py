@@ -187,8 +187,14 @@ def load_config(path: str | Path) -> Config:
     understanding = _understanding(root.section("understanding"), path)
     voice = _voice(root.section("voice"), path)
     root.finish()
-    if site.area is not None and not any(a.name == site.area for a in areas):
-        root.error("site", f"site.area {site.area!r} is not one of the areas")
+    # with discovery, the site's area may be one only Home Assistant's devices name
+    known = any(a.name == site.area for a in areas) or home_assistant.discovery
+    if site.area is not None and not known:
+        root.error(
+            "site",
+            f"site.area {site.area!r} is not one of the areas (list it under areas:, or "
+            "turn on home_assistant.discovery to take areas from discovered devices)",
+        )
     problems.raise_if_any()
     return Config(
         path=str(path),
