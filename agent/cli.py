@@ -15,16 +15,17 @@ from typing import TextIO
 
 import yaml
 
-from agent import __version__, systemd
+from agent import __version__, asked, systemd
 from agent.config import Config, load_config
 from agent.errors import AgentError, BrokerError, ConfigError
 from agent.inputs import BadInput, parse_text
 from agent.messages import Transcript
 from agent.mqtt import MqttClient
-from agent.pipeline import Pipeline
+from agent.pipeline import NO, YES, Pipeline
 from agent.service import Service, overheard, publish_outcome
 from agent.topics import Topics
 from agent.understand.cascade import build_tiers
+from agent.understand.normalize import normalize
 from agent.voice.models import KNOWN
 
 DEFAULT_CONFIG = "/etc/voice-agent/config.yaml"
@@ -226,7 +227,15 @@ def parse_lines(pipeline: Pipeline, lines: TextIO, out: TextIO, *, area: str | N
 
 
 def say(config: Config, pipeline: Pipeline, text: str, *, area: str | None, yes: bool) -> int:
-    outcome = pipeline.handle(text, area=area)
+    site = config.site.id
+    said = normalize(text)
+    kept = asked.take(site)  # whatever is said next, as the service does
+    if kept is not None and (YES.match(said) or NO.match(said)):  # the answer to it
+        outcome = pipeline.handle(kept.text, area=kept.area)
+        if pipeline.has_pending:
+            outcome = pipeline.handle(text, area=kept.area)
+    else:
+        outcome = pipeline.handle(text, area=area)
     if yes and not outcome.actions and pipeline.has_pending:
         outcome = pipeline.handle("yes", area=area)
     topics = Topics(config)
@@ -240,8 +249,13 @@ def say(config: Config, pipeline: Pipeline, text: str, *, area: str | None, yes:
     finally:
         client.stop()
     if pipeline.has_pending and not outcome.actions:
-        # a one-shot command can't hear the "yes": say how to give it up front
-        print(f'{outcome.response} (here: voice-agent say --yes "{text}")')
+        # the next `say` may answer it
+        seconds = config.understanding.confirm_timeout_s
+        asked.keep(site, asked.Asked(text, area), seconds)
+        print(
+            f"{outcome.response} (here: voice-agent say yes, within {seconds:g} s; "
+            f'or at once: voice-agent say --yes "{text}")'
+        )
     else:
         print(outcome.response)
     acted = bool(outcome.actions) or (outcome.intent.name == "get_state" and outcome.targets)

@@ -254,3 +254,10 @@ def agent_factory(tmp_path: Path) -> Iterator[Callable[..., Agent]]:
     yield make
     for a in agents:  # SIGTERM, and SIGKILL for one that hangs: no agent outlives its test
         a.end(grace=10)
+
+
+@pytest.fixture(autouse=True)
+def _own_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test its own state directory (what `say` keeps between calls), never the
+    user's."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from pathlib import Path
 
@@ -153,12 +154,42 @@ def test_say_unlock_waits_for_yes_unless_confirmed(config: Path, recorder: Recor
     assert asked.returncode == 1
     assert asked.stdout == (
         "Do you really want to unlock the front door? Say yes to confirm. "
-        '(here: voice-agent say --yes "unlock the front door")\n'
+        "(here: voice-agent say yes, within 30 s; "
+        'or at once: voice-agent say --yes "unlock the front door")\n'
     )
     done = run_cli("say", "--yes", "--config", str(config), "unlock the front door")
     assert done.returncode == 0, done.stderr
     recorder.wait_for(lambda m: m.topic == "home/front_door/lock/set")
     assert recorder.device_messages() == [("home/front_door/lock/set", "UNLOCK")]
+
+
+def test_say_yes_answers_the_question_the_last_say_asked(config: Path, recorder: Recorder) -> None:
+    """As by voice: "yes" confirms, "no" cancels, anything else said first drops the
+    question, and a question older than understanding.confirm_timeout_s is gone."""
+
+    def say(text: str) -> subprocess.CompletedProcess[str]:
+        return run_cli("say", "--config", str(config), text)
+
+    assert say("unlock the front door").returncode == 1
+    yes = say("yes")
+    assert (yes.returncode, yes.stdout) == (0, "Unlocking the front door.\n"), yes.stderr
+    recorder.wait_for(lambda m: m.topic == "home/front_door/lock/set")
+    assert recorder.device_messages() == [("home/front_door/lock/set", "UNLOCK")]
+    recorder.messages.clear()
+    say("unlock the front door")
+    assert say("no").stdout == "OK, I won't.\n"
+    assert say("yes").returncode == 1  # nothing asked now
+    say("unlock the front door")
+    say("turn on the coffee machine")
+    assert say("yes").returncode == 1
+    text = config.read_text()
+    assert "  confirm_timeout_s: 30 " in text
+    config.write_text(text.replace("  confirm_timeout_s: 30 ", "  confirm_timeout_s: 1 "))
+    say("unlock the front door")
+    time.sleep(1.5)
+    assert say("yes").returncode == 1
+    time.sleep(0.5)
+    assert [t for t, _ in recorder.device_messages()] == ["cmnd/coffee/POWER"]
 
 
 def test_say_with_the_broker_down_fails_clearly(tmp_path: Path) -> None:
