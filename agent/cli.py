@@ -19,8 +19,9 @@ from agent import __version__, asked, systemd
 from agent.config import Config, load_config
 from agent.errors import AgentError, BrokerError, ConfigError
 from agent.inputs import BadInput, parse_text
-from agent.messages import Transcript
+from agent.messages import Outcome, Transcript
 from agent.mqtt import MqttClient
+from agent.oneshot import connect_to_the_home
 from agent.pipeline import NO, YES, Pipeline
 from agent.service import Service, overheard, publish_outcome
 from agent.topics import Topics
@@ -226,10 +227,11 @@ def parse_lines(pipeline: Pipeline, lines: TextIO, out: TextIO, *, area: str | N
     return 0
 
 
-def say(config: Config, pipeline: Pipeline, text: str, *, area: str | None, yes: bool) -> int:
-    site = config.site.id
+def _answer(
+    config: Config, pipeline: Pipeline, text: str, *, area: str | None, yes: bool
+) -> Outcome:
     said = normalize(text)
-    kept = asked.take(site)  # whatever is said next, as the service does
+    kept = asked.take(config.site.id)  # whatever is said next, as the service does
     if kept is not None and (YES.match(said) or NO.match(said)):  # the answer to it
         outcome = pipeline.handle(kept.text, area=kept.area)
         if pipeline.has_pending:
@@ -238,11 +240,22 @@ def say(config: Config, pipeline: Pipeline, text: str, *, area: str | None, yes:
         outcome = pipeline.handle(text, area=area)
     if yes and not outcome.actions and pipeline.has_pending:
         outcome = pipeline.handle("yes", area=area)
-    topics = Topics(config)
-    client = MqttClient(config.mqtt, f"voice-agent-{config.site.id}-say-{os.getpid()}")
+    return outcome
+
+
+def say(config: Config, pipeline: Pipeline, text: str, *, area: str | None, yes: bool) -> int:
+    """Act as the service would, in the home it knows (discovered devices and states too).
+    The event and reply go to the agent's topics only while the service is not running:
+    they are where Home Assistant shows the service's last reply."""
+    site = config.site.id
+    client = MqttClient(config.mqtt, f"voice-agent-{site}-say-{os.getpid()}")
     try:
-        client.connect_once()
-        publish_outcome(client, topics, outcome)
+        service_running = connect_to_the_home(config, client, pipeline)
+        outcome = _answer(config, pipeline, text, area=area, yes=yes)
+        if service_running:
+            client.send_all(outcome.actions)
+        else:
+            publish_outcome(client, Topics(config), outcome)
     except BrokerError as exc:
         print(f"voice-agent: {exc}", file=sys.stderr)
         return EXIT_BROKER

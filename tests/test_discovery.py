@@ -14,7 +14,7 @@ import pytest
 
 from agent.home.discovery import DiscoveryError, read
 from agent.home.expose import Expose
-from tests.conftest import ROOT, Agent, Broker, Recorder
+from tests.conftest import ROOT, Agent, Broker, Recorder, run_cli
 
 Z2M_LIGHT = (
     "homeassistant/light/0x00124b0022dc1a2f/light/config",
@@ -528,3 +528,34 @@ def test_a_discovery_only_config_names_its_site_area_from_discovery(
     agent.wait_log("(3 discovered entities)", timeout=60)
     _say(recorder, "turn on the light")
     assert recorder.device_messages() == [("garage/ctl/light/set", "ON")]
+
+
+def test_say_acts_on_discovered_devices_and_leaves_the_services_reply(
+    tmp_path: Path, broker: Broker, recorder: Recorder, agent_factory: Callable[..., Agent]
+) -> None:
+    """A device known only from a retained discovery config: `say` acts on it as the running
+    service would, answers from its retained state, and publishes no event or reply (Home
+    Assistant shows the service's last reply there)."""
+    _publish(recorder, Z2M_LIGHT, DEVICE_BASED)
+    recorder.publish("garage/ctl/door/state", "open", retain=True)
+    config = _config(tmp_path, broker.port)
+    agent = agent_factory(config)
+    agent.wait_log("(3 discovered entities)", timeout=60)
+    recorder.messages.clear()
+    done = run_cli("say", "--config", str(config), "turn on the kitchen light")
+    assert (done.returncode, done.stdout) == (0, "Turning on the kitchen light.\n"), done.stderr
+    asked = run_cli("say", "--config", str(config), "is the garage door open")
+    assert (asked.returncode, asked.stdout) == (0, "The garage door is open.\n"), asked.stderr
+    time.sleep(0.3)
+    assert recorder.device_messages() == [("zigbee2mqtt/Kitchen Light/set", '{"state": "ON"}')]
+    replies = ("voice-agent/kitchen-pi/intent", "voice-agent/kitchen-pi/response")
+    assert [m.topic for m in recorder.messages if m.topic in replies] == []
+    agent.proc.terminate()  # no service running: `say` is the agent, and says so
+    agent.proc.wait(15)
+    recorder.wait_for(
+        lambda m: m.topic == "voice-agent/kitchen-pi/status" and m.payload == "offline"
+    )
+    run_cli("say", "--config", str(config), "turn off the kitchen light")
+    assert (
+        recorder.on("voice-agent/kitchen-pi/response").payload == "Turning off the kitchen light."
+    )
