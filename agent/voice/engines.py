@@ -35,7 +35,12 @@ def make_engine(voice: VoiceConfig, home: Home, *, threads: int = 0) -> Recogniz
     name = engine_in_use(voice)
     if name == "moonshine":
         log.info("speech recognition: Moonshine, model %s", voice.moonshine_model)
-        return MoonshineEngine(voice.moonshine_model, threads=threads, words=bias.home_words(home))
+        return MoonshineEngine(
+            voice.moonshine_model,
+            threads=threads,
+            words=bias.home_words(home),
+            greedy_words=len(wake.split()) if wake else 0,
+        )
     if name == "vosk":
         if voice.recognition_in_use == "open":
             words = sorted(lm.words(home, wake=wake))
