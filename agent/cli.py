@@ -141,6 +141,8 @@ def _command(args: argparse.Namespace) -> int:
         print(f"voice-agent: unknown area {area!r} (the home's areas: {known})", file=sys.stderr)
         return EXIT_CONFIG
     if args.command == "parse":
+        if config.home_assistant.discovery:  # the devices the service knows, read only
+            _discovered_home(config, pipeline)
         return parse_lines(pipeline, sys.stdin, sys.stdout, area=args.area)
     try:
         if args.command == "say":
@@ -151,6 +153,16 @@ def _command(args: argparse.Namespace) -> int:
     except ConfigError as exc:  # found only when used: TLS files that aren't certificates
         print(f"voice-agent: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+
+
+def _discovered_home(config: Config, pipeline: Pipeline) -> None:
+    client = MqttClient(config.mqtt, f"voice-agent-{config.site.id}-parse-{os.getpid()}")
+    try:
+        connect_to_the_home(config, client, pipeline)
+    except BrokerError as exc:
+        log.warning("%s: parsing with the config's devices only", exc)
+    finally:
+        client.stop()
 
 
 def forget(config: Config) -> int:
@@ -294,26 +306,31 @@ def listen(config: Config, pipeline: Pipeline, wav: str | None) -> int:
     from agent.voice.loop import voice_commands
 
     v = config.voice
-    try:
-        engine = make_engine(v, config.home)
-    except AgentError as exc:
-        print(f"voice-agent: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
     topics = Topics(config)
     broker = MqttClient(config.mqtt, f"voice-agent-{config.site.id}-listen-{os.getpid()}")
     client: MqttClient | None = broker
-    try:
-        broker.connect_once(timeout=3.0)
+    service_running = False
+    try:  # the home the service knows, discovered devices too
+        service_running = connect_to_the_home(config, broker, pipeline)
     except BrokerError as exc:
         log.warning("%s; printing events without acting", exc)
         client = None
+    try:
+        engine = make_engine(v, pipeline.home)
+    except AgentError as exc:
+        print(f"voice-agent: {exc}", file=sys.stderr)
+        if client is not None:
+            client.stop()
+        return EXIT_CONFIG
     try:
         source: AudioSource = WavSource(wav) if wav is not None else RawSource()
         for command in voice_commands(source.blocks(), v, engine):
             outcome = pipeline.handle(command.text)
             print(json.dumps(outcome.to_dict()), flush=True)
             said = Transcript(command.text, source="voice")
-            if client is not None and not overheard(said, outcome, v.mode):
+            if client is not None and service_running:
+                client.send_all(outcome.actions)  # its event and reply topics are its own
+            elif client is not None and not overheard(said, outcome, v.mode):
                 publish_outcome(client, topics, outcome)
     except AgentError as exc:
         print(f"voice-agent: {exc}", file=sys.stderr)

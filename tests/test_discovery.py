@@ -559,3 +559,21 @@ def test_say_acts_on_discovered_devices_and_leaves_the_services_reply(
     assert (
         recorder.on("voice-agent/kitchen-pi/response").payload == "Turning off the kitchen light."
     )
+
+
+def test_parse_sees_discovered_devices_and_acts_on_none(
+    tmp_path: Path, broker: Broker, recorder: Recorder
+) -> None:
+    _publish(recorder, Z2M_LIGHT)
+    config = _config(tmp_path, broker.port)
+    recorder.messages.clear()
+    done = run_cli("parse", "--config", str(config), stdin="turn on the kitchen light\n")
+    event = json.loads(done.stdout)
+    assert (event["intent"], event["targets"]) == ("turn_on", ["light.kitchen_light"]), event
+    time.sleep(0.2)
+    assert recorder.device_messages() == []
+    offline = config.read_text().replace(f"port: {broker.port}", "port: 9")
+    config.write_text(offline)  # no broker: the config's devices only, and a warning
+    done = run_cli("parse", "--config", str(config), stdin="turn on the bedroom lamp\n")
+    assert json.loads(done.stdout)["targets"] == ["light.bedroom_lamp"]
+    assert "parsing with the config's devices only" in done.stderr
