@@ -8,7 +8,7 @@ import sys
 
 from tests.conftest import ROOT
 
-SCRIPTS = ["install.sh", "quickstart.sh", "scripts/bootstrap.sh", ".ci/run"]
+SCRIPTS = ["install.sh", "quickstart.sh", "scripts/bootstrap.sh", "scripts/test.sh", ".ci/run"]
 
 
 def _run(*cmd: str) -> subprocess.CompletedProcess[str]:

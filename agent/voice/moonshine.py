@@ -126,6 +126,7 @@ class MoonshineEngine:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
+        options.enable_cpu_mem_arena = False
         try:
             self._encoder = ort.InferenceSession(
                 str(needed[0]), options, providers=["CPUExecutionProvider"]
@@ -205,13 +206,22 @@ class MoonshineEngine:
         past = dict.fromkeys(self._past, self._empty)
         live: list[_Hyp] = [_Hyp()]
         done: list[tuple[float, int, _Hyp]] = []
+        tiled: dict[int, dict[str, np.ndarray]] = {}  # the encoder's part, per beam size
         for step in range(int(audio.size / RATE * TOKENS_PER_S) + 4):
             n = len(live)
+            if step == 1:
+                tiled.clear()  # made with the encoder's keys still empty
+            if n not in tiled:
+                tiled[n] = {
+                    k: np.repeat(v, n, axis=0)
+                    for k, v in (("encoder_hidden_states", hidden), *past.items())
+                    if ".decoder." not in k
+                }
             feed = {
                 "input_ids": np.array([[h.ids[-1]] for h in live], np.int64),
-                "encoder_hidden_states": np.repeat(hidden, n, axis=0),
                 "use_cache_branch": np.array([step > 0]),
-                **{k: np.repeat(v, n, axis=0) if ".encoder." in k else v for k, v in past.items()},
+                **past,
+                **tiled[n],
             }
             logits, *present = self._decoder.run(None, feed)
             rows = logits[:, -1].astype(np.float64)
