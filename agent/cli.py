@@ -30,6 +30,16 @@ from agent.understand.normalize import normalize
 from agent.voice.models import KNOWN
 
 DEFAULT_CONFIG = "/etc/voice-agent/config.yaml"
+
+
+def default_config() -> str:
+    """$VOICE_AGENT_CONFIG; else a user install's config under $XDG_CONFIG_HOME (default
+    ~/.config) if there is one; else the system's."""
+    if named := os.environ.get("VOICE_AGENT_CONFIG"):
+        return named
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    user = Path(base) / "voice-agent" / "config.yaml"
+    return str(user) if user.is_file() else DEFAULT_CONFIG
 EXIT_NOT_ACTED = 1
 EXIT_CONFIG = 2
 EXIT_BROKER = 3
@@ -45,8 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--config",
         "-c",
-        default=os.environ.get("VOICE_AGENT_CONFIG", DEFAULT_CONFIG),
-        help=f"config file (default: $VOICE_AGENT_CONFIG or {DEFAULT_CONFIG})",
+        default=default_config(),
+        help="config file (default: $VOICE_AGENT_CONFIG, else "
+        f"$XDG_CONFIG_HOME/voice-agent/config.yaml if there is one, else {DEFAULT_CONFIG})",
     )
     common.add_argument("--verbose", "-v", action="store_true", help="log debug detail")
     sub = parser.add_subparsers(dest="command", required=True)

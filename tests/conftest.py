@@ -258,6 +258,7 @@ def agent_factory(tmp_path: Path) -> Iterator[Callable[..., Agent]]:
 
 @pytest.fixture(autouse=True)
 def _own_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test its own state directory (what `say` keeps between calls), never the
-    user's."""
+    """Each test its own state directory (what `say` keeps between calls) and user config
+    directory, never the user's."""
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))

@@ -374,3 +374,16 @@ def test_site_area_must_be_listed_unless_discovery_names_areas(tmp_path: Path) -
     ]
     config = load_config(_written(tmp_path, text + "home_assistant: {discovery: true}\n"))
     assert config.site.area == "Garage"
+
+
+def test_a_user_install_finds_its_config_under_xdg_config_home(tmp_path: Path) -> None:
+    env = {"VOICE_AGENT_CONFIG": ""}
+    missing = run_cli("config", env=env)
+    assert missing.returncode == 2
+    assert "/etc/voice-agent/config.yaml" in missing.stderr
+    user = tmp_path / "config" / "voice-agent" / "config.yaml"  # conftest's XDG_CONFIG_HOME
+    user.parent.mkdir(parents=True)
+    user.write_text(BASE.replace("kitchen-pi", "user-pi"))
+    found = run_cli("config", env=env)
+    assert found.returncode == 0, found.stderr
+    assert "user-pi" in found.stdout
