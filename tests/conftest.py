@@ -262,3 +262,18 @@ def _own_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     directory, never the user's."""
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+
+
+# Modules whose tests speak and hear real audio, boot an installer, fuzz, or wait out
+# broker crashes and stalls: the full suite only (`-m "not slow"` leaves them out).
+SLOW_MODULES = frozenset({
+    "test_audio", "test_broker_fault", "test_discovery_abuse", "test_hostile", "test_install",
+    "test_link", "test_listen", "test_moonshine", "test_outage", "test_quickstart", "test_room",
+    "test_systemd", "test_vosk",
+})  # fmt: skip
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)

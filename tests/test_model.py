@@ -84,8 +84,9 @@ def test_broken_model_file_is_a_clear_error(tmp_path: Path) -> None:
         ModelTier(tmp_path)
 
 
-@pytest.mark.slow
 def test_short_training_run_exports_a_working_model(tmp_path: Path) -> None:
+    """The recipe end to end on a small sample (in the fast suite: a change to training
+    shows up there)."""
     from agent.train.train import main as train
 
     out = tmp_path / "model"
@@ -95,11 +96,11 @@ def test_short_training_run_exports_a_working_model(tmp_path: Path) -> None:
                 "--out",
                 str(out),
                 "--examples",
-                "400",
+                "200",
                 "--validation",
-                "50",
+                "30",
                 "--max-steps",
-                "40",
+                "10",
                 "--batch",
                 "16",
             ]
