@@ -40,6 +40,8 @@ def default_config() -> str:
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     user = Path(base) / "voice-agent" / "config.yaml"
     return str(user) if user.is_file() else DEFAULT_CONFIG
+
+
 EXIT_NOT_ACTED = 1
 EXIT_CONFIG = 2
 EXIT_BROKER = 3
@@ -124,6 +126,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # so that flushing at exit can't fail again
         return EXIT_BROKEN_PIPE
+    except AgentError as exc:  # the one place an error becomes a message and an exit code
+        print(f"voice-agent: {exc}", file=sys.stderr)
+        return exc.exit_code
 
 
 def _command(args: argparse.Namespace) -> int:
@@ -141,11 +146,7 @@ def _command(args: argparse.Namespace) -> int:
         return 0
     if args.command == "forget":
         return forget(config)
-    try:
-        pipeline = _pipeline(config)
-    except AgentError as exc:
-        print(f"voice-agent: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
+    pipeline = _pipeline(config)  # ModelError: exit 2 (main)
     area = getattr(args, "area", None)
     if area is not None and config.home.area_called(area) is None:
         known = ", ".join(a.name for a in config.home.areas) or "none"
@@ -299,13 +300,9 @@ def say(config: Config, pipeline: Pipeline, text: str, *, area: str | None, yes:
 
 
 def models_download(name: str, models_dir: Path, url: str | None) -> int:
-    from agent.voice.models import ModelDownloadError, install
+    from agent.voice.models import install
 
-    try:
-        install(KNOWN[name], models_dir, url=url)
-    except ModelDownloadError as exc:
-        print(f"voice-agent: {exc}", file=sys.stderr)
-        return EXIT_NOT_ACTED
+    install(KNOWN[name], models_dir, url=url)  # ModelDownloadError: exit 5 (main)
     return 0
 
 
@@ -328,11 +325,10 @@ def listen(config: Config, pipeline: Pipeline, wav: str | None) -> int:
         client = None
     try:
         engine = make_engine(v, pipeline.home)
-    except AgentError as exc:
-        print(f"voice-agent: {exc}", file=sys.stderr)
+    except AgentError:
         if client is not None:
             client.stop()
-        return EXIT_CONFIG
+        raise
     try:
         source: AudioSource = WavSource(wav) if wav is not None else RawSource()
         for command in voice_commands(source.blocks(), v, engine):
@@ -343,9 +339,6 @@ def listen(config: Config, pipeline: Pipeline, wav: str | None) -> int:
                 client.send_all(outcome.actions)  # its event and reply topics are its own
             elif client is not None and not overheard(said, outcome, v.mode):
                 publish_outcome(client, topics, outcome)
-    except AgentError as exc:
-        print(f"voice-agent: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
     finally:
         if client is not None:
             client.stop()
@@ -367,13 +360,7 @@ def run(config: Config, pipeline: Pipeline) -> int:
     home_client = MqttClient(
         config.mqtt, f"{client_id}-home", reserved=topics.reserved, persistent=False
     )
-    try:
-        service = Service(
-            config, pipeline, client, voice=config.voice.enabled, home_client=home_client
-        )
-    except AgentError as exc:
-        print(f"voice-agent: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
+    service = Service(config, pipeline, client, voice=config.voice.enabled, home_client=home_client)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:

@@ -2,7 +2,10 @@
 
 
 class AgentError(Exception):
-    """Base of every error voice-agent raises on purpose."""
+    """Base of every error voice-agent raises on purpose. The command line prints its
+    message and exits with its `exit_code` (agent/cli.py, one place)."""
+
+    exit_code = 2  # a setup problem: the config, a model, the recogniser
 
 
 class ConfigError(AgentError):
@@ -16,6 +19,10 @@ class ConfigError(AgentError):
 class BrokerError(AgentError):
     """The MQTT broker cannot be reached or refused us."""
 
+    exit_code = 3
+
 
 class UnsupportedCommand(AgentError):
     """A device cannot carry out the requested command; the message is user-facing."""
+
+    exit_code = 1

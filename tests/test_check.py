@@ -346,3 +346,16 @@ def test_a_wake_word_pocketsphinx_does_not_know_is_a_message_with_a_fix(
     listened = run_cli("listen", "--config", str(config), "--wav", str(wav))
     assert listened.returncode == 2
     assert wanted in listened.stderr and "Traceback" not in listened.stderr
+
+
+def test_exit_codes_say_what_went_wrong(tmp_path: Path) -> None:
+    """One place turns errors into a message and an exit code: 2 setup (config, model,
+    recogniser), 3 broker, 4 audio, 5 download; a traceback never."""
+    config = example_config(tmp_path, free_port())
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"not a wav")
+    listened = run_cli("listen", "--config", str(config), "--wav", str(bad))
+    assert listened.returncode == 4, listened.stderr
+    assert f"cannot read {bad}" in listened.stderr and "Traceback" not in listened.stderr
+    said = run_cli("say", "--config", str(config), "turn on the coffee machine")
+    assert said.returncode == 3 and "cannot connect to the MQTT broker" in said.stderr

@@ -24,7 +24,7 @@ BLOCK_BYTES = BLOCK_SAMPLES * 2
 
 
 class AudioError(AgentError):
-    pass
+    exit_code = 4  # the audio input or recording cannot be read
 
 
 class AudioSource(Protocol):

@@ -21,7 +21,7 @@ from agent.errors import AgentError
 
 
 class ModelDownloadError(AgentError):
-    pass
+    exit_code = 5
 
 
 @dataclass(frozen=True)

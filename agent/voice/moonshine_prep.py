@@ -32,7 +32,7 @@ Node = Any  # onnx.NodeProto
 
 
 class PrepareError(AgentError):
-    pass
+    exit_code = 5  # as the download it is part of
 
 
 def prepare(src: Path, dest: Path) -> None:
