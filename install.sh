@@ -200,7 +200,7 @@ install_program() {
             local build
             build=$(mktemp -d)
             cp -r "$SRC/pyproject.toml" "$SRC/README.md" "$SRC/agent" "$build/"
-            "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-cache-dir "$build"
+            "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-cache-dir "${build}[speech]"
             rm -rf "$build"
         fi
         act install -m 0644 "$SRC/README.md" "$PREFIX/README.md"

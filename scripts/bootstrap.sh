@@ -5,12 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-extras=""
+extras="[speech]"
 packages=(python3-venv python3-pip mosquitto mosquitto-clients libportaudio2 libatomic1)
 dev=false
 if [[ "${1:-}" == "--dev" ]]; then
     dev=true
-    extras="[dev,train]"
+    extras="[speech,dev,train]"
     # speech and a real-time virtual microphone; a booted Debian for the installer's tests
     packages+=(shellcheck espeak-ng sox pulseaudio pulseaudio-utils libasound2-plugins)
     packages+=(systemd mmdebstrap systemd-container)

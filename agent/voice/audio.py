@@ -15,6 +15,7 @@ from typing import BinaryIO, Protocol
 import numpy as np
 
 from agent.errors import AgentError
+from agent.voice.recognition import SPEECH_EXTRA
 
 log = logging.getLogger(__name__)
 RATE = 16000
@@ -132,6 +133,8 @@ class MicSource:
     def blocks(self) -> Iterator[bytes]:
         try:
             import sounddevice as sd
+        except ImportError:
+            raise AudioError(f"sounddevice is not installed ({SPEECH_EXTRA})") from None
         except OSError as exc:  # PortAudio missing
             raise AudioError(
                 f"cannot use the microphone: {exc} (apt-get install libportaudio2)"

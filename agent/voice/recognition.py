@@ -7,6 +7,9 @@ from dataclasses import dataclass
 
 from agent.errors import AgentError
 
+# the microphone and the recognisers with libraries of their own are an extra of the package
+SPEECH_EXTRA = "pip install 'voice-agent[speech]'; install.sh and scripts/bootstrap.sh do"
+
 
 class RecognizerError(AgentError):
     pass

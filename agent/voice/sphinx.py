@@ -23,6 +23,7 @@ from agent.home.inventory import Home
 from agent.understand.normalize import normalize
 from agent.voice import grammar, lm
 from agent.voice.recognition import (
+    SPEECH_EXTRA,
     Recognition,
     RecognizerError,
     UnknownWakeWord,
@@ -61,7 +62,7 @@ def _model_paths() -> tuple[str, str, str]:
     try:
         from pocketsphinx import get_model_path
     except ImportError:
-        raise RecognizerError("pocketsphinx is not installed (pip install pocketsphinx)") from None
+        raise RecognizerError(f"pocketsphinx is not installed ({SPEECH_EXTRA})") from None
     base = os.path.join(get_model_path(), "en-us")
     return (
         os.path.join(base, "en-us"),
@@ -190,9 +191,7 @@ class SphinxEngine:
         try:
             from pocketsphinx import Decoder
         except ImportError:
-            raise RecognizerError(
-                "pocketsphinx is not installed (pip install pocketsphinx)"
-            ) from None
+            raise RecognizerError(f"pocketsphinx is not installed ({SPEECH_EXTRA})") from None
 
         hmm, dictionary, phones = _model_paths()
         self.wake = wake

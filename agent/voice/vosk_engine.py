@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from agent.voice.recognition import Recognition, RecognizerError, Word
+from agent.voice.recognition import SPEECH_EXTRA, Recognition, RecognizerError, Word
 
 log = logging.getLogger(__name__)
 RATE = 16000
@@ -62,7 +62,7 @@ class VoskEngine:
         try:
             import vosk
         except ImportError:
-            raise RecognizerError("vosk is not installed (pip install vosk)") from None
+            raise RecognizerError(f"vosk is not installed ({SPEECH_EXTRA})") from None
         vosk.SetLogLevel(-1)
         self._vosk = vosk
         try:
