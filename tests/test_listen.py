@@ -4,6 +4,7 @@ recognised by pocketsphinx against the home's grammar, acted on over a real brok
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -394,3 +395,25 @@ def test_a_wake_phrase_heard_nearly_needs_a_sure_classifier() -> None:
     assert woken("a computer lock the front door", 0.92, sensitivity=0.9) == ["lock the front door"]
     assert woken("hey computer lock the front door", 0.6) == ["lock the front door"]
     assert woken("okay computer lock the front door", 1.0) == []
+
+
+def test_listen_beside_the_running_service_leaves_it_its_reply(
+    tmp_path: Path, broker: Broker, recorder: Recorder, agent_factory: Callable[..., Agent]
+) -> None:
+    """With the service running, `listen` acts (the coffee machine's message) but publishes
+    no event or reply: those topics show the service's own last reply in Home Assistant."""
+    config = example_config(tmp_path, broker.port)
+    agent = agent_factory(config)
+    recorder.wait_for(
+        lambda m: m.topic == "voice-agent/kitchen-pi/status" and m.payload == "online"
+    )
+    agent.wait_log("connected to MQTT broker")
+    wav = speech.say(tmp_path / "c.wav", "hey computer turn on the coffee machine")
+    recorder.messages.clear()
+    done = run_cli("listen", "--wav", str(wav), "--config", str(config), timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert [json.loads(line)["intent"] for line in done.stdout.splitlines()] == ["turn_on"]
+    recorder.wait_for(lambda m: m.topic == "cmnd/coffee/POWER")
+    time.sleep(0.3)
+    replies = ("voice-agent/kitchen-pi/intent", "voice-agent/kitchen-pi/response")
+    assert [m.topic for m in recorder.messages if m.topic in replies] == []
