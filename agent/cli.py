@@ -276,10 +276,7 @@ def say(config: Config, pipeline: Pipeline, text: str, *, area: str | None, yes:
     try:
         service_running = connect_to_the_home(config, client, pipeline)
         outcome = _answer(config, pipeline, text, area=area, yes=yes)
-        if service_running:
-            client.send_all(outcome.actions)
-        else:
-            publish_outcome(client, Topics(config), outcome)
+        publish_outcome(client, Topics(config), outcome, replies=not service_running)
     except BrokerError as exc:
         print(f"voice-agent: {exc}", file=sys.stderr)
         return EXIT_BROKER
@@ -335,10 +332,9 @@ def listen(config: Config, pipeline: Pipeline, wav: str | None) -> int:
             outcome = pipeline.handle(command.text)
             print(json.dumps(outcome.to_dict()), flush=True)
             said = Transcript(command.text, source="voice")
-            if client is not None and service_running:
-                client.send_all(outcome.actions)  # its event and reply topics are its own
-            elif client is not None and not overheard(said, outcome, v.mode):
-                publish_outcome(client, topics, outcome)
+            if client is not None:  # beside the service, its event and reply topics are its own
+                replies = not service_running and not overheard(said, outcome, v.mode)
+                publish_outcome(client, topics, outcome, replies=replies)
     finally:
         if client is not None:
             client.stop()

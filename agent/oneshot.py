@@ -10,8 +10,8 @@ from dataclasses import replace
 
 from agent.config import Config
 from agent.ha import HomeAssistantLink
-from agent.home.live import Inventory
-from agent.home.state import DeviceState, StateStore
+from agent.home.live import Inventory, device_states
+from agent.home.state import StateStore
 from agent.mqtt import MqttClient
 from agent.pipeline import Pipeline
 from agent.topics import Topics
@@ -44,12 +44,7 @@ def connect_to_the_home(config: Config, client: MqttClient, pipeline: Pipeline) 
     else:
         log.warning("discovery still coming after %.1f s: acting on what came", MAX_WAIT_S)
     snap = inventory.snapshot()
-
-    def state(device_id: str) -> DeviceState | None:
-        key = inventory.state_key(device_id)
-        return None if key is None else states.get(key)
-
-    pipeline.state = state
+    pipeline.state = device_states(inventory, states)
     pipeline.install(pipeline.prepare(snap.home, snap.hidden, snap.unexposed))
     if snap.entities:
         log.info("%d discovered entities", snap.entities)

@@ -12,8 +12,8 @@ from dataclasses import replace
 from agent import systemd
 from agent.config import Config
 from agent.ha import HomeAssistantLink
-from agent.home.live import Inventory
-from agent.home.state import DeviceState, StateStore
+from agent.home.live import Inventory, device_states
+from agent.home.state import StateStore
 from agent.inputs import BadInput, parse_text
 from agent.messages import Outcome, Transcript
 from agent.mqtt import Message, MqttClient
@@ -33,12 +33,16 @@ SETTLE_STATES_S = 0.05  # a command waits this long at most for state messages b
 FINISH_MAX_S = 15.0  # stopping: taken commands are done for this long at most (systemd: 20 s)
 
 
-def publish_outcome(client: MqttClient, topics: Topics, outcome: Outcome) -> None:
+def publish_outcome(
+    client: MqttClient, topics: Topics, outcome: Outcome, *, replies: bool = True
+) -> None:
     """Send the devices' messages (QoS 1, all at once, then waiting for the broker), then the
-    event and reply."""
+    event and reply (`replies`: a one-shot command beside the running service leaves those
+    topics to it)."""
     client.send_all(outcome.actions)
-    client.publish(topics.intent, json.dumps(outcome.to_dict()))
-    client.publish(topics.response, outcome.response)
+    if replies:
+        client.publish(topics.intent, json.dumps(outcome.to_dict()))
+        client.publish(topics.response, outcome.response)
 
 
 def overheard(transcript: Transcript, outcome: Outcome, mode: str) -> bool:
@@ -74,7 +78,7 @@ class Service:
         # the home as discovery grows it, and what its state topics say
         self.inventory = Inventory(config.home, config.home_assistant.expose)
         self.states = StateStore()
-        pipeline.state = self._state
+        pipeline.state = device_states(self.inventory, self.states)
         pipeline.set_home(self.inventory.home)
         self._built: tuple[Prepared, int] | None = None
         self.wedged = False  # a thread would not stop: exit without waiting on it
@@ -116,10 +120,6 @@ class Service:
             log.warning("skipping a message on %s: %s", msg.topic, exc)
             return
         self._enqueue(replace(transcript, received=msg.received or time.monotonic()))
-
-    def _state(self, device_id: str) -> DeviceState | None:
-        key = self.inventory.state_key(device_id)
-        return None if key is None else self.states.get(key)
 
     def _enqueue(self, transcript: Transcript) -> None:
         if transcript.received is None:

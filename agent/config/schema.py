@@ -12,6 +12,7 @@ from agent.errors import ConfigError
 from agent.home.expose import DEFAULT_DOMAINS, SENSITIVE_DOMAINS, Expose
 from agent.home.inventory import SAFETY_POLICIES, Area, Device, Home
 from agent.home.specs import (
+    STEPPING_INTENTS,
     CommandSpec,
     HomeAssistantSpec,
     TasmotaSpec,
@@ -449,10 +450,6 @@ def _homeassistant(sub: Section, domain: str) -> HomeAssistantSpec:
     return spec
 
 
-STEPPING_INTENTS = ("set_brightness", "set_temperature", "set_position", "set_volume")
-STEPPING = ", ".join(STEPPING_INTENTS)
-
-
 def _templates(sub: Section) -> TemplateSpec:
     commands: dict[str, TemplateCommand] = {}
     for intent in list(sub.keys):
@@ -467,7 +464,8 @@ def _templates(sub: Section) -> TemplateSpec:
         payload = entry.text("payload", "") or ""
         step = entry.text("step_payload")
         if step is not None and intent not in STEPPING_INTENTS:
-            entry.error("step_payload", f"{intent} takes no direction; only {STEPPING}")
+            only = ", ".join(STEPPING_INTENTS)
+            entry.error("step_payload", f"{intent} takes no direction; only {only}")
         for key, text, stepping in (
             ("topic", topic, False), ("payload", payload, False), ("step_payload", step, True)
         ):  # fmt: skip

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from agent.home.discovery import Announcement, Entity
@@ -18,7 +19,7 @@ from agent.home.expose import Expose
 from agent.home.inventory import Area, Device, Home, spoken
 from agent.home.sensitive import opens_a_way_in
 from agent.home.specs import HomeAssistantSpec
-from agent.home.state import Reader, StateSource
+from agent.home.state import DeviceState, Reader, StateSource, StateStore
 
 log = logging.getLogger(__name__)
 MAX_ENTITIES = 20_000  # discovered entities kept; beyond, new ones are refused (logged once)
@@ -102,6 +103,16 @@ class Change:
     watch: tuple[str, ...] = ()
     unwatch: tuple[str, ...] = ()
     forget: tuple[str, ...] = ()
+
+
+def device_states(inventory: Inventory, states: StateStore) -> Callable[[str], DeviceState | None]:
+    """A device's state by its id, as the pipeline asks for it (`Pipeline.state`)."""
+
+    def state(device_id: str) -> DeviceState | None:
+        key = inventory.state_key(device_id)
+        return None if key is None else states.get(key)
+
+    return state
 
 
 @dataclass(frozen=True)

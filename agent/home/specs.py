@@ -70,6 +70,8 @@ COLOR_FIELDS = ("r", "g", "b", "hex", "color")
 VALUE_INTENTS = frozenset(
     {"set_brightness", "set_color", "set_temperature", "set_position", "set_volume", "play_media"}
 )
+# those a step_payload may be given for ("louder", "turn it down")
+STEPPING_INTENTS = ("set_brightness", "set_temperature", "set_position", "set_volume")
 
 
 def template_fields(intent: str, *, step: bool = False) -> tuple[str, ...]:

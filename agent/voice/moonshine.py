@@ -227,9 +227,12 @@ class MoonshineEngine:
             rows = logits[:, -1].astype(np.float64)
             rows -= rows.max(axis=1, keepdims=True)
             rows -= np.log(np.exp(rows).sum(axis=1, keepdims=True))
+            # each hypothesis's likeliest tokens, best first, without sorting the vocabulary
+            top = np.argpartition(rows, -self._top, axis=1)[:, -self._top :]
+            top = np.take_along_axis(top, np.argsort(-np.take_along_axis(rows, top, 1), 1), 1)
             grown: list[tuple[float, int, _Hyp]] = []
             for i, h in enumerate(live):
-                for rank, token in enumerate(np.argsort(rows[i])[::-1][: self._top]):
+                for rank, token in enumerate(top[i]):
                     if token == END and rank > 0:
                         continue  # a hypothesis ends only where the model would end it
                     child = h.grown(int(token), float(rows[i, token]), self._pieces, self._bias)

@@ -62,8 +62,8 @@ def phrase_words(text: str, phrase: str, *, loose: bool = False, near: bool = Fa
     if loose and wanted[-1] in words[: len(wanted) + 1]:
         return words.index(wanted[-1]) + 1
     lead, last = words[: len(wanted) - 1], words[len(wanted) - 1 : len(wanted)]
-    close = all(_sounds_close(h, w) for h, w in zip(lead, wanted, strict=False))
-    if near and last == wanted[-1:] and len(lead) == len(wanted) - 1 and close:
+    near = near and last == wanted[-1:] and len(lead) == len(wanted) - 1
+    if near and all(_sounds_close(h, w) for h, w in zip(lead, wanted, strict=False)):
         return len(wanted)
     return 0
 
