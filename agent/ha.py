@@ -15,7 +15,8 @@ from agent.config import Config
 from agent.home.discovery import DiscoveryError, Guard, read
 from agent.home.live import Inventory
 from agent.home.specs import command_topics
-from agent.home.state import StateStore, TemplateError
+from agent.home.state import StateStore
+from agent.home.template_filters import TemplateError
 from agent.mqtt import Message, MqttClient
 from agent.topics import Topics
 
@@ -182,7 +183,9 @@ class HomeAssistantLink:
         except Exception:  # a task boundary: the timer's thread
             log.exception("announcing the agent to Home Assistant failed")
 
-    def _warn_once(self, topic: str, why: str) -> None:
+    def _warn_once(
+        self, topic: str, why: str, doing: str = "skipping the discovery config on"
+    ) -> None:
         """One line per topic and reason, for the first MAX_WARNED of them."""
         if (topic, why) in self._warned or len(self._warned) > MAX_WARNED:
             return
@@ -190,7 +193,7 @@ class HomeAssistantLink:
         if len(self._warned) > MAX_WARNED:
             log.warning("more than %d discovery problems; not logging further ones", MAX_WARNED)
             return
-        log.warning("skipping the discovery config on %s: %s", topic[:200], why[:300])
+        log.warning("%s %s: %s", doing, topic[:200], why[:300])
 
     def _on_config(self, msg: Message) -> None:
         """On the MQTT worker thread: nothing here can hold up the network thread."""
@@ -222,7 +225,8 @@ class HomeAssistantLink:
             try:
                 self.states.update(watch.key, watch.reader, watch.source, text)
             except TemplateError as exc:
-                self._warn_once(msg.topic, f"state of {watch.key}: {exc}")
+                whose = watch.key.rsplit("|", 1)[-1]  # the entity, not where it was announced
+                self._warn_once(msg.topic, f"{whose}: {exc}", "not reading the state on")
 
     def watch_config_devices(self) -> None:
         """State topics of devices in the config itself."""
@@ -232,4 +236,4 @@ class HomeAssistantLink:
     def _watch(self, topic: str) -> None:
         problem = self.client.watch(topic, self._on_state)
         if problem is not None:
-            self._warn_once(topic, f"not watching this state topic: {problem}")
+            self._warn_once(topic, problem, "not watching the state topic")

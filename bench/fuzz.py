@@ -378,6 +378,14 @@ BOMBS = [
     "{{ value | round(" + "(" * 20_000 + ") }}",
     "{{ value_json" + "[0]" * 3000 + "x }}",
     "{{ value" + "|float" * 20 + "|" + " " * 40 + "x }}",
+    # Jinja's own: loops, repetition, wide formats, doubling, recursion, the sandbox's walls
+    "{% for a in range(9999) %}{% for b in range(9999) %}{% endfor %}{% endfor %}",
+    "{{ value * 999999999 }}",
+    "{{ '%0999999999d' | format(1) }}",
+    "{% set a = value ~ value %}" + "{% set a = a ~ a %}" * 60 + "{{ a }}",
+    "{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}",
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{{ 9 ** 999999 }}",
 ]
 
 
@@ -507,7 +515,7 @@ class _Discovery:
                     "obj_id": f"fuzz_garage_{i}"}  # fmt: skip
             self.names.append(label)
             return self.emit(self.topic(comp), body, True)
-        if kind == 6:  # a template that backtracks, on a state topic that will get messages
+        if kind == 6:  # a hostile template, on a state topic that will get messages
             state = f"{FUZZ_ROOT}/bomb/{i}"
             self.state_topics.append(state)
             comp = rng.choice(["sensor", "binary_sensor", "light", "switch"])

@@ -387,3 +387,38 @@ def test_a_user_install_finds_its_config_under_xdg_config_home(tmp_path: Path) -
     found = run_cli("config", env=env)
     assert found.returncode == 0, found.stderr
     assert "user-pi" in found.stdout
+
+
+HA_TEMPLATED = """\
+mqtt: {host: 127.0.0.1, port: 1883}
+site: {id: kitchen-pi, area: Kitchen}
+areas: [{name: Kitchen}]
+devices:
+  - id: cover.kitchen_blind
+    name: Kitchen Blind
+    area: Kitchen
+    homeassistant:
+      command_topic: home/blind/set
+      set_position_topic: home/blind/position
+      set_position_template: %s
+      position_open: %s
+"""
+
+
+def test_a_home_assistant_template_in_the_config_is_checked_where_it_is_written(
+    tmp_path: Path,
+) -> None:
+    """Home Assistant's keys for a device of the config take its templates too: one that
+    can't be read (or reaches past the sandbox) is an error with its file, line and key."""
+    good = load_config(_written(tmp_path, HA_TEMPLATED % ("'{\"pos\": {{ position }}}'", 255)))
+    spec = good.home.devices[0].command
+    assert isinstance(spec, HomeAssistantSpec)
+    assert (spec.set_position_template, spec.position_open) == ('{"pos": {{ position }}}', 255)
+    assert problems(tmp_path, HA_TEMPLATED % ("'{{ position '", 100)) == [
+        "agent.yaml:11: devices[0].homeassistant.set_position_template: template: line 1: "
+        "unexpected end of template, expected 'end of print statement'."
+    ]
+    assert problems(tmp_path, HA_TEMPLATED % ("'{{ value.__class__.__mro__ }}'", 100)) == [
+        "agent.yaml:11: devices[0].homeassistant.set_position_template: template: access to "
+        "attribute '__class__' of 'str' object is unsafe."
+    ]

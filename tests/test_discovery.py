@@ -426,16 +426,18 @@ def test_expose_filter() -> None:
 
 
 def test_value_templates_in_common_forms() -> None:
-    from agent.home.state import TemplateError, render
+    from agent.home.state import render
+    from agent.home.template_filters import TemplateError
 
     assert render("{{ value_json.POWER }}", '{"POWER": "ON"}') == "ON"
-    assert render("{{value_json['temperature'] | round(1)}}", '{"temperature": 21.46}') == 21.5
-    assert render("{{ value_json.a.b | float }}", '{"a": {"b": "3"}}') == 3.0
-    assert render("{{ value | int }}", "42.7") == 42
-    assert render("{{ value_json.missing }}", "{}") is None
+    assert render("{{value_json['temperature'] | round(1)}}", '{"temperature": 21.46}') == "21.5"
+    assert render("{{ value_json.a.b | float }}", '{"a": {"b": "3"}}') == "3.0"
+    assert render("{{ value | int }}", "42.7") == "42"
+    assert render("{{ value_json.missing }}", "{}") == ""  # read as nothing
     assert render(None, "closed") == "closed"
-    with pytest.raises(TemplateError, match="unsupported value template"):
-        render("{% if value == '1' %}on{% endif %}", "1")
+    assert render("{% if value == '1' %}on{% endif %}", "1") == "on"
+    with pytest.raises(TemplateError, match="no attribute 'a'"):
+        render("{{ value_json.a.b }}", "{}")
 
 
 def test_a_discovered_thermostat(

@@ -21,6 +21,8 @@ from agent.home.specs import (
     Zigbee2MqttSpec,
     template_problem,
 )
+from agent.home.template_filters import TemplateError
+from agent.home.templating import tried
 from agent.intents import DOMAINS, INTENTS
 
 DEVICE_ID = re.compile(r"^([a-z_]+)\.([a-z0-9_]+)$")
@@ -430,17 +432,26 @@ def _command(
 
 def _homeassistant(sub: Section, domain: str) -> HomeAssistantSpec:
     d = HomeAssistantSpec()
-    values: dict[str, Any] = {"schema": sub.choice("schema", ("default", "json"), "default")}
+    schemas = ("default", "json", "template")
+    values: dict[str, Any] = {"schema": sub.choice("schema", schemas, "default")}
     for key, default in d.__dict__.items():
         if key == "schema":
             continue
         if key == "brightness_scale":
             values[key] = sub.integer(key, default, minimum=1, maximum=65535)
+        elif isinstance(default, int):  # position_open/closed, speed_range_min/max
+            values[key] = sub.integer(key, default, minimum=0, maximum=65535)
         elif key.endswith("_topic"):
             values[key] = _topic(sub, key, sub.text(key))
+        elif key.endswith("_template"):
+            values[key] = _jinja(sub, key)
         else:
             values[key] = sub.text(key, default)
     spec = HomeAssistantSpec(**values)
+    if spec.speed_range_max <= spec.speed_range_min or spec.speed_range_min < 1:
+        sub.error("speed_range_max", "must be above speed_range_min, which must be 1 or more")
+    if spec.schema == "template" and not (spec.command_on_template and spec.command_off_template):
+        sub.error(None, "the template schema needs command_on_template and command_off_template")
     if (
         domain not in ("sensor", "binary_sensor", "climate")
         and spec.command_topic is None
@@ -448,6 +459,18 @@ def _homeassistant(sub: Section, domain: str) -> HomeAssistantSpec:
     ):
         sub.error(None, "command_topic is required")
     return spec
+
+
+def _jinja(sub: Section, key: str) -> str | None:
+    """A Home Assistant command template: compiled and tried here, so a mistake is a
+    config error with its line, not a failed command later."""
+    text = sub.text(key)
+    if text is not None:
+        try:
+            tried(text)
+        except TemplateError as exc:
+            sub.error(key, f"template: {exc}")
+    return text
 
 
 def _templates(sub: Section) -> TemplateSpec:

@@ -15,7 +15,9 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from agent.home.specs import HomeAssistantSpec, command_topics
-from agent.home.state import StateSource, TemplateError, parse_template
+from agent.home.state import StateSource
+from agent.home.template_filters import TemplateError
+from agent.home.templating import tried
 from agent.intents import DOMAINS
 from agent.topic_rules import MAX_TOPIC_BYTES, matches, topic_problem
 from agent.understand.normalize import fold
@@ -47,6 +49,13 @@ READER_KEYS = (
 COMPONENTS = tuple(d for d in DOMAINS if d != "media_player")
 STATE_ONLY = frozenset({"sensor", "binary_sensor"})
 # What a component must have to be commanded at all.
+# The command templates read (see HomeAssistantSpec), each compiled and tried once.
+COMMAND_TEMPLATES = (
+    "command_template", "command_on_template", "command_off_template",
+    "brightness_command_template", "rgb_command_template", "percentage_command_template",
+    "set_position_template", "temperature_command_template", "mode_command_template",
+    "power_command_template",
+)  # fmt: skip
 COMMAND_KEYS = {
     "climate": ("temperature_command_topic", "mode_command_topic", "power_command_topic"),
     "cover": ("command_topic", "set_position_topic"),
@@ -57,10 +66,14 @@ COMMAND_KEYS = {
 ABBREVIATIONS = {
     "avty_t": "availability_topic",
     "bri_cmd_t": "brightness_command_topic",
+    "bri_cmd_tpl": "brightness_command_template",
     "bri_scl": "brightness_scale",
     "bri_stat_t": "brightness_state_topic",
     "bri_val_tpl": "brightness_value_template",
+    "cmd_off_tpl": "command_off_template",
+    "cmd_on_tpl": "command_on_template",
     "cmd_t": "command_topic",
+    "cmd_tpl": "command_template",
     "cmps": "components",
     "curr_temp_t": "current_temperature_topic",
     "curr_temp_tpl": "current_temperature_template",
@@ -69,12 +82,14 @@ ABBREVIATIONS = {
     "dev_cla": "device_class",
     "json_attr_t": "json_attributes_topic",
     "mode_cmd_t": "mode_command_topic",
+    "mode_cmd_tpl": "mode_command_template",
     "mode_stat_t": "mode_state_topic",
     "mode_stat_tpl": "mode_state_template",
     "o": "origin",
     "obj_id": "object_id",
     "p": "platform",
     "pct_cmd_t": "percentage_command_topic",
+    "pct_cmd_tpl": "percentage_command_template",
     "pct_stat_t": "percentage_state_topic",
     "pct_val_tpl": "percentage_value_template",
     "pl_cls": "payload_close",
@@ -87,22 +102,31 @@ ABBREVIATIONS = {
     "pl_stop": "payload_stop",
     "pl_strt": "payload_start",
     "pl_unlk": "payload_unlock",
+    "pos_clsd": "position_closed",
+    "pos_open": "position_open",
     "pos_t": "position_topic",
     "pos_tpl": "position_template",
     "pow_cmd_t": "power_command_topic",
+    "pow_cmd_tpl": "power_command_template",
     "rgb_cmd_t": "rgb_command_topic",
+    "rgb_cmd_tpl": "rgb_command_template",
     "set_pos_t": "set_position_topic",
-    "stat_clsd": "state_closed",
+    "set_pos_tpl": "set_position_template",
+    "spd_rng_max": "speed_range_max",
+    "spd_rng_min": "speed_range_min",
     "stat_closing": "state_closing",
+    "stat_clsd": "state_closed",
     "stat_locked": "state_locked",
     "stat_off": "state_off",
     "stat_on": "state_on",
     "stat_open": "state_open",
     "stat_opening": "state_opening",
     "stat_t": "state_topic",
+    "stat_tpl": "state_template",
     "stat_unlocked": "state_unlocked",
     "stat_val_tpl": "state_value_template",
     "temp_cmd_t": "temperature_command_topic",
+    "temp_cmd_tpl": "temperature_command_template",
     "temp_stat_t": "temperature_state_topic",
     "temp_stat_tpl": "temperature_state_template",
     "uniq_id": "unique_id",
@@ -401,8 +425,22 @@ def _spec(component: str, c: dict[str, Any]) -> HomeAssistantSpec | None:
 
     scale = c.get("brightness_scale", 255)
     on_default = "PRESS" if component == "button" else "ON"
+    schema = str(c["schema"]) if c.get("schema") in ("json", "template") else "default"
+    if schema == "template" and component == "light":
+        for key in ("command_on_template", "command_off_template"):
+            if not isinstance(c.get(key), str):
+                raise DiscoveryError(f"a light of the template schema needs a {key}")
+    speeds = (_whole(c, "speed_range_min", 1), _whole(c, "speed_range_max", 100))
+    if speeds[0] < 1 or speeds[1] <= speeds[0]:
+        raise DiscoveryError("speed_range_min must be > 0 and speed_range_max above it")
+    templates = {key: _template(c, key) for key in COMMAND_TEMPLATES}
     return HomeAssistantSpec(
-        schema="json" if c.get("schema") == "json" else "default",
+        schema=schema,
+        **templates,
+        speed_range_min=speeds[0],
+        speed_range_max=speeds[1],
+        position_open=_whole(c, "position_open", 100),
+        position_closed=_whole(c, "position_closed", 0),
         command_topic=topic("command_topic"),
         state_topic=topic("state_topic"),
         payload_on=payload("payload_press" if component == "button" else "payload_on", on_default),
@@ -429,6 +467,26 @@ def _spec(component: str, c: dict[str, Any]) -> HomeAssistantSpec | None:
     )
 
 
+def _template(c: dict[str, Any], key: str) -> str | None:
+    """A template the config gives, compiled and tried once (a hostile one is refused
+    here, not where a state or a command needs it); None where there is none."""
+    text = c.get(key)
+    if not isinstance(text, str):
+        return None
+    try:
+        tried(text)
+    except TemplateError as exc:
+        raise DiscoveryError(f"{key}: {exc}") from None
+    return text
+
+
+def _whole(c: dict[str, Any], key: str, default: int) -> int:
+    value = c.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > 1_000_000:
+        raise DiscoveryError(f"{key}: expected a whole number")
+    return value
+
+
 def _mode_on(modes: Any) -> str:
     """The climate mode that "turn on" picks: heat where offered, else the first not off."""
     if not isinstance(modes, list) or not modes:
@@ -443,18 +501,13 @@ def _states(component: str, c: dict[str, Any]) -> tuple[StateSource, ...]:
     def add(topic_key: str, attribute: str, template_key: str | None = None) -> None:
         topic = c.get(topic_key)
         if isinstance(topic, str) and topic:
-            template = c.get(template_key) if template_key else None
-            if not isinstance(template, str):
-                template = None
-            elif template_key is not None:
-                try:
-                    parse_template(template)  # read linearly, and refused here if unreadable
-                except TemplateError as exc:
-                    raise DiscoveryError(f"{template_key}: {exc}") from None
+            template = _template(c, template_key) if template_key else None
             out.append(StateSource(topic, attribute, template))
 
     if c.get("schema") == "json":
         add("state_topic", "json")
+    elif c.get("schema") == "template":
+        add("state_topic", "state", "state_template")
     elif component == "climate":
         add("current_temperature_topic", "current", "current_temperature_template")
         add("temperature_state_topic", "temperature", "temperature_state_template")

@@ -10,24 +10,40 @@ from dataclasses import dataclass, field
 class HomeAssistantSpec:
     """Home Assistant's MQTT integration, default or JSON schema; keys as in its docs."""
 
-    schema: str = "default"  # "default" or "json"
+    schema: str = "default"  # "default", "json" or "template" (lights)
     command_topic: str | None = None
     state_topic: str | None = None
     payload_on: str = "ON"
     payload_off: str = "OFF"
+    # Command templates (Jinja, rendered by agent.home.templating): each gets `value`, what
+    # would be sent without it, and the variables Home Assistant gives it.
+    command_template: str | None = None  # fan on/off, lock, valve, button
+    command_on_template: str | None = None  # a light of the template schema
+    command_off_template: str | None = None
     brightness_command_topic: str | None = None
+    brightness_command_template: str | None = None
     brightness_scale: int = 255
     rgb_command_topic: str | None = None
+    rgb_command_template: str | None = None
     percentage_command_topic: str | None = None
+    percentage_command_template: str | None = None
+    speed_range_min: int = 1
+    speed_range_max: int = 100
     set_position_topic: str | None = None
+    set_position_template: str | None = None
+    position_open: int = 100
+    position_closed: int = 0
     payload_open: str = "OPEN"
     payload_close: str = "CLOSE"
     payload_stop: str = "STOP"
     payload_lock: str = "LOCK"
     payload_unlock: str = "UNLOCK"
     temperature_command_topic: str | None = None
+    temperature_command_template: str | None = None
     power_command_topic: str | None = None
+    power_command_template: str | None = None
     mode_command_topic: str | None = None  # climate without a power topic: on = mode_on
+    mode_command_template: str | None = None
     mode_on: str = "heat"
     payload_start: str = "start"
     payload_pause: str = "pause"

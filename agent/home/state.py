@@ -1,31 +1,20 @@
-"""Device state from state topics: the common value_template forms, read without Jinja, and
-each reading normalised into one small record per device. Pure but for the store's lock."""
+"""Device state from state topics: value templates rendered as Home Assistant renders them
+(agent.home.templating), and each reading normalised into one small record per device. Pure
+but for the store's lock and the template cache."""
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import threading
 from dataclasses import dataclass, replace
 from typing import Any
 
+from agent.home.template_filters import TemplateError
+from agent.home.templating import render_value
+
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
-MAX_TEMPLATE = 500  # characters; the forms read here are short
 MAX_STATE = 255  # characters of a state kept, as in Home Assistant (a longer one is ignored)
-
-
-class TemplateError(ValueError):
-    pass
-
-
-@dataclass(frozen=True)
-class Template:
-    """A value template read once: where in the payload the value is, and its filters."""
-
-    json: bool
-    steps: tuple[str | int, ...]
-    filters: tuple[tuple[str, str | None], ...]
 
 
 @dataclass(frozen=True)
@@ -37,115 +26,10 @@ class StateSource:
     template: str | None = None
 
 
-@functools.lru_cache(maxsize=1024)
-def parse_template(template: str) -> Template:
-    """`{{ value }}`, `{{ value_json.a.b }}`, `{{ value_json['a'][0] }}`, with filters like
-    `| float`, `| round(1)`. One pass over the text, no backtracking: a template from the
-    broker can't make this slow. TemplateError for anything else."""
-    if len(template) > MAX_TEMPLATE:
-        raise TemplateError(f"value template longer than {MAX_TEMPLATE} characters")
-    s = _Scanner(template)
-    s.expect("{{")
-    name = s.word()
-    if name not in ("value", "value_json"):
-        raise TemplateError(f"unsupported value template {template[:80]!r}")
-    steps: list[str | int] = []
-    while True:
-        if s.take("."):
-            steps.append(s.word())
-        elif s.take("["):
-            steps.append(s.key())
-            s.expect("]")
-        else:
-            break
-    filters: list[tuple[str, str | None]] = []
-    while s.take("|"):
-        fname = s.word()
-        arg = None
-        if s.take("("):
-            arg = s.until(")")
-        filters.append((fname, arg))
-    s.expect("}}")
-    if not s.done():
-        raise TemplateError(f"unsupported value template {template[:80]!r}")
-    if steps and name == "value":
-        raise TemplateError("only value_json has keys")
-    return Template(name == "value_json", tuple(steps), tuple(filters))
-
-
-class _Scanner:
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.i = 0
-
-    def _space(self) -> None:
-        while self.i < len(self.text) and self.text[self.i].isspace():
-            self.i += 1
-
-    def take(self, token: str) -> bool:
-        self._space()
-        if self.text.startswith(token, self.i):
-            self.i += len(token)
-            return True
-        return False
-
-    def expect(self, token: str) -> None:
-        if not self.take(token):
-            raise TemplateError(f"unsupported value template {self.text[:80]!r}")
-
-    def word(self) -> str:
-        self._space()
-        start = self.i
-        while self.i < len(self.text) and (self.text[self.i].isalnum() or self.text[self.i] == "_"):
-            self.i += 1
-        if start == self.i:
-            raise TemplateError(f"unsupported value template {self.text[:80]!r}")
-        return self.text[start : self.i]
-
-    def key(self) -> str | int:
-        self._space()
-        quote = self.text[self.i : self.i + 1]
-        if quote in ("'", '"'):
-            self.i += 1
-            return self.until(quote)
-        word = self.word()
-        if not word.isdigit():
-            raise TemplateError(f"unsupported value template {self.text[:80]!r}")
-        return int(word)
-
-    def until(self, end: str) -> str:
-        stop = self.text.find(end, self.i)
-        if stop < 0:
-            raise TemplateError(f"unsupported value template {self.text[:80]!r}")
-        out = self.text[self.i : stop]
-        self.i = stop + len(end)
-        return out
-
-    def done(self) -> bool:
-        self._space()
-        return self.i == len(self.text)
-
-
-def render(template: str | Template | None, payload: str) -> Any:
-    """The value a template takes from a payload (see `parse_template`)."""
-    if template is None:
-        return payload
-    parsed = parse_template(template) if isinstance(template, str) else template
-    value: Any = payload
-    if parsed.json:
-        value = _json(payload)
-        for step in parsed.steps:
-            if isinstance(step, int) and isinstance(value, list):
-                value = value[step] if step < len(value) else None
-            elif isinstance(value, dict):
-                value = value.get(str(step))
-            else:
-                value = None
-            if value is None:
-                return None
-    for name, arg in parsed.filters:
-        value = _filter(name, arg, value)
-    return value
+def render(template: str | None, payload: str) -> str:
+    """What a state payload reads as through its value template (stripped, as Home
+    Assistant strips it); TemplateError where the template fails."""
+    return payload if template is None else render_value(template, payload)
 
 
 def _json(payload: str) -> Any:
@@ -153,25 +37,6 @@ def _json(payload: str) -> Any:
         return json.loads(payload)
     except (json.JSONDecodeError, RecursionError, ValueError):
         raise TemplateError(f"payload is not JSON: {payload[:60]!r}") from None
-
-
-def _filter(name: str, arg: str | None, value: Any) -> Any:
-    if (arg is not None and len(arg) > 10) or not _scalar(value):
-        return None
-    try:
-        if name == "float":
-            return float(value)
-        if name == "int":
-            return int(float(value))
-        if name == "round":
-            return round(float(value), int(arg or 0))
-        if name == "lower":
-            return str(value).lower()
-        if name == "upper":
-            return str(value).upper()
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return value  # default(), is_defined and the like leave the value as it is
 
 
 @dataclass(frozen=True)
@@ -205,8 +70,8 @@ class Reader:
         if source.attribute == "json":
             return self._json(current, payload)
         value = render(source.template, payload.strip())
-        if value is None:
-            return current
+        if value == "":
+            return current  # nothing read (Home Assistant: an unknown state)
         if source.attribute == "state":
             return self._state(current, value)
         if source.attribute == "mode":
