@@ -24,6 +24,7 @@ from agent.mqtt import MqttClient
 from agent.oneshot import connect_to_the_home
 from agent.pipeline import NO, YES, Pipeline
 from agent.service import Service, overheard, publish_outcome
+from agent.shipped import user_config, write_example
 from agent.topics import Topics
 from agent.understand.cascade import build_tiers
 from agent.understand.normalize import normalize
@@ -37,8 +38,7 @@ def default_config() -> str:
     ~/.config) if there is one; else the system's."""
     if named := os.environ.get("VOICE_AGENT_CONFIG"):
         return named
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    user = Path(base) / "voice-agent" / "config.yaml"
+    user = user_config()
     return str(user) if user.is_file() else DEFAULT_CONFIG
 
 
@@ -100,6 +100,13 @@ def _parser() -> argparse.ArgumentParser:
         help="the models folder (default: /var/lib/voice-agent/models)",
     )
     download.add_argument("--url", help="fetch from here instead (a mirror or a file:// path)")
+    init = sub.add_parser("init", help="write the example config, for a user install")
+    init.add_argument(
+        "--config",
+        "-c",
+        default=os.environ.get("VOICE_AGENT_CONFIG") or str(user_config()),
+        help="where (default: $VOICE_AGENT_CONFIG, else $XDG_CONFIG_HOME/voice-agent/config.yaml)",
+    )
     sub.add_parser("config", parents=[common], help="print the effective config, secrets masked")
     sub.add_parser(
         "forget",
@@ -119,7 +126,7 @@ EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a writer whose reade
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    _logging(verbose=args.verbose, quiet=args.command in QUIET)
+    _logging(verbose=getattr(args, "verbose", False), quiet=args.command in QUIET)
     try:
         return _command(args)
     except BrokenPipeError:  # `voice-agent config | head`: the reader has all it wanted
@@ -136,6 +143,9 @@ def _command(args: argparse.Namespace) -> int:
         return models_download(args.name, Path(args.dir), args.url)
     if args.command == "check":
         return check(args.config)
+    if args.command == "init":
+        print(write_example(Path(args.config)))
+        return 0
     try:
         config = load_config(args.config)
     except ConfigError as exc:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from agent.shipped import WAKE_MODEL
 from agent.understand.normalize import normalize
 from agent.voice import features
 from agent.voice.recognition import RecognizerError
@@ -24,11 +25,9 @@ WINDOW_FRAMES = 150  # 1.5 s: the phrase said slowly fits
 HOP_FRAMES = 10
 SPAN_S = 3.0  # how far into an utterance the phrase is looked for
 SHIPPED = "wake-hey-computer"
-# where the shipped model is: a checkout's models/, or an install's (beside its venv)
-PLACES = (
-    Path(__file__).resolve().parent.parent.parent / "models" / SHIPPED,
-    Path(sys.prefix).parent / "models" / SHIPPED,
-)
+# where the shipped model is: the package's own (agent/shipped.py), or install.sh's (beside
+# its venv)
+PLACES = (WAKE_MODEL, Path(sys.prefix).parent / "models" / SHIPPED)
 
 
 class WakeModel:
