@@ -1,8 +1,10 @@
-"""The fixed intent vocabulary, shared by every tier, the resolver and the benchmarks."""
+"""The fixed intent vocabulary, shared by every tier, the resolver and the benchmarks: the
+intents and the kinds of device (domains) as Literal types, so that mypy names every place a
+new one needs (tests/test_vocabulary.py names the rest: templates, grammar, replies, acts)."""
 
-from typing import Final
+from typing import Final, Literal, get_args
 
-INTENTS: Final = (
+IntentName = Literal[
     "turn_on",
     "turn_off",
     "set_brightness",
@@ -26,9 +28,8 @@ INTENTS: Final = (
     "vacuum_start",
     "vacuum_dock",
     "none",
-)
-
-DOMAINS: Final = (
+]
+Domain = Literal[
     "light",
     "switch",
     "fan",
@@ -42,10 +43,21 @@ DOMAINS: Final = (
     "button",
     "sensor",
     "binary_sensor",
-)
+]
+INTENTS: Final[tuple[IntentName, ...]] = get_args(IntentName)
+DOMAINS: Final[tuple[Domain, ...]] = get_args(Domain)
+
+
+def as_intent(name: str) -> IntentName:
+    """An intent's name read from outside (a model's label, a config key, a template file)
+    as the vocabulary's type; ValueError for a name it doesn't have."""
+    if name not in INTENTS:
+        raise ValueError(f"unknown intent {name!r}")
+    return name
+
 
 # Which domains can carry out an intent. get_state works on every domain.
-INTENT_DOMAINS: Final[dict[str, frozenset[str]]] = {
+INTENT_DOMAINS: Final[dict[IntentName, frozenset[Domain]]] = {
     "turn_on": frozenset({"light", "switch", "fan", "media_player", "climate", "button"}),
     "turn_off": frozenset({"light", "switch", "fan", "media_player", "climate"}),
     "set_brightness": frozenset({"light", "fan"}),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from agent.intents import IntentName
+
 SlotValue = int | float | str
 
 
@@ -39,7 +41,7 @@ class Transcript:
 
 @dataclass(frozen=True)
 class Intent:
-    name: str
+    name: IntentName
     slots: Slots = field(default_factory=Slots)
     confidence: float = 1.0
     tier: str = "template"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import assert_never
 
 from agent.home.inventory import Device
 from agent.home.state import DeviceState
+from agent.intents import IntentName
 from agent.messages import Slots
 from agent.wording import spoken, the
 
@@ -89,63 +91,70 @@ def _value(slots: Slots, suffix: str = "") -> str:
     return f"{value}{suffix}"
 
 
-def done(intent: str, slots: Slots, targets: tuple[Device, ...], where: str | None) -> str:
+def done(intent: IntentName, slots: Slots, targets: tuple[Device, ...], where: str | None) -> str:
+    """What the agent says it is doing. One case per intent: mypy finds a new one missing."""
     what = describe(targets, where)
     up = slots.direction == "up"
     relative = slots.direction is not None
     # "up by 2": a value with a direction is the step
     by = f" by {_value(slots)}" if relative and slots.value is not None else ""
-    if intent == "turn_on":
-        return f"Turning on {what}."
-    if intent == "turn_off":
-        return f"Turning off {what}."
-    if intent == "set_brightness":
-        if relative:
+    match intent:
+        case "turn_on" | "turn_off":
+            return f"Turning {'on' if intent == 'turn_on' else 'off'} {what}."
+        case "set_brightness" if relative:
             return f"{'Brightening' if up else 'Dimming'} {what}{by}{'%' if by else ''}."
-        return f"Setting {what} to {_value(slots, '%')}."
-    if intent == "set_color":
-        return f"Turning {what} {slots.value}."
-    if intent == "set_temperature":
-        if relative:
+        case "set_brightness":
+            return f"Setting {what} to {_value(slots, '%')}."
+        case "set_color":
+            return f"Turning {what} {slots.value}."
+        case "set_temperature" if relative:
             return f"Turning {'up' if up else 'down'} {what}{by}{' degrees' if by else ''}."
-        return f"Setting {what} to {_value(slots)} degrees."
-    if intent == "set_position":
-        if relative:
-            how = f"{by}%" if by else " a little"
-            return f"{'Opening' if up else 'Closing'} {what}{how}."
-        return f"Moving {what} to {_value(slots, '%')}."
-    if intent == "set_volume":
-        if relative:
+        case "set_temperature":
+            return f"Setting {what} to {_value(slots)} degrees."
+        case "set_position" if relative:
+            return f"{'Opening' if up else 'Closing'} {what}{f'{by}%' if by else ' a little'}."
+        case "set_position":
+            return f"Moving {what} to {_value(slots, '%')}."
+        case "set_volume" if relative:
             return f"Turning {what} {'up' if up else 'down'}{by}."
-        if slots.value == 0:
-            return f"Muting {what}."
-        return f"Setting the volume of {what} to {_value(slots)}."
-    simple = {
-        "lock": "Locking",
-        "unlock": "Unlocking",
-        "open": "Opening",
-        "close": "Closing",
-        "stop": "Stopping",
-        "activate_scene": "Activating",
-        "vacuum_start": "Starting",
-        "media_play": "Playing",
-        "media_pause": "Pausing",
-        "media_resume": "Resuming",
-    }
-    if intent == "activate_scene" and len(targets) == 1:  # "Activating the movie time scene."
-        name = spoken(targets[0].name)
-        return f"Activating the {name}{'' if name.endswith('scene') else ' scene'}."
-    if intent in simple:
-        return f"{simple[intent]} {what}."
-    if intent == "play_media":
-        return f"Playing {slots.media} on {what}."
-    if intent == "media_next":
-        return f"Skipping to the next track on {what}."
-    if intent == "media_previous":
-        return f"Going back a track on {what}."
-    if intent == "vacuum_dock":
-        return f"Sending {what} back to its dock."
-    return "Done."
+        case "set_volume":
+            if slots.value == 0:
+                return f"Muting {what}."
+            return f"Setting the volume of {what} to {_value(slots)}."
+        case "activate_scene" if len(targets) == 1:  # "Activating the movie time scene."
+            name = spoken(targets[0].name)
+            return f"Activating the {name}{'' if name.endswith('scene') else ' scene'}."
+        case (
+            "lock" | "unlock" | "open" | "close" | "stop" | "activate_scene" | "vacuum_start"
+            | "media_play" | "media_pause" | "media_resume"
+        ):  # fmt: skip
+            return f"{_DOING[intent]} {what}."
+        case "play_media":
+            return f"Playing {slots.media} on {what}."
+        case "media_next":
+            return f"Skipping to the next track on {what}."
+        case "media_previous":
+            return f"Going back a track on {what}."
+        case "vacuum_dock":
+            return f"Sending {what} back to its dock."
+        case "get_state" | "none":  # answered, or not understood: never done
+            return "Done."
+        case _:
+            assert_never(intent)
+
+
+_DOING = {
+    "lock": "Locking",
+    "unlock": "Unlocking",
+    "open": "Opening",
+    "close": "Closing",
+    "stop": "Stopping",
+    "activate_scene": "Activating",
+    "vacuum_start": "Starting",
+    "media_play": "Playing",
+    "media_pause": "Pausing",
+    "media_resume": "Resuming",
+}
 
 
 def state_unknown(targets: tuple[Device, ...], where: str | None) -> str:
@@ -191,22 +200,22 @@ def unknown_area(heard: str) -> str:
     return f"Sorry, I don't know an area called {heard}."
 
 
-def unsupported(intent: str, candidates: tuple[Device, ...]) -> str:
+def unsupported(intent: IntentName, candidates: tuple[Device, ...]) -> str:
     if not candidates:
         return "Sorry, I can't control that."
     return f"Sorry, I can't {VERBS.get(intent, 'control')} {describe(candidates)}."
 
 
-def confirm(intent: str, targets: tuple[Device, ...]) -> str:
+def confirm(intent: IntentName, targets: tuple[Device, ...]) -> str:
     return f"Do you really want to {VERBS[intent]} {describe(targets)}? Say yes to confirm."
 
 
-def dropped(intent: str, targets: tuple[Device, ...]) -> str:
+def dropped(intent: IntentName, targets: tuple[Device, ...]) -> str:
     """An earlier question this one replaces, said so."""
     return f"(I won't {VERBS[intent]} {describe(targets)} as asked before.)"
 
 
-def denied(intent: str, targets: tuple[Device, ...]) -> str:
+def denied(intent: IntentName, targets: tuple[Device, ...]) -> str:
     return f"Sorry, I'm not allowed to {VERBS[intent]} {describe(targets)} by voice."
 
 

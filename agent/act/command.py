@@ -9,6 +9,7 @@ from typing import Any
 from agent.colors import COLORS
 from agent.errors import UnsupportedCommand
 from agent.home.inventory import Device
+from agent.intents import IntentName
 from agent.messages import SlotValue
 from agent.wording import the
 
@@ -19,7 +20,7 @@ STEPS = {"set_brightness": 20.0, "set_temperature": 1.0, "set_position": 20.0, "
 class Command:
     """What to do to one device: the intent, and a value or a direction where it takes one."""
 
-    intent: str
+    intent: IntentName
     value: SlotValue | None = None
     direction: str | None = None  # "up" or "down"
     current: float | None = None  # the device's level now, where its state is known
@@ -50,7 +51,7 @@ class Command:
         return self.value is None and self.direction in ("up", "down")
 
 
-def _need_value(intent: str, device: Device) -> str:
+def _need_value(intent: IntentName, device: Device) -> str:
     what = {
         "set_brightness": "how fast" if device.domain == "fan" else "how bright",
         "set_temperature": "what temperature",

@@ -5,8 +5,10 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from typing import cast
 
 from agent.home.specs import CommandSpec
+from agent.intents import Domain, IntentName
 from agent.understand.normalize import normalize
 
 SAFETY_POLICIES = ("allow", "confirm", "deny")
@@ -47,10 +49,10 @@ class Device:
     safety: str | None = None  # allow | confirm | deny; None: the default for the device
 
     @property
-    def domain(self) -> str:
-        return self.id.split(".", 1)[0]
+    def domain(self) -> Domain:
+        return cast(Domain, self.id.split(".", 1)[0])  # ids are checked where they are read
 
-    def is_sensitive(self, intent: str) -> bool:
+    def is_sensitive(self, intent: IntentName) -> bool:
         """Unlocking locks; anything but closing, stopping or asking about a device of an
         entry class (garage, gate, door), or one named as a garage door, gate or door
         opener whatever its domain; opening a cover or valve without a class named as a
@@ -67,7 +69,7 @@ class Device:
             return intent in ("open", "set_position") and door
         return False
 
-    def policy(self, intent: str) -> str:
+    def policy(self, intent: IntentName) -> str:
         if not self.is_sensitive(intent):
             return "allow"
         return self.safety or "confirm"

@@ -12,10 +12,11 @@ from agent.act.command import Command
 from agent.act.dispatch import actions_for
 from agent.errors import UnsupportedCommand
 from agent.home.inventory import Device
+from agent.intents import IntentName
 from agent.messages import Action
 
 # The intents whose messages can open a way in (an opener relay answers ON and OFF alike).
-_OPENING = ("unlock", "open", "turn_on", "turn_off", "activate_scene")
+_OPENING: tuple[IntentName, ...] = ("unlock", "open", "turn_on", "turn_off", "activate_scene")
 MAX_JSON_KEY = 4096  # characters: a longer JSON payload is compared as text
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from agent.home.inventory import Device
-from agent.intents import INTENT_DOMAINS
+from agent.intents import INTENT_DOMAINS, IntentName
 from agent.messages import Intent
 from agent.resolve.vocab import ADAPT
 
@@ -75,7 +75,7 @@ def finish(intent: Intent, reading: Reading, about: About | None = None) -> Reso
     return Resolution("ok", intent, targets=tuple(able), heard=reading.heard, area=reading.area)
 
 
-def adapted_intent(intent: Intent, name: str) -> Intent:
+def adapted_intent(intent: Intent, name: IntentName) -> Intent:
     """The intent the devices can do; 'lower the blinds' (down, no value) means close them."""
     slots = intent.slots
     if name == "set_position" and slots.value is None and slots.direction is not None:

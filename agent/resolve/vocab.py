@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from agent.intents import INTENT_DOMAINS
+from agent.intents import INTENT_DOMAINS, Domain, IntentName
 
 Kind = tuple[str, str | None]  # (domain, device_class or None)
 
@@ -178,7 +178,7 @@ USUAL_KIND: dict[str, tuple[Kind, ...]] = {
 }
 
 # When the devices found can't do the intent as heard, the intent they can do.
-ADAPT: dict[tuple[str, str], str] = {
+ADAPT: dict[tuple[IntentName, Domain], IntentName] = {
     ("set_brightness", "climate"): "set_temperature",
     ("set_brightness", "cover"): "set_position",
     ("set_brightness", "valve"): "set_position",

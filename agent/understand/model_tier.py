@@ -16,7 +16,7 @@ import onnxruntime as ort
 from tokenizers import Tokenizer
 
 from agent.errors import AgentError
-from agent.intents import INTENTS
+from agent.intents import INTENTS, IntentName, as_intent
 from agent.messages import Intent, Slots
 from agent.understand.normalize import normalize
 from agent.understand.values import parse_value
@@ -134,12 +134,11 @@ class ModelTier:
                 "tokenizer.json the model was trained with"
             )
         labels_file = model_dir / "labels.json"
-        for i, (key, values, logits) in enumerate(
-            zip(LABELS, (self.intents, self.directions, self.tags), got, strict=True)
-        ):
-            if logits.shape[-1] != len(values):
+        counts = (len(self.intents), len(self.directions), len(self.tags))
+        for i, (key, count, logits) in enumerate(zip(LABELS, counts, got, strict=True)):
+            if logits.shape[-1] != count:
                 raise ModelMismatch(
-                    f"{labels_file} does not match {model_file}: it lists {len(values)} "
+                    f"{labels_file} does not match {model_file}: it lists {count} "
                     f"{key}, the model gives {logits.shape[-1]} (its output {outputs[i]!r}); "
                     "use the labels.json the model was trained with"
                 )
@@ -181,7 +180,7 @@ class ModelTier:
         return Intent(self.intents[best], slots, confidence=float(probs[best]), tier="model")
 
 
-def _labels(data: object, file: Path) -> tuple[list[str], list[str], list[str]]:
+def _labels(data: object, file: Path) -> tuple[list[IntentName], list[str], list[str]]:
     """intents, directions and tags from labels.json, checked."""
     if not isinstance(data, dict):
         raise ModelMismatch(f"{file}: expected an object with intents, directions and tags")
@@ -200,7 +199,7 @@ def _labels(data: object, file: Path) -> tuple[list[str], list[str], list[str]]:
     for key, values in wrong.items():
         if values:
             raise ModelMismatch(f"{file}: {key}: unknown {', '.join(map(repr, values))}")
-    return intents, directions, tags
+    return [as_intent(v) for v in intents], directions, tags
 
 
 def _rows(message: str) -> int | None:

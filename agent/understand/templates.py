@@ -16,7 +16,7 @@ import yaml
 
 from agent.colors import COLORS
 from agent.errors import ConfigError
-from agent.intents import INTENTS
+from agent.intents import INTENTS, IntentName, as_intent
 from agent.messages import Intent, Slots, SlotValue
 from agent.understand.normalize import normalize, to_number
 from agent.understand.template_lang import (
@@ -35,7 +35,7 @@ _NUMBER_IN = re.compile(r"\d+(?:\.\d+)?")
 
 @dataclass(frozen=True)
 class Template:
-    intent: str
+    intent: IntentName
     source: str
     pattern: re.Pattern[str]
     groups: dict[str, str]
@@ -67,9 +67,10 @@ class TemplateMatcher:
         rules: dict[str, str] = data.get("rules", {})
         colors = list(COLORS)
         templates: list[Template] = []
-        for intent, entries in data["intents"].items():
-            if intent not in INTENTS:
-                raise ConfigError([f"{name}: unknown intent {intent!r}"])
+        for key, entries in data["intents"].items():
+            if key not in INTENTS:
+                raise ConfigError([f"{name}: unknown intent {key!r}"])
+            intent = as_intent(key)
             for entry in entries:
                 if isinstance(entry, str):
                     entry = {"sentences": [entry]}

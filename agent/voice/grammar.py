@@ -23,7 +23,7 @@ from agent.act.dispatch import actions_for
 from agent.colors import COLORS
 from agent.errors import AgentError
 from agent.home.inventory import Device, Home
-from agent.intents import INTENT_DOMAINS
+from agent.intents import INTENT_DOMAINS, IntentName, as_intent
 from agent.understand.normalize import normalize, spoken_number
 from agent.understand.template_lang import Node, Slot, parse
 from agent.voice.recognition import UnknownWakeWord
@@ -92,7 +92,7 @@ def spelled(word: str, vocabulary: set[str] | None) -> str:
     return possessive if possessive in vocabulary else word
 
 
-def able(device: Device, intent: str) -> bool:
+def able(device: Device, intent: IntentName) -> bool:
     """Whether `device` can do `intent` as a sentence of the grammar would ask it."""
     if device.domain not in INTENT_DOMAINS[intent] and (intent, device.domain) not in SPOKEN_ADAPT:
         return False
@@ -208,11 +208,11 @@ def build(home: Home, *, wake: str | None = None, vocabulary: set[str] | None = 
         if area.floor:
             areas.add(normalize(area.floor))
     bodies = []
-    devices: dict[tuple[str, ...], str] = {}  # the intents of a sentence -> its device rule
+    devices: dict[tuple[IntentName, ...], str] = {}  # a sentence's intents -> its device rule
     for entry in data["commands"]:
         sentence, can = (entry, ()) if isinstance(entry, str) else (entry["say"], entry["can"])
-        intents = tuple(sorted(can))
-        if intents:
+        intents = tuple(sorted(as_intent(name) for name in can))  # a typo: ValueError
+        if intents and "{device}" in sentence:
             b.slots = {"device": devices.setdefault(intents, f"device{len(devices)}")}
         body = b.tree(parse(sentence, data.get("rules", {})))
         b.slots = {}

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.home.inventory import Device, Home
+from agent.intents import as_intent
 from agent.train import corpus, datagen
 from agent.train.sampler import Slot, parse, sample
 from agent.understand.normalize import normalize, spoken_number
@@ -79,7 +80,7 @@ class _Filler:
                 # the blinds" is no way to stop the music)
                 kinds = {"scene"} if intent == "activate_scene" else set(datagen.domains(intent))
                 self.able[intent] = [
-                    d for d in self.home.devices if d.domain in kinds and able(d, intent)
+                    d for d in self.home.devices if d.domain in kinds and able(d, as_intent(intent))
                 ]
         return self.able[intent]
 
