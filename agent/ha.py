@@ -12,12 +12,14 @@ from typing import Any
 
 from agent import __version__
 from agent.config import Config
-from agent.home.discovery import DiscoveryError, Guard, read
+from agent.home.discovery import DiscoveryError, read
+from agent.home.guard import Guard
 from agent.home.live import Inventory
 from agent.home.specs import command_topics
 from agent.home.state import StateStore
 from agent.home.template_filters import TemplateError
-from agent.mqtt import Message, MqttClient
+from agent.mqtt import MqttClient
+from agent.mqtt_routing import Message
 from agent.topics import Topics
 
 log = logging.getLogger(__name__)

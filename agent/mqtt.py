@@ -22,15 +22,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import queue
-import socket
 import ssl
 import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
@@ -39,145 +36,17 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from agent.config import MqttConfig
-from agent.errors import BrokerError, ConfigError
+from agent.errors import BrokerError
 from agent.messages import Action
-from agent.mqtt_link import Link
-from agent.mqtt_wire import WireClient
-from agent.topic_rules import topic_problem
+from agent.mqtt_link import Link, keepalive_for, status_ttl
+from agent.mqtt_routing import MAX_WORK_PAYLOAD, Handler, Message, Subscriptions, Worker
+from agent.mqtt_wire import WireClient, set_up, short_reason
 
 log = logging.getLogger(__name__)
 
 SUBSCRIBE_BATCH = 64  # topics per SUBSCRIBE packet on (re)connect
-WORK_BACKLOG = 20_000  # messages waiting for the worker before paho's thread waits for it
-WORK_BYTES = 32 * 1024 * 1024  # and their payloads' bytes
-MAX_WORK_PAYLOAD = 2 * 1024 * 1024  # bigger messages for the worker are dropped (logged once)
 STUCK_S = 20.0  # the worker on one message this long: the agent is not healthy
 COMMAND_PACKET = 1024 * 1024  # the largest packet the broker may send the command connection
-
-
-@dataclass(frozen=True)
-class Message:
-    topic: str
-    payload: bytes
-    retain: bool
-    # time.monotonic() when it arrived; or, when it may have waited in a stalled or broken
-    # link, when that began: the earliest it can have been sent
-    received: float = 0.0
-
-
-Handler = Callable[[Message], None]
-
-
-class Subscriptions:
-    """Topic -> handler. Own topics (exact or filters) first; watched topics are exact and
-    never one of ours, under a reserved filter, or malformed. Not thread-safe by itself."""
-
-    def __init__(self, reserved: Sequence[str] = ()) -> None:
-        self.own: dict[str, tuple[Handler, bool]] = {}
-        self.watched: dict[str, Handler] = {}
-        self.reserved = tuple(reserved)
-
-    def add_own(self, topic: str, handler: Handler, slow: bool) -> None:
-        problem = topic_problem(topic, wildcards=True)
-        if problem is not None:
-            raise ValueError(f"cannot subscribe to {topic!r}: {problem}")
-        self.own[topic] = (handler, slow)
-        self.watched.pop(topic, None)
-
-    def watch_problem(self, topic: str) -> str | None:
-        problem = topic_problem(topic)
-        if problem is not None:
-            return problem
-        for mine in (*self.own, *self.reserved):
-            if mine == topic or paho.topic_matches_sub(mine, topic):
-                return f"it is one of the agent's own topics ({mine})"
-        return None
-
-    def lookup(self, topic: str) -> tuple[Handler, bool] | None:
-        """The handler for a message on `topic`, and whether it is slow."""
-        found = self.own.get(topic)
-        if found is not None:
-            return found
-        watched = self.watched.get(topic)
-        if watched is not None:
-            return watched, True
-        for mine, entry in self.own.items():
-            if ("+" in mine or "#" in mine) and paho.topic_matches_sub(mine, topic):
-                return entry
-        return None
-
-    def topics(self) -> list[str]:
-        return [*self.own, *self.watched]
-
-
-class Worker:
-    """One thread that runs slow handlers in arrival order; `busy_for` tells a watchdog
-    whether it is stuck."""
-
-    def __init__(self) -> None:
-        self._queue: queue.Queue[tuple[Handler, Message] | None] = queue.Queue(WORK_BACKLOG)
-        self._busy_since: float | None = None
-        self._bytes = 0
-        self._room = threading.Condition()
-        self._told_big = False
-        self._thread = threading.Thread(target=self._run, name="mqtt-work", daemon=True)
-        self._thread.start()
-
-    def put(self, handler: Handler, msg: Message) -> None:
-        """Queued in order; waits when far behind (back-pressure to the broker), so memory
-        stays bounded by WORK_BACKLOG messages and WORK_BYTES."""
-        size = len(msg.payload)
-        if size > MAX_WORK_PAYLOAD:
-            if not self._told_big:
-                self._told_big = True
-                log.warning(
-                    "dropping a %d-byte message on %r (and others over %d bytes)",
-                    size,
-                    msg.topic[:200],
-                    MAX_WORK_PAYLOAD,
-                )
-            return
-        with self._room:
-            self._room.wait_for(lambda: self._bytes + size <= WORK_BYTES, timeout=30)
-            self._bytes += size
-        self._queue.put((handler, msg))
-
-    def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            handler, msg = item
-            with self._room:
-                self._bytes -= len(msg.payload)
-                self._room.notify_all()
-            self._busy_since = time.monotonic()
-            try:
-                handler(msg)
-            except Exception:  # a task boundary: one bad message never stops the worker
-                log.exception("handling a message on %r failed", msg.topic[:200])
-            finally:
-                self._busy_since = None
-
-    def settle(self, timeout: float) -> None:
-        """Wait (at most `timeout`) until everything handed in so far is handled."""
-        deadline = time.monotonic() + timeout
-        while (self._queue.qsize() or self._busy_since is not None) and (
-            time.monotonic() < deadline
-        ):
-            time.sleep(0.002)
-
-    def busy_for(self) -> float:
-        since = self._busy_since
-        return 0.0 if since is None else time.monotonic() - since
-
-    @property
-    def alive(self) -> bool:
-        return self._thread.is_alive()
-
-    def stop(self) -> None:
-        with contextlib.suppress(queue.Full):
-            self._queue.put_nowait(None)
 
 
 class MqttClient:
@@ -223,34 +92,11 @@ class MqttClient:
             self._client.silence_s = self.keepalive + 2.0  # a ping is answered before that
             self._client.on_silence = link.silence
             self.subscribe(probe_topic, lambda msg: link.on_probe(msg.payload))
-        if cfg.username is not None:
-            self._client.username_pw_set(cfg.username, cfg.password)
-        if cfg.tls is not None:
-            try:
-                self._client.tls_set(
-                    ca_certs=cfg.tls.ca_file,
-                    certfile=cfg.tls.cert_file,
-                    keyfile=cfg.tls.key_file,
-                    cert_reqs=ssl.CERT_REQUIRED,
-                )
-            except (ssl.SSLError, OSError, ValueError) as exc:
-                raise ConfigError(
-                    [
-                        f"cannot use the TLS files in mqtt.tls: {exc} (point mqtt.tls.ca_file,"
-                        " cert_file and key_file at PEM files)"
-                    ]
-                ) from None
-            self._client.tls_insecure_set(cfg.tls.insecure)
-        if status_topic is not None:
-            self._client.will_set(status_topic, "offline", qos=1, retain=True)
-        self._client.reconnect_delay_set(min_delay=1, max_delay=1)
-        self._client.max_inflight_messages_set(200)
+        set_up(self._client, cfg, status_topic)
         self._client.on_connect = self._on_connect
         self._client.on_connect_fail = self._on_connect_fail
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
-        self._client.on_socket_open = _no_delay
-        self._client.on_publish = _acked
 
     @property
     def where(self) -> str:
@@ -311,7 +157,7 @@ class MqttClient:
 
     def _on_connect_fail(self, client: paho.Client, userdata: object) -> None:
         exc = sys.exc_info()[1]  # paho calls this inside its `except OSError`
-        self._failed(f"cannot connect to the MQTT broker at {self.where}: {_why(exc)}")
+        self._failed(f"cannot connect to the MQTT broker at {self.where}: {short_reason(exc)}")
 
     def _failed(self, text: str) -> None:
         """Logged once per distinct reason, again after a success: retried every second. The
@@ -430,7 +276,7 @@ class MqttClient:
             )
         except (OSError, ssl.SSLError) as exc:
             raise BrokerError(
-                f"cannot connect to the MQTT broker at {self.where}: {_why(exc)} "
+                f"cannot connect to the MQTT broker at {self.where}: {short_reason(exc)} "
                 "(is Mosquitto running? check mqtt.host and mqtt.port in the config)"
             ) from None
         self._client.loop_start()
@@ -548,53 +394,3 @@ class MqttClient:
         self._client.disconnect()
         self._client.loop_stop()
         self.worker.stop()
-
-
-def keepalive_for(cfg: MqttConfig) -> int:
-    """`mqtt.keepalive`, but at most half the max age: a link that stalls without breaking
-    is noticed (no answer to a ping) before a command in it grows too old."""
-    return max(2, min(cfg.keepalive, int(cfg.command_max_age_s / 2)))
-
-
-def status_ttl(keepalive: int) -> int:
-    """Seconds a retained "online" lives; refreshed every keepalive."""
-    return 3 * keepalive
-
-
-def _no_delay(client: paho.Client, userdata: object, sock: object) -> None:
-    """Small messages leave at once (Nagle's algorithm held them for tens of ms)."""
-    if isinstance(sock, socket.socket):
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-
-_QUICKACK = getattr(socket, "TCP_QUICKACK", None)  # Linux only
-
-
-def _acked(client: paho.Client, userdata: object, mid: int, reason: object, props: object) -> None:
-    _quick_ack(client.socket())
-
-
-def _quick_ack(sock: object) -> None:
-    """Acknowledge the broker's packet now. Mosquitto holds a small packet while an earlier
-    one is unacknowledged (Nagle), and Linux delays acknowledgements up to 40 ms: a command
-    sent to seven lights waited that long for the acknowledgements after the first."""
-    if _QUICKACK is not None and isinstance(sock, socket.socket):
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
-
-
-def _why(exc: BaseException | None) -> str:
-    """A short reason, TLS problems said as such."""
-    if exc is None:
-        return "unknown error"
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return (
-            f"TLS certificate not trusted: {exc.verify_message} "
-            "(check mqtt.tls.ca_file, and that mqtt.host is the name in the certificate)"
-        )
-    if isinstance(exc, ssl.SSLError):
-        return f"TLS failed: {exc.reason or exc} (is the port TLS? check mqtt.tls and mqtt.port)"
-    if isinstance(exc, OSError):
-        return exc.strerror or str(exc) or type(exc).__name__
-    return str(exc) or type(exc).__name__

@@ -16,6 +16,8 @@ import secrets
 import time
 from collections.abc import Callable
 
+from agent.config import MqttConfig
+
 log = logging.getLogger("agent.mqtt")
 
 
@@ -79,3 +81,14 @@ class Link:
         self._nonce = secrets.token_hex(16)  # nobody else can send it ahead of ours
         self._sent_at = time.monotonic()
         self._publish(self.topic, self._nonce)
+
+
+def keepalive_for(cfg: MqttConfig) -> int:
+    """`mqtt.keepalive`, but at most half the max age: a link that stalls without breaking
+    is noticed (no answer to a ping) before a command in it grows too old."""
+    return max(2, min(cfg.keepalive, int(cfg.command_max_age_s / 2)))
+
+
+def status_ttl(keepalive: int) -> int:
+    """Seconds a retained "online" lives; refreshed every keepalive."""
+    return 3 * keepalive

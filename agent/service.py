@@ -16,7 +16,8 @@ from agent.home.live import Inventory, device_states
 from agent.home.state import StateStore
 from agent.inputs import BadInput, parse_text
 from agent.messages import Outcome, Transcript
-from agent.mqtt import Message, MqttClient
+from agent.mqtt import MqttClient
+from agent.mqtt_routing import Message
 from agent.pipeline import Pipeline, Prepared
 from agent.topics import Topics
 from agent.voice.listener import Listener

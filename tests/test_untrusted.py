@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from agent.home.discovery import DiscoveryError, Guard, read
+from agent.home.discovery import DiscoveryError, read
+from agent.home.guard import Guard
 from agent.home.inventory import Area, Device, Home
 from agent.home.specs import HomeAssistantSpec, TasmotaSpec
-from agent.mqtt import Subscriptions
+from agent.mqtt_routing import Subscriptions
 from agent.pipeline import Pipeline
 from agent.topic_rules import matches, topic_problem
 from agent.understand.cascade import build_tiers

@@ -1,5 +1,6 @@
 """One YAML config, validated at start-up into frozen objects."""
 
+from agent.config.load import load_config
 from agent.config.schema import (
     Config,
     MqttConfig,
@@ -7,7 +8,6 @@ from agent.config.schema import (
     TlsConfig,
     UnderstandingConfig,
     VoiceConfig,
-    load_config,
 )
 
 __all__ = [
