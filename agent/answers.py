@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from agent import reply
 from agent.home.inventory import Device
 from agent.home.state import DeviceState
+from agent.language.normalize import normalize
 from agent.resolve.vocab import EVERYWHERE, kind_of
-from agent.understand.normalize import normalize
 from agent.wording import the
 
 # The state a question asks about -> the domains where it means something.

@@ -19,6 +19,7 @@ from agent import __version__, asked, systemd
 from agent.config import Config, load_config
 from agent.errors import AgentError, BrokerError, ConfigError
 from agent.inputs import BadInput, parse_text
+from agent.language.normalize import normalize
 from agent.messages import Outcome, Transcript
 from agent.mqtt import MqttClient
 from agent.oneshot import connect_to_the_home
@@ -27,7 +28,6 @@ from agent.service import Service, overheard, publish_outcome
 from agent.shipped import user_config, write_example
 from agent.topics import Topics
 from agent.understand.cascade import build_tiers
-from agent.understand.normalize import normalize
 from agent.voice.models import KNOWN
 
 DEFAULT_CONFIG = "/etc/voice-agent/config.yaml"

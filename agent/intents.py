@@ -46,6 +46,8 @@ Domain = Literal[
 ]
 INTENTS: Final[tuple[IntentName, ...]] = get_args(IntentName)
 DOMAINS: Final[tuple[Domain, ...]] = get_args(Domain)
+# Kinds of device that are only read (asked about), never commanded.
+STATE_ONLY: Final[frozenset[Domain]] = frozenset({"sensor", "binary_sensor"})
 
 
 def as_intent(name: str) -> IntentName:

@@ -20,11 +20,12 @@ from agent.errors import UnsupportedCommand
 from agent.home.inventory import Device, Home, spoken
 from agent.home.sensitive import Sensitive, sensitive_messages
 from agent.home.state import DeviceState
+from agent.language.normalize import normalize
+from agent.language.words import NO_REQUEST
 from agent.messages import Action, Intent, Outcome
 from agent.resolve import Resolution, Resolver
 from agent.understand.cascade import Tier
 from agent.understand.clauses import MAX_CLAUSES, MAX_DEVICES, split
-from agent.understand.normalize import normalize
 from agent.understand.utterance import (
     Duration,
     is_question,
@@ -95,43 +96,6 @@ class _Pending:
         )
 
 
-# Words that carry no request: with only these and a number, text is never a command.
-FILLERS = frozenset(
-    [
-        "ok",
-        "okay",
-        "please",
-        "now",
-        "hey",
-        "hi",
-        "hello",
-        "thanks",
-        "thank",
-        "you",
-        "so",
-        "um",
-        "uh",
-        "er",
-        "hmm",
-        "well",
-        "the",
-        "a",
-        "an",
-        "to",
-        "and",
-        "it",
-        "is",
-        "that",
-        "this",
-        "percent",
-        "degrees",
-        "degree",
-        "yes",
-        "no",
-    ]
-)
-
-
 @dataclass(frozen=True)
 class Prepared:
     """A home with its resolver and sensitive messages worked out (`Pipeline.prepare`)."""
@@ -149,7 +113,7 @@ def _words_enough(text: str, intent: Intent) -> bool:
     words = [w for w in normalize(text).split(" ") if w.isascii() and w.isalpha()]
     if len(words) == 1 and isinstance(intent.slots.value, int | float):
         return refine.names_what(words, intent)
-    return len(words) >= 2 and any(w not in FILLERS for w in words)
+    return len(words) >= 2 and any(w not in NO_REQUEST for w in words)
 
 
 def _not_understood(outcome: Outcome) -> bool:

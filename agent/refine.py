@@ -12,11 +12,11 @@ from itertools import pairwise
 
 from agent.colors import COLORS
 from agent.intents import INTENT_DOMAINS
+from agent.language.normalize import normalize, other_numbers
 from agent.messages import Intent, Slots
 from agent.resolve import Resolution
 from agent.resolve.names import NameIndex
 from agent.resolve.vocab import ADAPT, PRONOUNS, kind_of
-from agent.understand.normalize import normalize, other_numbers
 from agent.understand.utterance import is_bare_name, temperature_unit
 
 # Intents that set a level: with no level and no direction, they only ask about it.

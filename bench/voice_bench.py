@@ -73,11 +73,11 @@ from table import print_table
 
 from agent.config import Config, VoiceConfig, load_config
 from agent.home.inventory import Area, Device, Home
+from agent.language.normalize import normalize
 from agent.messages import Action, Outcome
 from agent.pipeline import Pipeline
 from agent.train.wake import data, noise
 from agent.understand.cascade import build_tiers
-from agent.understand.normalize import normalize
 from agent.voice.audio import BLOCK_BYTES
 from agent.voice.engines import engine_in_use, make_engine
 from agent.voice.loop import Heard, Recognizer, commands, heard

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from agent.language.normalize import normalize, to_number
 from agent.messages import Intent, SlotValue
-from agent.understand.normalize import normalize, to_number
 
 DATA = Path(__file__).resolve().parent / "data"
 DEV = DATA / "dev.tsv"

@@ -133,7 +133,7 @@ def test_a_500_entity_grammar_builds_in_time_and_keeps_its_verbs() -> None:
 
 
 def grammar_number(i: int) -> str:
-    from agent.understand.normalize import spoken_number
+    from agent.language.normalize import spoken_number
 
     return spoken_number(i % 100)
 

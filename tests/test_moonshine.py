@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agent.understand.normalize import normalize
+from agent.language.normalize import normalize
 from agent.voice.audio import WavSource
 from agent.voice.models import KNOWN, install
 from agent.voice.moonshine import MoonshineEngine, _from_onset, _recognition, read_tokens

@@ -15,11 +15,11 @@ from agent.cli import _pipeline
 from agent.config import load_config
 from agent.home.inventory import Device, Home
 from agent.home.specs import HomeAssistantSpec
+from agent.language.normalize import normalize
 from agent.messages import Outcome
 from agent.pipeline import Pipeline
 from agent.resolve.names import FUZZY_CUTOFF, NameIndex
 from agent.resolve.vocab import distinct
-from agent.understand.normalize import normalize
 from tests.conftest import EXAMPLE
 
 THERMOSTAT = "home/thermostat/target/set"

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from agent.config import load_config
+from agent.language.normalize import normalize
 from agent.pipeline import Pipeline
-from agent.understand.normalize import normalize
 from agent.understand.templates import TemplateMatcher
 from tests.conftest import EXAMPLE
 

@@ -10,11 +10,11 @@ from agent.home.discovery import DiscoveryError, read
 from agent.home.guard import Guard
 from agent.home.inventory import Area, Device, Home
 from agent.home.specs import HomeAssistantSpec, TasmotaSpec
+from agent.language.normalize import normalize
 from agent.mqtt_routing import Subscriptions
 from agent.pipeline import Pipeline
 from agent.topic_rules import matches, topic_problem
 from agent.understand.cascade import build_tiers
-from agent.understand.normalize import normalize
 from tests.conftest import ROOT
 
 

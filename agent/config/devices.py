@@ -20,7 +20,7 @@ from agent.home.specs import (
 )
 from agent.home.template_filters import TemplateError
 from agent.home.templating import tried
-from agent.intents import DOMAINS, INTENTS
+from agent.intents import DOMAINS, INTENTS, STATE_ONLY
 
 
 def checked_topic(sec: Section, key: str, value: str | None) -> str | None:
@@ -95,7 +95,7 @@ def _command(
     if len(given) > 1:
         sec.error(given[1], f"give one of {', '.join(PROTOCOLS)}, not {' and '.join(given)}")
     if not given:
-        if domain not in ("sensor", "binary_sensor") and not optional:
+        if domain not in STATE_ONLY and not optional:
             sec.error(None, f"missing how the device is commanded: one of {', '.join(PROTOCOLS)}")
         return None
     protocol = given[0]
@@ -153,7 +153,7 @@ def _homeassistant(sub: Section, domain: str) -> HomeAssistantSpec:
     if spec.schema == "template" and not (spec.command_on_template and spec.command_off_template):
         sub.error(None, "the template schema needs command_on_template and command_off_template")
     if (
-        domain not in ("sensor", "binary_sensor", "climate")
+        domain not in (*STATE_ONLY, "climate")
         and spec.command_topic is None
         and (spec.brightness_command_topic is None)
     ):

@@ -19,7 +19,7 @@ from agent.home.specs import HomeAssistantSpec, command_topics
 from agent.home.state import StateSource
 from agent.home.template_filters import TemplateError
 from agent.home.templating import tried
-from agent.intents import DOMAINS
+from agent.intents import DOMAINS, STATE_ONLY
 from agent.topic_rules import MAX_TOPIC_BYTES
 
 MAX_PAYLOAD = 64 * 1024
@@ -47,7 +47,6 @@ READER_KEYS = (
 )
 # Every domain of ours but media_player, which MQTT discovery has no platform for.
 COMPONENTS = tuple(d for d in DOMAINS if d != "media_player")
-STATE_ONLY = frozenset({"sensor", "binary_sensor"})
 # What a component must have to be commanded at all.
 # The command templates read (see HomeAssistantSpec), each compiled and tried once.
 COMMAND_TEMPLATES = (

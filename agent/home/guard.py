@@ -7,8 +7,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+from agent.language.normalize import fold
 from agent.topic_rules import matches, topic_problem
-from agent.understand.normalize import fold
 
 
 @dataclass(frozen=True)

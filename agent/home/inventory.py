@@ -9,7 +9,8 @@ from typing import cast
 
 from agent.home.specs import CommandSpec
 from agent.intents import Domain, IntentName
-from agent.understand.normalize import normalize
+from agent.language.normalize import normalize
+from agent.language.words import DETERMINERS
 
 SAFETY_POLICIES = ("allow", "confirm", "deny")
 # Device classes (any case) whose opening lets people in.
@@ -28,7 +29,6 @@ _DOOR_NAME = re.compile(r"\b(garages?|gates?|doors?)\b")
 _SAFE_INTENTS = frozenset({"close", "lock", "stop", "get_state", "none"})
 # Words a name may start with that say nothing of the device ("The Coffee Machine"): the
 # resolver's determiners.
-_LEADING = ("the", "my", "our", "a", "an", "this", "that", "these", "those", "your")
 
 
 @dataclass(frozen=True)
@@ -118,6 +118,6 @@ def spoken(name: str) -> str:
     look-alike letters), without leading determiners. Two names that read the same here
     can't be told apart by voice."""
     words = normalize(name).split(" ")
-    while len(words) > 1 and words[0] in _LEADING:
+    while len(words) > 1 and words[0] in DETERMINERS:
         words = words[1:]
     return " ".join(words)

@@ -20,6 +20,7 @@ from agent.home.inventory import Area, Device, Home, spoken
 from agent.home.sensitive import opens_a_way_in
 from agent.home.specs import HomeAssistantSpec
 from agent.home.state import DeviceState, Reader, StateSource, StateStore
+from agent.intents import STATE_ONLY
 
 log = logging.getLogger(__name__)
 MAX_ENTITIES = 20_000  # discovered entities kept; beyond, new ones are refused (logged once)
@@ -288,7 +289,7 @@ class Inventory:
                 keys[device.id] = _entity_key(entity)
                 devices.append(device)
         # config devices nothing was discovered for: sensors stay (named, if stateless)
-        devices.extend(d for d in overlays.values() if d.domain in _STATE_ONLY)
+        devices.extend(d for d in overlays.values() if d.domain in STATE_ONLY)
         self._home = Home(areas=tuple(areas), devices=tuple(devices))
         self._hidden = tuple(hidden)
         self._unexposed = tuple(unexposed)
@@ -323,9 +324,6 @@ class Inventory:
             device_class=entity.device_class,
             command=entity.command,
         )
-
-
-_STATE_ONLY = frozenset({"sensor", "binary_sensor"})
 
 
 def _free(device_id: str, taken: set[str]) -> str:

@@ -6,9 +6,10 @@ import difflib
 from dataclasses import dataclass
 
 from agent.home.inventory import Home
+from agent.language.normalize import normalize
+from agent.language.words import DETERMINERS
 from agent.resolve.names import FUZZY_CUTOFF
-from agent.resolve.vocab import DETERMINERS, HERE, strip_prefix, strip_suffix
-from agent.understand.normalize import normalize
+from agent.resolve.vocab import HERE, strip_prefix, strip_suffix
 
 
 @dataclass(frozen=True)

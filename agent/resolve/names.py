@@ -14,8 +14,9 @@ from collections.abc import Iterable
 import numpy as np
 
 from agent.home.inventory import Area, Device, Home
+from agent.language.normalize import normalize
+from agent.language.words import DETERMINERS
 from agent.resolve.vocab import (
-    DETERMINERS,
     canonical,
     distinct,
     kind_of,
@@ -23,7 +24,6 @@ from agent.resolve.vocab import (
     strip_prefix,
     strip_suffix,
 )
-from agent.understand.normalize import normalize
 
 FUZZY_CUTOFF = 0.8
 MAX_COMPARED = 256  # names compared in full for one fuzzy look-up, the closest by letters

@@ -23,13 +23,14 @@ from dataclasses import dataclass
 
 from agent.home.inventory import Device, Home
 from agent.intents import INTENT_DOMAINS
+from agent.language.normalize import normalize
+from agent.language.words import DETERMINERS
 from agent.messages import Intent
 from agent.resolve.areas import AreaIndex, Place
 from agent.resolve.names import FUZZY_CUTOFF, NameIndex, Scope, in_scope
 from agent.resolve.policy import About, Reading, Resolution, can, finish
 from agent.resolve.vocab import (
     ADAPT,
-    DETERMINERS,
     EVERYWHERE,
     GENERIC,
     HERE,
@@ -46,7 +47,6 @@ from agent.resolve.vocab import (
     strip_prefix,
     strip_suffix,
 )
-from agent.understand.normalize import normalize
 
 RETRYABLE = frozenset({"unsupported", "no_device", "nothing_there"})
 

@@ -56,7 +56,6 @@ QUANTIFIERS = (
     "how many of the",
     "how many",
 )
-DETERMINERS = ("the", "my", "our", "a", "an", "this", "that", "these", "those", "your")
 PRONOUNS = frozenset({"it", "them", "they", "that", "this", "everything", "stuff", "things"})
 # What people call a kind of device: word -> kinds.
 KIND_WORDS: dict[str, tuple[Kind, ...]] = {}

@@ -7,9 +7,9 @@ import random
 from dataclasses import dataclass, field
 from functools import cache
 
+from agent.language.normalize import normalize, spoken_number
 from agent.train import corpus
 from agent.train.sampler import Node, Slot, parse, sample
-from agent.understand.normalize import normalize, spoken_number
 
 SLOT_OF = {
     "device": "device",

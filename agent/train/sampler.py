@@ -1,4 +1,4 @@
-"""Random sentences from a parsed template (agent/understand/template_lang.py).
+"""Random sentences from a parsed template (agent/language/template_lang.py).
 
 `(a|b)` picks one, `[a]` keeps it half the time, `<rule>` expands, `{slot}` stays a Slot the
 generator fills from a vocabulary.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 
-from agent.understand.template_lang import Node, Slot, parse
+from agent.language.template_lang import Node, Slot, parse
 
 __all__ = ["Node", "Slot", "parse", "sample"]
 

@@ -17,14 +17,14 @@ from tokenizers import Tokenizer
 
 from agent.errors import AgentError
 from agent.intents import INTENTS, IntentName, as_intent
+from agent.language.normalize import normalize
+from agent.language.words import DETERMINERS
 from agent.messages import Intent, Slots
-from agent.understand.normalize import normalize
 from agent.understand.values import parse_value
 
 log = logging.getLogger(__name__)
 MODEL_FILE = "model.int8.onnx"
 MAX_TOKENS = 48
-DETERMINERS = ("the ", "my ", "our ", "a ", "an ", "this ", "that ", "these ", "those ")
 INPUTS = ("input_ids", "attention_mask")
 OUTPUTS = ("intent", "direction", "tags")  # in this order, each with one logit per label
 LABELS = ("intents", "directions", "tags")  # labels.json: the names of those logits
@@ -242,6 +242,6 @@ def _clean(name: str | None) -> str | None:
     if name is None:
         return None
     for det in DETERMINERS:
-        if name.startswith(det):
-            name = name[len(det) :]
+        if name.startswith(det + " "):
+            name = name[len(det) + 1 :]
     return name.strip() or None

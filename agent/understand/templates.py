@@ -17,15 +17,15 @@ import yaml
 from agent.colors import COLORS
 from agent.errors import ConfigError
 from agent.intents import INTENTS, IntentName, as_intent
-from agent.messages import Intent, Slots, SlotValue
-from agent.understand.normalize import normalize, to_number
-from agent.understand.template_lang import (
+from agent.language.normalize import normalize, to_number
+from agent.language.template_lang import (
     WILDCARD_SLOTS,
     TemplateSyntaxError,
     compile_template,
     mark,
     unmark,
 )
+from agent.messages import Intent, Slots, SlotValue
 
 # Prefix and suffix words are stripped before matching, repeatedly.
 _VALUE_SLOTS = {"number", "percent", "temperature", "degrees"}

@@ -7,8 +7,9 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from agent.language.normalize import normalize
+from agent.language.words import DETERMINERS, FILLERS
 from agent.understand.clauses import VERB
-from agent.understand.normalize import normalize
 
 # Names of voice assistants and their wake phrases: never part of a command.
 ASSISTANT_NAMES = (
@@ -59,11 +60,6 @@ _STATEMENT = re.compile(
     r"^(?:the|my|our|your|that|this) (?:\w+ ){1,5}(?:is|are) (?:still |now |already )?"
     r"(?:on|off|open|closed|shut|locked|unlocked|running|at \d+(?:\.\d+)?(?: \w+)?)$"
 )
-_DETERMINERS = frozenset({"the", "my", "our", "a", "an", "this", "that", "these", "those"})
-_FILLERS = frozenset(
-    {"please", "um", "uh", "er", "hey", "ok", "okay", "now", "just", "and", "alright", "thanks"}
-)
-
 
 _DURATION = re.compile(
     r"\b(?P<how>for|in|after) (?:the next |another |about |around )?"
@@ -77,6 +73,7 @@ _DURATION = re.compile(
 )
 _FAHRENHEIT = re.compile(r"\b(?:fahrenheit|farenheit|degrees f|f)\b")
 _CELSIUS = re.compile(r"\b(?:celsius|centigrade|degrees c|c)\b")
+_NOT_NAMES = frozenset(DETERMINERS) | FILLERS
 
 
 @dataclass(frozen=True)
@@ -139,12 +136,12 @@ def is_bare_name(
     """Nothing but a name ("the garage door", "living room lock okay"): no request in it.
     `named`: whether words are a device's name in this home; `part`: part of `device` is
     enough ("back door" of the Back Door Lock)."""
-    said = [w for w in normalize(text).split(" ") if w not in _DETERMINERS | _FILLERS]
+    said = [w for w in normalize(text).split(" ") if w not in _NOT_NAMES]
     if said and named(" ".join(said)):
         return True
     if part:
         words = set(normalize(device or "").split(" "))
         return bool(said) and not VERB.match(" ".join(said)) and set(said) <= words
     heard = [w for w in normalize(f"{device or ''} {area or ''}").split(" ") if w]
-    heard = [w for w in heard if w not in _DETERMINERS]
+    heard = [w for w in heard if w not in DETERMINERS]
     return bool(said) and sorted(said) == sorted(heard)

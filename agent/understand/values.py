@@ -6,8 +6,8 @@ import difflib
 import re
 
 from agent.colors import COLORS
+from agent.language.normalize import to_number
 from agent.messages import SlotValue
-from agent.understand.normalize import to_number
 
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 LEVEL_WORDS = {

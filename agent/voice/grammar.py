@@ -1,6 +1,6 @@
 """A closed grammar for speech recognition: speech.yaml's patterns and the home's names.
 
-The patterns' parse trees (agent/understand/template_lang.py) become JSGF; {area} becomes
+The patterns' parse trees (agent/language/template_lang.py) become JSGF; {area} becomes
 the home's areas and floors, values become spoken numbers and colours, and {device} the
 names, aliases and kinds of only those devices that can do what the sentence says (its
 `can`): a lock can be unlocked, a light without a colour can't be made blue. Words the
@@ -24,8 +24,8 @@ from agent.colors import COLORS
 from agent.errors import AgentError
 from agent.home.inventory import Device, Home
 from agent.intents import INTENT_DOMAINS, IntentName, as_intent
-from agent.understand.normalize import normalize, spoken_number
-from agent.understand.template_lang import Node, Slot, parse
+from agent.language.normalize import normalize, spoken_number
+from agent.language.template_lang import Node, Slot, parse
 from agent.voice.recognition import UnknownWakeWord
 
 # Templates spell words without apostrophes; dictionaries keep them.

@@ -22,9 +22,9 @@ from typing import Any
 
 from agent.home.inventory import Device, Home
 from agent.intents import as_intent
+from agent.language.normalize import normalize, spoken_number
 from agent.train import corpus, datagen
 from agent.train.sampler import Slot, parse, sample
-from agent.understand.normalize import normalize, spoken_number
 from agent.voice import grammar
 from agent.voice.grammar import SPOKEN, SPOKEN_KINDS, able, spelled
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from agent.config import VoiceConfig
-from agent.understand.normalize import normalize
+from agent.language.normalize import normalize
 from agent.voice.recognition import Recognition, Word, confidence, phrase_words
 from agent.voice.vad import Segmenter, SpeechAudio, SpeechStarted, VadSettings
 from agent.voice.wake import SPAN_S, WakeModel, for_phrase

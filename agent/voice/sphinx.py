@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from agent.home.inventory import Home
-from agent.understand.normalize import normalize
+from agent.language.normalize import normalize
 from agent.voice import grammar, lm
 from agent.voice.recognition import (
     SPEECH_EXTRA,

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from agent.language.normalize import normalize
 from agent.shipped import WAKE_MODEL
-from agent.understand.normalize import normalize
 from agent.voice import features
 from agent.voice.recognition import RecognizerError
 
