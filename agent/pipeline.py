@@ -13,10 +13,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from agent import refine, reply
-from agent.act.command import Command
-from agent.act.dispatch import actions_for
+from agent.act.plan import plan
 from agent.answers import answer, asked_about, over_many, says_everywhere
-from agent.errors import UnsupportedCommand
 from agent.home.inventory import Device, Home, spoken
 from agent.home.sensitive import Sensitive, sensitive_messages
 from agent.home.state import DeviceState
@@ -48,21 +46,6 @@ RETRY = frozenset({"no_device", "unknown_area", "nothing_there", "unsupported"})
 
 
 def _no_state(device_id: str) -> DeviceState | None:
-    return None
-
-
-def current_level(device: Device, intent: str, st: DeviceState | None) -> float | None:
-    """The level a relative change starts from: brightness, temperature or position."""
-    if st is None:
-        return None
-    if intent == "set_brightness":
-        if st.state == "off":
-            return 0.0
-        return st.brightness if device.domain == "light" else st.percentage
-    if intent == "set_temperature":
-        return st.temperature
-    if intent == "set_position":
-        return st.position
     return None
 
 
@@ -329,6 +312,20 @@ class Pipeline:
             if index == 0 and (scene := refine.scene_named(text, resolver.names)) is not None:
                 yield scene
 
+    def _unresolved(self, res: Resolution, where: str | None) -> str:
+        """The reply where the names heard found no device to act on."""
+        if res.status == "ambiguous":
+            return reply.ambiguous(res.heard, res.candidates)
+        if res.status == "unknown_area":
+            return reply.unknown_area(res.heard)
+        if res.status == "no_device":
+            if (name := self._unexposed.get(spoken(res.heard))) is not None:
+                return reply.not_exposed(name)
+            return reply.no_device(res.heard, where)
+        if res.status == "nothing_there":
+            return reply.nothing_there(res.heard, where)
+        return reply.unsupported(res.intent.name, res.candidates)
+
     def _act(self, text: str, res: Resolution, duration: Duration | None = None) -> Outcome:
         intent = res.intent
         floor = res.area is not None and self.home.area(res.area) is None
@@ -339,21 +336,11 @@ class Pipeline:
         ) -> Outcome:
             return Outcome(text, intent, tuple(d.id for d in targets), actions, response)
 
-        if res.status == "ambiguous":
-            return out(reply.ambiguous(res.heard, res.candidates))
-        if res.status in ("unknown_area", "no_device", "nothing_there"):
-            # nothing to act on: the vocabulary's `none`, with the reason as the reply
-            intent = replace(intent, name="none")
-        if res.status == "unknown_area":
-            return out(reply.unknown_area(res.heard))
-        if res.status == "no_device":
-            if (name := self._unexposed.get(spoken(res.heard))) is not None:
-                return out(reply.not_exposed(name))
-            return out(reply.no_device(res.heard, where))
-        if res.status == "nothing_there":
-            return out(reply.nothing_there(res.heard, where))
-        if res.status == "unsupported":
-            return out(reply.unsupported(intent.name, res.candidates))
+        if res.status != "ok":
+            if res.status in ("unknown_area", "no_device", "nothing_there"):
+                # nothing to act on: the vocabulary's `none`, with the reason as the reply
+                intent = replace(intent, name="none")
+            return out(self._unresolved(res, where))
         targets = res.targets
         if intent.name == "get_state":
             said = answer(text, targets, self.state, where)
@@ -364,22 +351,7 @@ class Pipeline:
         targets = tuple(d for d in targets if d not in denied)
         if not targets:
             return out(reply.denied(intent.name, denied))
-        actions: list[Action] = []
-        acted: list[Device] = []
-        problems: list[str] = []
-        slots = intent.slots
-        value = slots.media if intent.name == "play_media" else slots.value
-        step: float | None = None
-        if slots.direction is not None and isinstance(value, int | float):  # "up by 2"
-            step, value = float(value), None
-        for device in targets:
-            level = current_level(device, intent.name, self.state(device.id))
-            cmd = Command(intent.name, value, slots.direction, level, step=step)
-            try:
-                actions.extend(actions_for(device, cmd))
-                acted.append(device)
-            except UnsupportedCommand as exc:
-                problems.append(str(exc))
+        actions, acted, problems = plan(intent, targets, self.state)
         if not acted:
             return out(problems[0], targets)
         done = tuple(acted)
