@@ -11,7 +11,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import yaml
 
@@ -63,6 +63,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     common.add_argument("--verbose", "-v", action="store_true", help="log debug detail")
     sub = parser.add_subparsers(dest="command", required=True)
+    _text_commands(sub, common)
+    _setup_commands(sub, common)
+    return parser
+
+
+def _text_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    """say, run, parse, listen: the ways in."""
     say = sub.add_parser("say", parents=[common], help="act on one text command and exit")
     say.add_argument("text", nargs="+", help="the command, e.g. turn on the kitchen light")
     say.add_argument("--area", help="the area the command is spoken in (default: site.area)")
@@ -88,6 +95,10 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument(
         "--stdin", action="store_true", help="raw audio on stdin: s16le, mono, 16 kHz"
     )
+
+
+def _setup_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    """models, init, config, forget, check: setting up and looking after an install."""
     models = sub.add_parser("models", help="install speech models")
     models_sub = models.add_subparsers(dest="action", required=True)
     download = models_sub.add_parser(
@@ -118,7 +129,6 @@ def _parser() -> argparse.ArgumentParser:
         parents=[common],
         help="check the config, models, broker and audio device; one line each, with fixes",
     )
-    return parser
 
 
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a writer whose reader went away

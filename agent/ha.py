@@ -40,8 +40,32 @@ def _site_slug(config: Config) -> str:
 
 def own_discovery(config: Config, topics: Topics) -> tuple[str, str]:
     """The agent's device-based discovery message: (topic, payload), to be retained."""
-    site = _site_slug(config)
-    uid = f"voice_agent_{site}"
+    uid = f"voice_agent_{_site_slug(config)}"
+    components = _components(topics, voice=config.voice.enabled)
+    for key, part in components.items():
+        part["uniq_id"] = f"{uid}_{key}"
+    body = {
+        "dev": {
+            "ids": [uid],
+            "name": f"Voice agent {config.site.id}",
+            "mf": "voice-agent",
+            "mdl": "voice-agent",
+            "sw": __version__,
+            **({"sa": config.site.area} if config.site.area else {}),
+        },
+        "o": {"name": "voice-agent", "sw": __version__},
+        "avty_t": topics.status,
+        "pl_avail": "online",
+        "pl_not_avail": "offline",
+        "qos": 1,
+        "cmps": components,
+    }
+    return own_config_topic(config), json.dumps(body)
+
+
+def _components(topics: Topics, *, voice: bool) -> dict[str, dict[str, Any]]:
+    """What the agent shows in Home Assistant: its last transcript, intent and reply, a text
+    box for commands; with voice, whether it listens and a push-to-talk button."""
     components: dict[str, dict[str, Any]] = {
         "transcript": {
             "p": "sensor",
@@ -71,7 +95,7 @@ def own_discovery(config: Config, topics: Topics) -> tuple[str, str]:
             "ic": "mdi:keyboard",
         },
     }
-    if config.voice.enabled:
+    if voice:
         components["listening"] = {
             "p": "binary_sensor",
             "name": "Listening",
@@ -87,25 +111,7 @@ def own_discovery(config: Config, topics: Topics) -> tuple[str, str]:
             "pl_prs": "PRESS",
             "ic": "mdi:microphone-message",
         }
-    for key, part in components.items():
-        part["uniq_id"] = f"{uid}_{key}"
-    body = {
-        "dev": {
-            "ids": [uid],
-            "name": f"Voice agent {config.site.id}",
-            "mf": "voice-agent",
-            "mdl": "voice-agent",
-            "sw": __version__,
-            **({"sa": config.site.area} if config.site.area else {}),
-        },
-        "o": {"name": "voice-agent", "sw": __version__},
-        "avty_t": topics.status,
-        "pl_avail": "online",
-        "pl_not_avail": "offline",
-        "qos": 1,
-        "cmps": components,
-    }
-    return own_config_topic(config), json.dumps(body)
+    return components
 
 
 class HomeAssistantLink:

@@ -88,86 +88,100 @@ def _json_light(device: Device, spec: HomeAssistantSpec, cmd: Command) -> Action
 
 
 def _default(device: Device, spec: HomeAssistantSpec, cmd: Command) -> list[Action]:
-    i, d = cmd.intent, device.domain
-
-    def send(topic: str | None, payload: str) -> list[Action]:
-        return [Action(device.id, _need(device, topic, cmd), payload)]
-
-    def with_template(
-        topic: str | None, template: str | None, value: Any, **more: Any
-    ) -> list[Action]:
-        _need(device, topic, cmd)  # no template is rendered for a device that can't
-        return send(topic, _rendered(device, template, value, **more))
-
+    d = device.domain
     if d == "climate":
-        if i == "set_temperature":
-            value = _num(cmd.number(device, 5, 35))
-            return with_template(
-                spec.temperature_command_topic, spec.temperature_command_template, value
-            )
-        if i in ("turn_on", "turn_off") and spec.power_command_topic is None:
-            mode = spec.mode_on if i == "turn_on" else "off"
-            return with_template(spec.mode_command_topic, spec.mode_command_template, mode)
-        if i in ("turn_on", "turn_off"):
-            power = spec.payload_on if i == "turn_on" else spec.payload_off
-            return with_template(spec.power_command_topic, spec.power_command_template, power)
-    elif d == "cover" or d == "valve":
-        payloads = {
-            "open": spec.payload_open,
-            "close": spec.payload_close,
-            "stop": spec.payload_stop,
-        }
-        template = spec.command_template if d == "valve" else None  # a cover's are raw
-        if i in payloads:
-            return with_template(spec.command_topic, template, payloads[i])
-        if i == "set_position":
-            pct = cmd.percent(device)
-            ranged = round(_ranged(pct, spec.position_closed + 1, spec.position_open))
-            more = {"position": pct, "position_open": spec.position_open}
-            more["position_closed"] = spec.position_closed
-            if d == "cover":
-                more.update(tilt_min=0, tilt_max=100)
-                topic = spec.set_position_topic or spec.command_topic
-                return with_template(topic, spec.set_position_template, ranged, **more)
-            return with_template(spec.command_topic, template, ranged, **more)
-    elif d == "lock":
-        if i in ("lock", "unlock"):
-            payload = spec.payload_lock if i == "lock" else spec.payload_unlock
-            return with_template(spec.command_topic, spec.command_template, payload)
-    elif d == "vacuum":
-        payloads = {"vacuum_start": spec.payload_start, "vacuum_dock": spec.payload_return_to_base}
-        if i in payloads:
-            return send(spec.command_topic, payloads[i])
-    elif d in ("scene", "button"):  # a button's payload_on is its payload_press
-        if i in ("activate_scene", "turn_on"):
-            template = spec.command_template if d == "button" else None
-            return with_template(spec.command_topic, template, spec.payload_on)
+        made = _climate(device, spec, cmd)
+    elif d in ("cover", "valve"):
+        made = _cover_or_valve(device, spec, cmd)
     elif d in ("light", "switch", "fan"):
-        if i in ("turn_on", "turn_off"):
-            payload = spec.payload_on if i == "turn_on" else spec.payload_off
-            template = spec.command_template if d == "fan" else None
-            return with_template(spec.command_topic, template, payload)
-        if i == "set_brightness" and d == "fan":
-            pct = cmd.percent(device)
-            speed = math.ceil(_ranged(pct, spec.speed_range_min, spec.speed_range_max))
-            return with_template(
-                spec.percentage_command_topic, spec.percentage_command_template, speed
-            )
-        if i == "set_brightness" and d == "light":
-            pct = cmd.percent(device)
-            if pct == 0:
-                return send(spec.command_topic, spec.payload_off)
-            level = max(1, scale(pct, spec.brightness_scale))
-            return with_template(
-                spec.brightness_command_topic, spec.brightness_command_template, level
-            )
-        if i == "set_color" and d == "light":
-            r, g, b = cmd.rgb()
-            return with_template(
-                spec.rgb_command_topic, spec.rgb_command_template, f"{r},{g},{b}",
-                red=r, green=g, blue=b,
-            )  # fmt: skip
-    raise unsupported(device)
+        made = _switch_like(device, spec, cmd)
+    else:
+        made = _one_payload(device, spec, cmd)
+    if made is None:
+        raise unsupported(device)
+    return made
+
+
+def _send(
+    device: Device, cmd: Command, topic: str | None, template: str | None, value: Any, **more: Any
+) -> list[Action]:
+    """One message on `topic`: `value` through `template` where the device has one."""
+    _need(device, topic, cmd)  # no template is rendered for a device that can't
+    assert topic is not None
+    return [Action(device.id, topic, _rendered(device, template, value, **more))]
+
+
+def _climate(device: Device, spec: HomeAssistantSpec, cmd: Command) -> list[Action] | None:
+    i = cmd.intent
+    if i == "set_temperature":
+        value = _num(cmd.number(device, 5, 35))
+        topic, template = spec.temperature_command_topic, spec.temperature_command_template
+        return _send(device, cmd, topic, template, value)
+    if i in ("turn_on", "turn_off") and spec.power_command_topic is None:
+        mode = spec.mode_on if i == "turn_on" else "off"
+        return _send(device, cmd, spec.mode_command_topic, spec.mode_command_template, mode)
+    if i in ("turn_on", "turn_off"):
+        power = spec.payload_on if i == "turn_on" else spec.payload_off
+        return _send(device, cmd, spec.power_command_topic, spec.power_command_template, power)
+    return None
+
+
+def _cover_or_valve(device: Device, spec: HomeAssistantSpec, cmd: Command) -> list[Action] | None:
+    payloads = {"open": spec.payload_open, "close": spec.payload_close, "stop": spec.payload_stop}
+    template = spec.command_template if device.domain == "valve" else None  # a cover's: raw
+    if cmd.intent in payloads:
+        return _send(device, cmd, spec.command_topic, template, payloads[cmd.intent])
+    if cmd.intent != "set_position":
+        return None
+    pct = cmd.percent(device)
+    ranged = round(_ranged(pct, spec.position_closed + 1, spec.position_open))
+    more: dict[str, Any] = {"position": pct, "position_open": spec.position_open}
+    more["position_closed"] = spec.position_closed
+    if device.domain == "valve":
+        return _send(device, cmd, spec.command_topic, template, ranged, **more)
+    topic = spec.set_position_topic or spec.command_topic
+    more.update(tilt_min=0, tilt_max=100)
+    return _send(device, cmd, topic, spec.set_position_template, ranged, **more)
+
+
+def _switch_like(device: Device, spec: HomeAssistantSpec, cmd: Command) -> list[Action] | None:
+    i, d = cmd.intent, device.domain
+    if i in ("turn_on", "turn_off"):
+        payload = spec.payload_on if i == "turn_on" else spec.payload_off
+        template = spec.command_template if d == "fan" else None
+        return _send(device, cmd, spec.command_topic, template, payload)
+    if i == "set_brightness" and d == "fan":
+        speed = math.ceil(_ranged(cmd.percent(device), spec.speed_range_min, spec.speed_range_max))
+        topic, template = spec.percentage_command_topic, spec.percentage_command_template
+        return _send(device, cmd, topic, template, speed)
+    if i == "set_brightness" and d == "light":
+        pct = cmd.percent(device)
+        if pct == 0:
+            return _send(device, cmd, spec.command_topic, None, spec.payload_off)
+        level = max(1, scale(pct, spec.brightness_scale))
+        topic, template = spec.brightness_command_topic, spec.brightness_command_template
+        return _send(device, cmd, topic, template, level)
+    if i == "set_color" and d == "light":
+        r, g, b = cmd.rgb()
+        topic, template = spec.rgb_command_topic, spec.rgb_command_template
+        return _send(device, cmd, topic, template, f"{r},{g},{b}", red=r, green=g, blue=b)
+    return None
+
+
+def _one_payload(device: Device, spec: HomeAssistantSpec, cmd: Command) -> list[Action] | None:
+    """Locks, vacuums, scenes and buttons: one payload per intent (a button's payload_on is
+    its payload_press)."""
+    i, d = cmd.intent, device.domain
+    if d == "lock" and i in ("lock", "unlock"):
+        payload = spec.payload_lock if i == "lock" else spec.payload_unlock
+        return _send(device, cmd, spec.command_topic, spec.command_template, payload)
+    vacuum = {"vacuum_start": spec.payload_start, "vacuum_dock": spec.payload_return_to_base}
+    if d == "vacuum" and i in vacuum:
+        return _send(device, cmd, spec.command_topic, None, vacuum[i])
+    if d in ("scene", "button") and i in ("activate_scene", "turn_on"):
+        template = spec.command_template if d == "button" else None
+        return _send(device, cmd, spec.command_topic, template, spec.payload_on)
+    return None
 
 
 def _need(device: Device, topic: str | None, cmd: Command) -> str:

@@ -101,6 +101,39 @@ def heard(
             )  # fmt: skip
 
 
+def _wake_phrase(h: Heard, phrase: str, least: float) -> tuple[bool, bool, int, str]:
+    """Whether the utterance starts with the wake phrase's words (said), whether that wakes
+    the agent (woke), how many words the phrase took (lead), and the rest of the words."""
+    text = normalize(h.text)
+    # a recogniser forced into the home's sentences mishears the phrase ("a computer"), and
+    # the classifier decides; one that hears words as said hears it nearly in some accents
+    # ("here computer"), where the classifier must be all but sure ("a computer" itself, a
+    # near miss, scored up to 0.87; the accents 0.99)
+    classified = h.wake is not None
+    near_sure = h.wake is not None and h.wake >= 1.0 - (1.0 - least) * NEAR_SHARE
+    lead = phrase_words(
+        text, phrase, loose=classified and not h.verbatim, near=near_sure and h.verbatim
+    )
+    said = lead > 0
+    woke = said
+    if phrase and h.wake is not None:
+        # the classifier decides, and the recogniser must have heard the phrase's words
+        # where they belong: with open recognition, "he left his computer at the office"
+        # (wake score 0.94) came out as a command otherwise
+        woke = said and h.wake >= least
+        if said and not woke:
+            log.info("not the wake phrase: %r (wake score %.2f < %.2f)", h.text, h.wake, least)
+            text = ""
+        elif h.wake >= least and not said:
+            log.info("not the wake phrase: %r (its words not heard first)", h.text)
+    elif said and (sure := confidence(h.words[: len(phrase.split())])) < least:
+        log.info("not the wake phrase: %r (confidence %.2f < %.2f)", h.text, sure, least)
+        woke = False
+        text = ""
+    rest = " ".join(text.split()[lead:]) if said and woke else text
+    return said, woke, lead, rest
+
+
 def commands(
     heard_: Iterable[Heard],
     *,
@@ -116,33 +149,7 @@ def commands(
     least = 1.0 - sensitivity
     awaiting_until: float | None = None
     for h in heard_:
-        text = normalize(h.text)
-        # a recogniser forced into the home's sentences mishears the phrase ("a computer"),
-        # and the classifier decides; one that hears words as said hears it nearly in some
-        # accents ("here computer"), where the classifier must be all but sure ("a computer"
-        # itself, a near miss, scored up to 0.87; the accents 0.99)
-        classified = h.wake is not None
-        near_sure = h.wake is not None and h.wake >= 1.0 - (1.0 - least) * NEAR_SHARE
-        lead = phrase_words(
-            text, phrase, loose=classified and not h.verbatim, near=near_sure and h.verbatim
-        )
-        said = lead > 0
-        woke = said
-        if phrase and h.wake is not None:
-            # the classifier decides, and the recogniser must have heard the phrase's words
-            # where they belong: with open recognition, "he left his computer at the office"
-            # (wake score 0.94) came out as a command otherwise
-            woke = said and h.wake >= least
-            if said and not woke:
-                log.info("not the wake phrase: %r (wake score %.2f < %.2f)", h.text, h.wake, least)
-                text = ""
-            elif h.wake >= least and not said:
-                log.info("not the wake phrase: %r (its words not heard first)", h.text)
-        elif said and (sure := confidence(h.words[: len(phrase.split())])) < least:
-            log.info("not the wake phrase: %r (confidence %.2f < %.2f)", h.text, sure, least)
-            woke = False
-            text = ""
-        rest = " ".join(text.split()[lead:]) if said and woke else text
+        said, woke, lead, rest = _wake_phrase(h, phrase, least)
         pushed_now = pushed is not None and pushed()
         if pushed_now:
             if rest:
