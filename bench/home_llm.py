@@ -119,7 +119,6 @@ KIND_WORDS = {
         "vacuum": "vacuum roomba robot",
     }.items()
 }
-QUALIFIERS = frozenset(_words("main side front back one two car left right upper lower"))
 # Words that name a kind of device, not a particular one (for refusals' distinctive words).
 GENERIC = frozenset(
     _words(

@@ -19,7 +19,6 @@ class Relay:
         self._listener: socket.socket | None = None
         self._pairs: list[tuple[socket.socket, socket.socket]] = []
         self._lock = threading.Lock()
-        self._closed = False
         self.held = threading.Event()  # set: nothing is passed on (a stalled link)
         self.up()
 
@@ -48,7 +47,6 @@ class Relay:
                 s.close()
 
     def close(self) -> None:
-        self._closed = True
         self.down()
 
     def _accept(self, listener: socket.socket) -> None:

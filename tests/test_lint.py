@@ -1,7 +1,9 @@
-"""Lint and types are part of the suite: ruff, mypy --strict, shellcheck."""
+"""Lint and types are part of the suite: ruff, mypy --strict, shellcheck, vulture (dead
+code), and the size of modules and functions."""
 
 from __future__ import annotations
 
+import ast
 import shutil
 import subprocess
 import sys
@@ -30,3 +32,29 @@ def test_shellcheck() -> None:
     assert exe, "shellcheck is not installed (scripts/bootstrap.sh --dev installs it)"
     result = _run(exe, *SCRIPTS)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_dead_code() -> None:
+    """vulture over the project, with the names only libraries use listed apart."""
+    result = _run(sys.executable, "-m", "vulture", "agent", "tests", "bench",
+                  "scripts/dead_code_allowed.py", "--min-confidence", "60")  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+MAX_LINES = 400  # a module
+MAX_FUNCTION = 60  # a function, with its docstring
+
+
+def test_modules_and_functions_stay_small() -> None:
+    too_long = []
+    for path in sorted((ROOT / "agent").rglob("*.py")):
+        text = path.read_text()
+        name = path.relative_to(ROOT)
+        if len(text.splitlines()) > MAX_LINES:
+            too_long.append(f"{name}: {len(text.splitlines())} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                size = (node.end_lineno or node.lineno) - node.lineno + 1
+                if size > MAX_FUNCTION:
+                    too_long.append(f"{name}:{node.lineno}: {node.name} is {size} lines")
+    assert too_long == []

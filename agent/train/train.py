@@ -101,6 +101,40 @@ def evaluate(model: JointModel, tok: Tokenizer, examples: list[Example]) -> dict
     return {k: v / len(examples) for k, v in right.items()}
 
 
+def _optimiser(
+    model: JointModel, lr: float, steps: int
+) -> tuple[torch.optim.AdamW, torch.optim.lr_scheduler.LambdaLR]:
+    """AdamW with weight decay but on biases and LayerNorm, a linear warm-up over the first
+    sixteenth of the steps and a linear decay after it."""
+    no_decay = ("bias", "LayerNorm.weight")
+    groups = [
+        {
+            "params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
+            "weight_decay": 0.01,
+        },
+        {
+            "params": [p for n, p in model.named_parameters() if n.endswith(no_decay)],
+            "weight_decay": 0.0,
+        },
+    ]
+    opt = torch.optim.AdamW(groups, lr=lr)
+    warmup = max(1, steps // 16)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup)))
+    )
+    return opt, sched
+
+
+def _save(model: JointModel, base: Path, out: Path, metrics: dict[str, object]) -> None:
+    """The int8 model, its tokenizer and labels, and the metrics (with its size and hash)."""
+    export(model, out)
+    shutil.copy(base / "tokenizer.json", out / "tokenizer.json")
+    (out / "labels.json").write_text(json.dumps(labels.as_json(), indent=2) + "\n")
+    metrics["model_bytes"] = (out / "model.int8.onnx").stat().st_size
+    metrics["model_sha256"] = sha256(out / "model.int8.onnx")
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+
+
 def train(args: argparse.Namespace) -> dict[str, object]:
     random.seed(args.seed)
     np.random.seed(args.seed)
@@ -119,22 +153,7 @@ def train(args: argparse.Namespace) -> dict[str, object]:
     steps = args.epochs * ((len(data) + args.batch - 1) // args.batch)
     if args.max_steps:
         steps = min(steps, args.max_steps)
-    no_decay = ("bias", "LayerNorm.weight")
-    groups = [
-        {
-            "params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
-            "weight_decay": 0.01,
-        },
-        {
-            "params": [p for n, p in model.named_parameters() if n.endswith(no_decay)],
-            "weight_decay": 0.0,
-        },
-    ]
-    opt = torch.optim.AdamW(groups, lr=args.lr)
-    warmup = max(1, steps // 16)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup)))
-    )
+    opt, sched = _optimiser(model, args.lr, steps)
     ce = nn.CrossEntropyLoss()
     ce_tags = nn.CrossEntropyLoss(ignore_index=-100)
     order = torch.Generator().manual_seed(args.seed)
@@ -173,12 +192,7 @@ def train(args: argparse.Namespace) -> dict[str, object]:
         validation_examples=len(held),
         train_seconds=round(time.perf_counter() - started, 1),
     )
-    export(model, args.out)
-    shutil.copy(base / "tokenizer.json", args.out / "tokenizer.json")
-    (args.out / "labels.json").write_text(json.dumps(labels.as_json(), indent=2) + "\n")
-    metrics["model_bytes"] = (args.out / "model.int8.onnx").stat().st_size
-    metrics["model_sha256"] = sha256(args.out / "model.int8.onnx")
-    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    _save(model, base, args.out, metrics)
     return metrics
 
 

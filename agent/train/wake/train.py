@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from multiprocessing.pool import Pool
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -177,6 +177,111 @@ def fit_platt(logits: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
     return a, b
 
 
+def _fit(
+    train_clips: list[data.Clip], babble: list[np.ndarray], epochs: int, seed: int, began: float
+) -> Any:
+    """The classifier trained on the clips, with fresh noise and babble each epoch."""
+    import torch
+
+    model = make_model()
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-3)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=epochs * 80)
+    steps = 0
+    with Pool(2) as pool:
+        for epoch in range(epochs):
+            x, y = epoch_data(pool, train_clips, seed * 1000 + epoch, babble)
+            model.train()
+            order = np.random.default_rng(epoch).permutation(len(x))
+            batch = math.ceil(len(x) / 80)
+            total = 0.0
+            pos = float(y.mean())
+            for i in range(0, len(x), batch):
+                if steps >= epochs * 80:
+                    break
+                idx = order[i : i + batch]
+                xb, yb = torch.from_numpy(x[idx]), torch.from_numpy(y[idx])
+                logits = model(xb)
+                w = torch.where(yb > 0, 0.5 / pos, 0.5 / (1 - pos))
+                loss = (
+                    torch.nn.functional.binary_cross_entropy_with_logits(
+                        logits, yb, reduction="none"
+                    )
+                    * w
+                ).mean()
+                opt.zero_grad()
+                loss.backward()  # type: ignore[no-untyped-call]
+                opt.step()
+                sched.step()
+                steps += 1
+                total += float(loss) * len(idx)
+            print(
+                f"epoch {epoch + 1}: loss {total / len(x):.4f} ({time.time() - began:.0f} s)",
+                flush=True,
+            )
+
+    return model
+
+
+def _export(model: Any, out: Path, train_clips: list[data.Clip], babble: list[np.ndarray]) -> Path:
+    """The model as int8 ONNX in `out` (quantised on the training clips)."""
+    import torch
+
+    model.eval()
+    out.mkdir(parents=True, exist_ok=True)
+    fp32 = out / "wake.fp32.onnx"
+    torch.onnx.export(
+        model, (torch.zeros(1, features.MELS, WINDOW_FRAMES),), str(fp32),
+        input_names=["features"], output_names=["logit"],
+        dynamic_axes={"features": {0: "n"}, "logit": {0: "n"}}, opset_version=17, dynamo=False,
+    )  # fmt: skip
+    int8 = out / "wake.int8.onnx"
+    quantize(fp32, int8, train_clips, babble)
+    fp32.unlink()
+
+    return int8
+
+
+def _calibrate(
+    int8: Path, cal_clips: list[data.Clip], babble: list[np.ndarray]
+) -> tuple[float, float, dict[str, dict[str, float]]]:
+    """Platt scaling fitted on the calibration clips in six noise conditions, and the
+    wake and false-accept rates it gives at 0.5 in each."""
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(str(int8), providers=["CPUExecutionProvider"])
+
+    def run(x: np.ndarray) -> np.ndarray:
+        return np.asarray(sess.run(None, {"features": x})[0])
+
+    rng = np.random.default_rng(7)
+    labels = np.array([1.0 if c.kind == "wake" else 0.0 for c in cal_clips])
+    logits, conds = [], []
+    for snr, kind in [
+        (None, "white"),
+        (20.0, "pink"),
+        (10.0, "white"),
+        (10.0, "babble"),
+        (5.0, "brown"),
+        (10.0, "music"),
+    ]:
+        logits.append(utterance_scores(run, cal_clips, rng, babble, snr, kind))
+        conds.append((snr, kind))
+    a, b = fit_platt(np.concatenate(logits), np.tile(labels, len(logits)))
+    metrics: dict[str, dict[str, float]] = {}
+    for (snr, kind), lg in zip(conds, logits, strict=True):
+        p = 1 / (1 + np.exp(-(a * lg + b)))
+        name = "clean" if snr is None else f"{snr:.0f} dB {kind}"
+        metrics[name] = {
+            "wake_rate": round(float((p[labels > 0] >= 0.5).mean()), 4),
+            "false_accepts": round(float((p[labels == 0] >= 0.5).mean()), 4),
+            "near_miss_false_accepts": round(
+                float((p[[c.kind == "near" for c in cal_clips]] >= 0.5).mean()), 4
+            ),
+        }
+        print(name, metrics[name], flush=True)
+    return a, b, metrics
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--out", default="models/wake-hey-computer")
@@ -205,88 +310,10 @@ def main(argv: list[str] | None = None) -> int:
         c.audio.astype(np.float32) / 32768 for c in cal_clips if c.kind in ("command", "chatter")
     ][:200]
 
-    model = make_model()
-    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-3)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=args.epochs * 80)
-    steps = 0
-    with Pool(2) as pool:
-        for epoch in range(args.epochs):
-            x, y = epoch_data(pool, train_clips, args.seed * 1000 + epoch, babble_train)
-            model.train()
-            order = np.random.default_rng(epoch).permutation(len(x))
-            batch = math.ceil(len(x) / 80)
-            total = 0.0
-            pos = float(y.mean())
-            for i in range(0, len(x), batch):
-                if steps >= args.epochs * 80:
-                    break
-                idx = order[i : i + batch]
-                xb, yb = torch.from_numpy(x[idx]), torch.from_numpy(y[idx])
-                logits = model(xb)
-                w = torch.where(yb > 0, 0.5 / pos, 0.5 / (1 - pos))
-                loss = (
-                    torch.nn.functional.binary_cross_entropy_with_logits(
-                        logits, yb, reduction="none"
-                    )
-                    * w
-                ).mean()
-                opt.zero_grad()
-                loss.backward()  # type: ignore[no-untyped-call]
-                opt.step()
-                sched.step()
-                steps += 1
-                total += float(loss) * len(idx)
-            print(
-                f"epoch {epoch + 1}: loss {total / len(x):.4f} ({time.time() - began:.0f} s)",
-                flush=True,
-            )
-
-    model.eval()
+    model = _fit(train_clips, babble_train, args.epochs, args.seed, began)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    fp32 = out / "wake.fp32.onnx"
-    torch.onnx.export(
-        model, (torch.zeros(1, features.MELS, WINDOW_FRAMES),), str(fp32),
-        input_names=["features"], output_names=["logit"],
-        dynamic_axes={"features": {0: "n"}, "logit": {0: "n"}}, opset_version=17, dynamo=False,
-    )  # fmt: skip
-    int8 = out / "wake.int8.onnx"
-    quantize(fp32, int8, train_clips, babble_train)
-    fp32.unlink()
-
-    import onnxruntime as ort
-
-    sess = ort.InferenceSession(str(int8), providers=["CPUExecutionProvider"])
-
-    def run(x: np.ndarray) -> np.ndarray:
-        return np.asarray(sess.run(None, {"features": x})[0])
-
-    rng = np.random.default_rng(7)
-    labels = np.array([1.0 if c.kind == "wake" else 0.0 for c in cal_clips])
-    logits, conds = [], []
-    for snr, kind in [
-        (None, "white"),
-        (20.0, "pink"),
-        (10.0, "white"),
-        (10.0, "babble"),
-        (5.0, "brown"),
-        (10.0, "music"),
-    ]:
-        logits.append(utterance_scores(run, cal_clips, rng, babble_cal, snr, kind))
-        conds.append((snr, kind))
-    a, b = fit_platt(np.concatenate(logits), np.tile(labels, len(logits)))
-    metrics = {}
-    for (snr, kind), lg in zip(conds, logits, strict=True):
-        p = 1 / (1 + np.exp(-(a * lg + b)))
-        name = "clean" if snr is None else f"{snr:.0f} dB {kind}"
-        metrics[name] = {
-            "wake_rate": round(float((p[labels > 0] >= 0.5).mean()), 4),
-            "false_accepts": round(float((p[labels == 0] >= 0.5).mean()), 4),
-            "near_miss_false_accepts": round(
-                float((p[[c.kind == "near" for c in cal_clips]] >= 0.5).mean()), 4
-            ),
-        }
-        print(name, metrics[name], flush=True)
+    int8 = _export(model, out, train_clips, babble_train)
+    a, b, metrics = _calibrate(int8, cal_clips, babble_cal)
     meta = {
         "phrase": data.WAKE,
         "sample_rate": RATE,
