@@ -1,4 +1,19 @@
-"""The long-running loop: text commands from MQTT in, actions, intent events and replies out."""
+"""The long-running loop: text commands from MQTT in, actions, intent events and replies out.
+
+Who owns what (each thread writes only its own things; the rest is handed over):
+- **the main loop** (`run`) takes the inbox in order: commands (from MQTT and the voice
+  thread) are handled there, and homes built from discovery are installed there, so a
+  command never meets a half-installed home; it also feeds the watchdog and refreshes the
+  retained status.
+- **paho's network threads** (one per connection) only queue: commands to the inbox, and
+  discovery configs and states to the MQTT worker.
+- **the MQTT worker** ("mqtt-work") reads discovery configs into the inventory and states
+  into the state store (both locked; the pipeline reads them).
+- **the inventory thread** builds the new home and its resolver from an inventory snapshot
+  when discovery changed it, and posts the result to the inbox.
+- **the voice thread** captures and recognises speech and posts commands to the inbox; the
+  **grammar thread** rebuilds its recogniser for a new home (the newest home wins).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +22,7 @@ import logging
 import queue
 import threading
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from agent import systemd
 from agent.config import Config
@@ -32,6 +47,14 @@ REPORT_S = 1.0  # drops and late commands: one log line per this many seconds
 HOME_EVERY_S = 0.5  # a changing inventory goes to the pipeline at most this often
 SETTLE_STATES_S = 0.05  # a command waits this long at most for state messages before it
 FINISH_MAX_S = 15.0  # stopping: taken commands are done for this long at most (systemd: 20 s)
+
+
+@dataclass(frozen=True)
+class HomeBuilt:
+    """A home built from discovery, for the main loop to install (through the inbox)."""
+
+    prepared: Prepared
+    entities: int
 
 
 def publish_outcome(
@@ -70,7 +93,7 @@ class Service:
         self.client = client
         self.home_client = home_client or client
         self.topics = Topics(config)
-        self.inbox: queue.Queue[Transcript] = queue.Queue(maxsize=QUEUE_SIZE)
+        self.inbox: queue.Queue[Transcript | HomeBuilt] = queue.Queue(maxsize=QUEUE_SIZE)
         self.dropped = 0
         self.late = 0
         self._reported = (0, 0)
@@ -81,9 +104,7 @@ class Service:
         self.states = StateStore()
         pipeline.state = device_states(self.inventory, self.states)
         pipeline.set_home(self.inventory.home)
-        self._built: tuple[Prepared, int] | None = None
         self.wedged = False  # a thread would not stop: exit without waiting on it
-        self._built_lock = threading.Lock()
         self.link = HomeAssistantLink(
             config, self.home_client, self.inventory, self.states, self.topics
         )
@@ -160,18 +181,7 @@ class Service:
         alive (see `healthy`)."""
         log.info("listening for text on %s", self.topics.command)
         systemd.notify("READY=1", f"STATUS=connecting to the MQTT broker at {self.client.where}")
-        self.client.start()
-        if self.home_client is not self.client:
-            self.home_client.start()
-        threading.Thread(
-            target=self._build_homes, args=(stop,), name="inventory", daemon=True
-        ).start()
-        voice_thread = None
-        if self.listener is not None:
-            voice_thread = threading.Thread(
-                target=self.listener.run, args=(stop,), name="voice", daemon=True
-            )
-            voice_thread.start()
+        voice_thread = self._start(stop)
         watchdog = systemd.watchdog_seconds()
         connected: bool | None = None
         next_ping = 0.0
@@ -186,7 +196,7 @@ class Service:
                         if connected
                         else f"STATUS=waiting for the MQTT broker at {where}"
                     )
-                self._take_inventory()
+                self._settled_grammar()
                 self._report()
                 now = time.monotonic()
                 if watchdog is not None and now >= next_ping:
@@ -198,10 +208,13 @@ class Service:
                     if connected:
                         self.client.publish_status()
                 try:
-                    transcript = self.inbox.get(timeout=0.2)
+                    item = self.inbox.get(timeout=0.2)
                 except queue.Empty:
                     continue
-                self.handle(transcript)
+                if isinstance(item, HomeBuilt):
+                    self._install(item)
+                else:
+                    self.handle(item)
         finally:
             if self.listener is not None:
                 self.listener.stop()
@@ -215,6 +228,22 @@ class Service:
             if self.home_client is not self.client:
                 self.home_client.stop()
 
+    def _start(self, stop: threading.Event) -> threading.Thread | None:
+        """The connections, the inventory thread, and the voice thread (returned) if any."""
+        self.client.start()
+        if self.home_client is not self.client:
+            self.home_client.start()
+        threading.Thread(
+            target=self._build_homes, args=(stop,), name="inventory", daemon=True
+        ).start()
+        if self.listener is None:
+            return None
+        voice_thread = threading.Thread(
+            target=self.listener.run, args=(stop,), name="voice", daemon=True
+        )
+        voice_thread.start()
+        return voice_thread
+
     def _finish(self) -> None:
         """Stopping: take no more commands (the broker keeps those for the next start), and
         do the ones already taken: each is done, or skipped once older than the max age, so
@@ -224,10 +253,11 @@ class Service:
         deadline = time.monotonic() + finish_s
         while time.monotonic() < deadline:
             try:
-                transcript = self.inbox.get_nowait()
+                item = self.inbox.get_nowait()
             except queue.Empty:
                 return
-            self.handle(transcript)
+            if not isinstance(item, HomeBuilt):  # a new home: no use any more
+                self.handle(item)
         left = self.inbox.qsize()
         if left:
             log.warning(
@@ -237,7 +267,8 @@ class Service:
     def _build_homes(self, stop: threading.Event) -> None:
         """On its own thread: each time discovery changed the inventory (at most every
         HOME_EVERY_S), the new home and its resolver are built here, so a storm of
-        announcements never holds up a command; the main loop installs the result."""
+        announcements never holds up a command; the main loop installs the result, in turn
+        with the commands before and after it."""
         link = self.link
         while not stop.is_set():
             if not link.changed.wait(0.5):
@@ -252,26 +283,31 @@ class Service:
             except Exception:  # a task boundary: the last good home stays
                 log.exception("building the home from discovery failed")
                 continue
-            with self._built_lock:
-                self._built = prepared
+            built = HomeBuilt(*prepared)
+            while not stop.is_set():
+                try:
+                    self.inbox.put(built, timeout=0.5)  # behind the commands already in it
+                    break
+                except queue.Full:
+                    continue
             stop.wait(HOME_EVERY_S)
 
-    def _take_inventory(self) -> None:
-        """A new home built from discovery goes to the pipeline at once, and to the speech
-        grammar once discovery has been quiet for a moment (rebuilding it takes a while)."""
-        link = self.link
-        with self._built_lock:
-            prepared, self._built = self._built, None
-        if prepared is not None:
-            built, entities = prepared
-            self.pipeline.install(built)
-            log.info(
-                "inventory: %d devices (%d discovered entities)", len(built.home.devices), entities
-            )
+    def _install(self, built: HomeBuilt) -> None:
+        """A new home built from discovery goes to the pipeline at once."""
+        self.pipeline.install(built.prepared)
+        log.info(
+            "inventory: %d devices (%d discovered entities)",
+            len(built.prepared.home.devices),
+            built.entities,
+        )
+
+    def _settled_grammar(self) -> None:
+        """The speech grammar follows the home once discovery has been quiet for a moment
+        (rebuilding it takes a while)."""
         if (
             self.listener is not None
             and self._voice_version != self.inventory.version
-            and time.monotonic() - link.last_change >= SETTLE_S
+            and time.monotonic() - self.link.last_change >= SETTLE_S
         ):
             self._voice_version = self.inventory.version
             self.listener.update_home(self.inventory.home)

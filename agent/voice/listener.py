@@ -16,6 +16,7 @@ from agent.home.inventory import Home
 from agent.voice.audio import AudioError, MicSource
 from agent.voice.engines import make_engine
 from agent.voice.loop import Recognizer, voice_commands
+from agent.voice.rebuild import LatestWins
 from agent.voice.recognition import Recognition
 from agent.voice.wake import for_phrase
 
@@ -70,6 +71,11 @@ class Listener:
         self._pushed = threading.Event()
         self._mic: MicSource | None = None
         self.alive_at = time.monotonic()  # the last audio block, or a healthy wait
+        self._grammar: LatestWins[Home, tuple[Recognizer, int]] = LatestWins(
+            lambda h: (make_engine(voice, h), len(h.devices)),
+            self._new_grammar,
+            name="rebuilding the speech grammar",
+        )
 
     def stalled_for(self) -> float:
         """Seconds since the loop last took audio (or waited healthily to retry)."""
@@ -81,17 +87,14 @@ class Listener:
             yield block
 
     def update_home(self, home: Home) -> None:
-        """Rebuild the recogniser's grammar for `home` in the background; it takes over at
-        the start of the next utterance."""
+        """Rebuild the recogniser's grammar for `home` on the grammar thread; it takes over
+        at the start of the next utterance (the newest home's, if several were asked for)."""
+        self._grammar.want(home)
 
-        def build() -> None:
-            try:
-                self.engine.replace_with(make_engine(self.voice, home))
-                log.info("speech grammar rebuilt for %d devices", len(home.devices))
-            except Exception:  # keep the old grammar rather than stop listening
-                log.exception("rebuilding the speech grammar failed; keeping the old one")
-
-        threading.Thread(target=build, name="grammar", daemon=True).start()
+    def _new_grammar(self, built: tuple[Recognizer, int]) -> None:
+        engine, devices = built
+        self.engine.replace_with(engine)
+        log.info("speech grammar rebuilt for %d devices", devices)
 
     def push_to_talk(self) -> None:
         """The next utterance is a command, wake word or not."""
