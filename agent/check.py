@@ -46,11 +46,11 @@ def _config(path: str) -> tuple[Result, Config | None]:
 
 
 def _understanding(config: Config) -> Result:
-    from agent.understand.cascade import build_tiers
+    from agent.understand.cascade import tiers_for
 
     u = config.understanding
     try:
-        build_tiers(u)
+        tiers_for(u)
     except AgentError as exc:
         fix = "reinstall voice-agent (the model ships with it)"
         if u.model is not None:

@@ -27,7 +27,7 @@ from agent.pipeline import NO, YES, Pipeline
 from agent.service import Service, overheard, publish_outcome
 from agent.shipped import user_config, write_example
 from agent.topics import Topics
-from agent.understand.cascade import build_tiers
+from agent.understand.cascade import tiers_for
 from agent.voice.models import KNOWN
 
 DEFAULT_CONFIG = "/etc/voice-agent/config.yaml"
@@ -245,12 +245,11 @@ def _logging(*, verbose: bool, quiet: bool = False) -> None:
 def _pipeline(config: Config) -> Pipeline:
     return Pipeline(
         config.home,
-        build_tiers(config.understanding),
+        tiers_for(config.understanding),
         site_area=config.site.area,
         site_player=config.site.media_player,
         wake_words=(config.voice.wake_word,),
         confirm_timeout_s=config.understanding.confirm_timeout_s,
-        confidence_threshold=config.understanding.confidence_threshold,
     )
 
 

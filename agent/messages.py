@@ -45,6 +45,9 @@ class Intent:
     slots: Slots = field(default_factory=Slots)
     confidence: float = 1.0
     tier: str = "template"
+    # the tier was not sure enough to say what this is (below the confidence threshold, the
+    # one place it is applied: agent/understand/cascade.py); the reply asks to say it again
+    unsure: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {

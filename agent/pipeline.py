@@ -113,7 +113,6 @@ class Pipeline:
         site_player: str | None = None,
         wake_words: tuple[str, ...] = (),
         confirm_timeout_s: float = 30.0,
-        confidence_threshold: float = 0.6,
         clock: Callable[[], float] = time.monotonic,
         state: Callable[[str], DeviceState | None] = _no_state,
     ) -> None:
@@ -123,7 +122,6 @@ class Pipeline:
         self.site_player = site_player
         self.wake_words = wake_words
         self.confirm_timeout_s = confirm_timeout_s
-        self.confidence_threshold = confidence_threshold
         self.clock = clock
         self.state = state
         self._resolvers: dict[str | None, Resolver] = {}
@@ -294,7 +292,7 @@ class Pipeline:
             intent = Intent("none", confidence=0.0, tier="none")
         if unresolved is not None:
             return self._act(text, unresolved, duration)
-        unsure = intent.tier == "model" and intent.confidence < self.confidence_threshold
+        unsure = intent.tier == "model" and intent.unsure
         return Outcome(text, intent, (), (), reply.UNSURE if unsure else reply.NOT_UNDERSTOOD)
 
     def _understood(self, text: str, resolver: Resolver) -> Iterator[Intent]:
@@ -306,7 +304,7 @@ class Pipeline:
                 (intent.tier == "model" and not _words_enough(text, intent))  # "1e308", "100%"
                 or refine.number_unasked(text, intent)  # "it's 21 degrees", "volume -5"
             ):
-                intent = replace(intent, name="none", confidence=0.0)
+                intent = replace(intent, name="none", confidence=0.0, unsure=True)
             if intent is not None:
                 yield intent
             if index == 0 and (scene := refine.scene_named(text, resolver.names)) is not None:

@@ -112,7 +112,7 @@ def load_tiers(templates_only: bool = False, model: Path = MODEL) -> list[Tier]:
 def run(cases: list[EvalCase], tiers: list[Tier]) -> list[Result]:
     results = []
     for case in cases:
-        pipeline = Pipeline(case.home, tiers, confidence_threshold=THRESHOLD)
+        pipeline = Pipeline(case.home, tiers)
         start = time.perf_counter()
         try:
             d = pipeline.handle(case.text).to_dict()

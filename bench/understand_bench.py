@@ -84,8 +84,7 @@ def dev_action_level(cases: list[devset.Case], tiers: list[Tier]) -> list[tuple[
     """Our dev set at action level, in a home with look-alikes, where the agent stands."""
     dev = dev_home.build(cases)
     agent = Pipeline(
-        dev.home, tiers, site_area=dev.site, site_player=dev.site_player,
-        confidence_threshold=THRESHOLD,
+        dev.home, tiers, site_area=dev.site, site_player=dev.site_player
     )  # fmt: skip
     right: dict[str, list[bool]] = {}
     intents = unscored = actuated = 0
@@ -124,9 +123,7 @@ def patterns(tiers: list[Tier]) -> list[tuple[str, str]]:
     """Our sentences per pattern of the look-alike issue, in tests/data/lookalike_home.yaml."""
     from tests import test_patterns as tp
 
-    pipeline = Pipeline(
-        tp.load_config(tp.HOME).home, tiers, site_area="Living Room", confidence_threshold=THRESHOLD
-    )
+    pipeline = Pipeline(tp.load_config(tp.HOME).home, tiers, site_area="Living Room")
     rows = []
     for name, cases in tp.PATTERNS:
         passed = 0
@@ -204,7 +201,7 @@ def main() -> int:
     templates = TemplateMatcher.load().match
     rows += score("templates alone", templates, cases)
     tiers: list[Tier] = [templates, with_threshold(int8.predict, THRESHOLD)]
-    agent = Pipeline(dev_home.build(cases).home, tiers, confidence_threshold=THRESHOLD)
+    agent = Pipeline(dev_home.build(cases).home, tiers)
 
     def as_agent(text: str) -> Intent:
         outcome = agent.handle(text)

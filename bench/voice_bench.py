@@ -77,7 +77,7 @@ from agent.language.normalize import normalize
 from agent.messages import Action, Outcome
 from agent.pipeline import Pipeline
 from agent.train.wake import data, noise
-from agent.understand.cascade import build_tiers
+from agent.understand.cascade import tiers_for
 from agent.voice.audio import BLOCK_BYTES
 from agent.voice.engines import engine_in_use, make_engine
 from agent.voice.loop import Heard, Recognizer, commands, heard
@@ -832,7 +832,7 @@ def table_items(
 
 
 def make_plan(config: Config, n: int, hours: float) -> Plan:
-    tiers = build_tiers(config.understanding)
+    tiers = tiers_for(config.understanding)
     cmds = {}
     for size in SIZES:
         chosen = home_entities(size)
@@ -849,7 +849,7 @@ def make_plan(config: Config, n: int, hours: float) -> Plan:
 
 def make_pipeline(config: Config, home: Home, tiers: Sequence[Any] | None = None) -> Pipeline:
     area = config.site.area if config.site.area and home.area(config.site.area) else None
-    tiers = build_tiers(config.understanding) if tiers is None else tiers
+    tiers = tiers_for(config.understanding) if tiers is None else tiers
     return Pipeline(home, tiers, site_area=area)
 
 

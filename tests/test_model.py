@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from agent.config import load_config
-from agent.understand.cascade import build_tiers
+from agent.understand.cascade import tiers_for
 from agent.understand.model_tier import ModelError, ModelTier
 from tests import devset
 from tests.conftest import EXAMPLE, ROOT, run_cli
@@ -61,7 +61,7 @@ def test_model_answers_what_templates_miss_through_the_agent(tmp_path: Path) -> 
 def test_example_config_uses_the_shipped_model() -> None:
     config = load_config(EXAMPLE)
     assert config.understanding.model == str(MODEL)
-    assert len(build_tiers(config.understanding)) == 2
+    assert len(tiers_for(config.understanding)) == 2
 
 
 def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ import pytest
 from agent.config import Config, load_config
 from agent.home.inventory import Home
 from agent.pipeline import Pipeline
-from agent.understand.cascade import build_tiers
+from agent.understand.cascade import tiers_for
 from agent.voice.audio import WavSource
 from agent.voice.loop import voice_commands
 from agent.voice.sphinx import SphinxEngine
@@ -70,7 +70,7 @@ def engine(name: str) -> SphinxEngine:
 @cache
 def pipeline(name: str) -> Pipeline:
     c = config()
-    return Pipeline(home(name), build_tiers(c.understanding), site_area=c.site.area)
+    return Pipeline(home(name), tiers_for(c.understanding), site_area=c.site.area)
 
 
 def acted(name: str, text: str) -> tuple[object, ...]:

@@ -11,7 +11,7 @@ import pytest
 from agent.config import load_config
 from agent.home.state import DeviceState
 from agent.pipeline import Pipeline
-from agent.understand.cascade import build_tiers
+from agent.understand.cascade import tiers_for
 from tests.test_patterns import HOME
 
 STATES = {
@@ -25,7 +25,7 @@ STATES = {
 def pipeline() -> Pipeline:
     config = load_config(HOME)
     return Pipeline(
-        config.home, build_tiers(config.understanding), site_area="Living Room", state=STATES.get
+        config.home, tiers_for(config.understanding), site_area="Living Room", state=STATES.get
     )
 
 

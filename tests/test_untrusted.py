@@ -162,9 +162,8 @@ def _home() -> Home:
 
 @pytest.fixture(scope="module")
 def pipeline() -> Pipeline:
-    from agent.config import UnderstandingConfig
 
-    tiers = build_tiers(UnderstandingConfig(model=str(ROOT / "models" / "intent-minilm")))
+    tiers = build_tiers(model=str(ROOT / "models" / "intent-minilm"))
     return Pipeline(_home(), tiers)
 
 
