@@ -20,9 +20,10 @@ from agent.home.specs import (
 )
 from agent.intents import DOMAINS, INTENT_DOMAINS, INTENTS
 from agent.messages import Slots
-from agent.reply import VERBS, done
+from agent.reply import NOUNS, VERBS, done
+from agent.resolve.vocab import kind_of
 from agent.understand.templates import TemplateMatcher
-from agent.voice.grammar import patterns
+from agent.voice.grammar import SPOKEN_KINDS, patterns
 
 ACTING = [i for i in INTENTS if i not in ("none", "get_state")]
 VALUES: dict[str, int | str] = {
@@ -93,3 +94,16 @@ def test_every_intent_is_acted_on_by_each_protocol_that_commands_its_devices(
             except UnsupportedCommand as exc:
                 pytest.fail(f"{protocol} can't {intent} a {domain}: {exc}")
             assert sent, (protocol, intent, domain)
+
+
+def test_the_grammars_kind_words_are_the_resolvers() -> None:
+    """The grammar hears a short choice of what people call each kind of device (every word
+    a branch); each must be a word the resolver reads as that kind."""
+    for domain, words in SPOKEN_KINDS.items():
+        for word in words:
+            read = kind_of(word)
+            assert read is not None and domain in {k[0] for k in read[1]}, (domain, word, read)
+
+
+def test_every_kind_of_device_has_a_plural_for_replies() -> None:
+    assert set(NOUNS) == set(DOMAINS)
