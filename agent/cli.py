@@ -19,11 +19,10 @@ from agent import __version__, asked, systemd
 from agent.config import Config, load_config
 from agent.errors import AgentError, BrokerError, ConfigError
 from agent.inputs import BadInput, parse_text
-from agent.language.normalize import normalize
 from agent.messages import Outcome, Transcript
 from agent.mqtt import MqttClient
 from agent.oneshot import connect_to_the_home
-from agent.pipeline import NO, YES, Pipeline
+from agent.pipeline import Pipeline, Question
 from agent.service import Service, overheard, publish_outcome
 from agent.shipped import user_config, write_example
 from agent.topics import Topics
@@ -273,17 +272,25 @@ def parse_lines(pipeline: Pipeline, lines: TextIO, out: TextIO, *, area: str | N
 def _answer(
     config: Config, pipeline: Pipeline, text: str, *, area: str | None, yes: bool
 ) -> Outcome:
-    said = normalize(text)
     kept = asked.take(config.site.id)  # whatever is said next, as the service does
-    if kept is not None and (YES.match(said) or NO.match(said)):  # the answer to it
-        outcome = pipeline.handle(kept.text, area=kept.area)
-        if pipeline.has_pending:
-            outcome = pipeline.handle(text, area=kept.area)
+    if kept is not None:  # the question again (it acts on nothing), for the words to answer
+        pipeline.handle(kept.text, area=kept.area)
+    if kept is not None and pipeline.asking("") is not None:
+        outcome = pipeline.handle(text, area=kept.area)
     else:
         outcome = pipeline.handle(text, area=area)
     if yes and not outcome.actions and pipeline.has_pending:
         outcome = pipeline.handle("yes", area=area)
     return outcome
+
+
+def _how_to_answer(question: Question, text: str, seconds: float) -> str:
+    if question == "choose":
+        return f'(here: voice-agent say "the ...", naming one, within {seconds:g} s)'
+    return (
+        f"(here: voice-agent say yes, within {seconds:g} s; "
+        f'or at once: voice-agent say --yes "{text}")'
+    )
 
 
 def say(config: Config, pipeline: Pipeline, text: str, *, area: str | None, yes: bool) -> int:
@@ -301,14 +308,12 @@ def say(config: Config, pipeline: Pipeline, text: str, *, area: str | None, yes:
         return EXIT_BROKER
     finally:
         client.stop()
-    if pipeline.has_pending and not outcome.actions:
+    question = pipeline.asking("")
+    if question is not None and not outcome.actions:
         # the next `say` may answer it
         seconds = config.understanding.confirm_timeout_s
         asked.keep(site, asked.Asked(text, area), seconds)
-        print(
-            f"{outcome.response} (here: voice-agent say yes, within {seconds:g} s; "
-            f'or at once: voice-agent say --yes "{text}")'
-        )
+        print(f"{outcome.response} {_how_to_answer(question, text, seconds)}")
     else:
         print(outcome.response)
     acted = bool(outcome.actions) or (outcome.intent.name == "get_state" and outcome.targets)

@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import Literal
 
 from agent import refine, reply
 from agent.act.plan import plan
@@ -22,6 +23,7 @@ from agent.language.normalize import normalize
 from agent.language.words import NO_REQUEST
 from agent.messages import Action, Intent, Outcome
 from agent.resolve import Resolution, Resolver
+from agent.resolve.choice import pick
 from agent.understand.cascade import Tier
 from agent.understand.clauses import MAX_CLAUSES, MAX_DEVICES, split
 from agent.understand.utterance import (
@@ -40,6 +42,7 @@ NO = re.compile(
     r"no thank you|abort)$"
 )
 
+Question = Literal["confirm", "choose"]
 MAX_PENDING = 64  # askers with a question open at once
 # When a tier's names can't be resolved, a later tier gets a try.
 RETRY = frozenset({"no_device", "unknown_area", "nothing_there", "unsupported"})
@@ -64,6 +67,11 @@ class _Pending:
     actions: tuple[Action, ...]
     response: str
     expires: float
+    # a "Which light, ...?" question: `targets` are the devices to choose from, and `said`
+    # and `area` the command that asked (agent/resolve/choice.py reads the answer)
+    choose: bool = False
+    said: str = ""
+    area: str | None = None
 
     @staticmethod
     def merged(parts: list[_Pending]) -> _Pending | None:
@@ -133,11 +141,14 @@ class Pipeline:
     @property
     def has_pending(self) -> bool:
         """A question waits for a "yes" from the default asker (the command line's)."""
-        return self.waits_for("")
+        return self.asking("") == "confirm"
 
-    def waits_for(self, who: str) -> bool:
+    def asking(self, who: str) -> Question | None:
+        """The question open for `who`: a "yes" to confirm, or which device to choose."""
         pending = self._pending.get(who)
-        return pending is not None and self.clock() <= pending.expires
+        if pending is None or self.clock() > pending.expires:
+            return None
+        return "choose" if pending.choose else "confirm"
 
     def set_home(self, home: Home) -> None:
         """A new inventory (discovery changed it); names resolve against it from now on."""
@@ -192,6 +203,7 @@ class Pipeline:
                 pending is not None
                 and outcome.actions == ()
                 and pending.actions != self._asking.actions
+                and not pending.choose
             ):
                 # one question never silently replaces another
                 before = reply.dropped(pending.intent.name, pending.targets)
@@ -208,7 +220,11 @@ class Pipeline:
         self._pending[who] = pending
 
     def _handle(self, text: str, area: str | None, pending: _Pending | None) -> Outcome:
-        if pending is not None:
+        if pending is not None and pending.choose:
+            chosen = self._chosen(text, pending)
+            if chosen is not None:
+                return chosen
+        elif pending is not None:
             said = normalize(text)
             if YES.match(said):
                 confirmed = replace(pending.intent, tier="confirmation")
@@ -239,7 +255,8 @@ class Pipeline:
                     self._asking = None
                     return Outcome(text, none, (), (), reply.too_many_devices(MAX_DEVICES))
                 if self._asking is not None:  # each sensitive part waits for the one "yes"
-                    waiting.append(self._asking)
+                    if not self._asking.choose:
+                        waiting.append(self._asking)
                     self._asking = None
             # every part understood and one at least acted on: say what each did
             if any(o.targets for o in outcomes) and not any(map(_not_understood, outcomes)):
@@ -295,6 +312,22 @@ class Pipeline:
         unsure = intent.tier == "model" and intent.unsure
         return Outcome(text, intent, (), (), reply.UNSURE if unsure else reply.NOT_UNDERSTOOD)
 
+    def _chosen(self, text: str, pending: _Pending) -> Outcome | None:
+        """The answer to a "Which ...?" question: the devices it picks acted on, the
+        question dropped, or None where the words are no answer (a new command)."""
+        picked = pick(text, pending.targets)
+        if picked.kind == "cancel":
+            return Outcome(text, Intent("none", tier="choice"), (), (), reply.CANCELLED)
+        if picked.kind == "none":
+            return None
+        intent = replace(pending.intent, tier="choice")
+        if picked.kind == "some" and len(picked.devices) > 1:  # narrower, still several
+            res = Resolution("ambiguous", intent, candidates=picked.devices, area=pending.area)
+        else:
+            res = Resolution("ok", intent, targets=picked.devices, area=pending.area)
+            res = refine.clamped(refine.in_units(pending.said, res))
+        return replace(self._act(pending.said, res), text=text)
+
     def _understood(self, text: str, resolver: Resolver) -> Iterator[Intent]:
         """Each tier's answer in turn; the model only runs when it's needed. A scene said by
         its name alone ("movie time", "good night") comes after the templates."""
@@ -335,6 +368,11 @@ class Pipeline:
             return Outcome(text, intent, tuple(d.id for d in targets), actions, response)
 
         if res.status != "ok":
+            if res.status == "ambiguous":  # the answer to the question picks
+                expires = self.clock() + self.confirm_timeout_s
+                self._asking = _Pending(
+                    intent, res.candidates, (), "", expires, choose=True, said=text, area=res.area
+                )
             if res.status in ("unknown_area", "no_device", "nothing_there"):
                 # nothing to act on: the vocabulary's `none`, with the reason as the reply
                 intent = replace(intent, name="none")
