@@ -14,6 +14,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from agent.messages import Outcome
+from agent.pipeline import Pipeline
+from agent.questions import Question
+
 
 @dataclass(frozen=True)
 class Asked:
@@ -60,3 +64,25 @@ def take(site: str) -> Asked | None:
     if not isinstance(expires, (int, float)) or time.time() > expires:
         return None
     return Asked(body["text"], area if isinstance(area, str) else None)
+
+
+def answer(site: str, pipeline: Pipeline, text: str, *, area: str | None, yes: bool) -> Outcome:
+    kept = take(site)  # whatever is said next, as the service does
+    if kept is not None:  # the question again (it acts on nothing), for the words to answer
+        pipeline.handle(kept.text, area=kept.area)
+    if kept is not None and pipeline.asking("") is not None:
+        outcome = pipeline.handle(text, area=kept.area)
+    else:
+        outcome = pipeline.handle(text, area=area)
+    if yes and not outcome.actions and pipeline.has_pending:
+        outcome = pipeline.handle("yes", area=area)
+    return outcome
+
+
+def how_to_answer(question: Question, text: str, seconds: float) -> str:
+    if question == "choose":
+        return f'(here: voice-agent say "the ...", naming one, within {seconds:g} s)'
+    return (
+        f"(here: voice-agent say yes, within {seconds:g} s; "
+        f'or at once: voice-agent say --yes "{text}")'
+    )

@@ -9,7 +9,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -19,12 +19,13 @@ from agent import __version__, asked, systemd
 from agent.config import Config, load_config
 from agent.errors import AgentError, BrokerError, ConfigError
 from agent.inputs import BadInput, parse_text
-from agent.messages import Outcome, Transcript
+from agent.messages import Transcript
 from agent.mqtt import MqttClient
-from agent.oneshot import connect_to_the_home
-from agent.pipeline import Pipeline, Question
+from agent.oneshot import connect_to_the_home, read_the_home
+from agent.pipeline import Pipeline
 from agent.service import Service, overheard, publish_outcome
 from agent.shipped import user_config, write_example
+from agent.speak.aloud import speak_once
 from agent.topics import Topics
 from agent.understand.cascade import tiers_for
 from agent.voice.models import KNOWN
@@ -77,6 +78,12 @@ def _text_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         action="store_true",
         help="confirm a sensitive action (unlock, open a garage door) up front",
     )
+    aloud = argparse.ArgumentParser(add_help=False)
+    aloud.add_argument("--wav", type=Path, help="write the speech to this WAV file instead")
+    say.add_argument("--speak", action="store_true", help="say the reply aloud (speech.device)")
+    say.add_argument("--wav", type=Path, help="write the spoken reply to this WAV file")
+    speak = sub.add_parser("speak", parents=[common, aloud], help="say a text aloud, once")
+    speak.add_argument("text", nargs="+", help="what to say")
     sub.add_parser("run", parents=[common], help="the long-running agent")
     parse = sub.add_parser(
         "parse",
@@ -165,6 +172,9 @@ def _command(args: argparse.Namespace) -> int:
         return 0
     if args.command == "forget":
         return forget(config)
+    if args.command == "speak":
+        speak_once(config, " ".join(args.text), args.wav)
+        return 0
     pipeline = _pipeline(config)  # ModelError: exit 2 (main)
     area = getattr(args, "area", None)
     if area is not None and config.home.area_called(area) is None:
@@ -173,27 +183,21 @@ def _command(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     if args.command == "parse":
         if config.home_assistant.discovery:  # the devices the service knows, read only
-            _discovered_home(config, pipeline)
+            read_the_home(config, pipeline)
         return parse_lines(pipeline, sys.stdin, sys.stdout, area=args.area)
     try:
         if args.command == "say":
-            return say(config, pipeline, " ".join(args.text), area=args.area, yes=args.yes)
+            aloud = args.speak or args.wav
+            said = (lambda reply: speak_once(config, reply, args.wav)) if aloud else None
+            return say(
+                config, pipeline, " ".join(args.text), area=args.area, yes=args.yes, aloud=said
+            )
         if args.command == "listen":
             return listen(config, pipeline, args.wav)  # None: raw audio on stdin
         return run(config, pipeline)
     except ConfigError as exc:  # found only when used: TLS files that aren't certificates
         print(f"voice-agent: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-
-
-def _discovered_home(config: Config, pipeline: Pipeline) -> None:
-    client = MqttClient(config.mqtt, f"voice-agent-{config.site.id}-parse-{os.getpid()}")
-    try:
-        connect_to_the_home(config, client, pipeline)
-    except BrokerError as exc:
-        log.warning("%s: parsing with the config's devices only", exc)
-    finally:
-        client.stop()
 
 
 def forget(config: Config) -> int:
@@ -269,31 +273,15 @@ def parse_lines(pipeline: Pipeline, lines: TextIO, out: TextIO, *, area: str | N
     return 0
 
 
-def _answer(
-    config: Config, pipeline: Pipeline, text: str, *, area: str | None, yes: bool
-) -> Outcome:
-    kept = asked.take(config.site.id)  # whatever is said next, as the service does
-    if kept is not None:  # the question again (it acts on nothing), for the words to answer
-        pipeline.handle(kept.text, area=kept.area)
-    if kept is not None and pipeline.asking("") is not None:
-        outcome = pipeline.handle(text, area=kept.area)
-    else:
-        outcome = pipeline.handle(text, area=area)
-    if yes and not outcome.actions and pipeline.has_pending:
-        outcome = pipeline.handle("yes", area=area)
-    return outcome
-
-
-def _how_to_answer(question: Question, text: str, seconds: float) -> str:
-    if question == "choose":
-        return f'(here: voice-agent say "the ...", naming one, within {seconds:g} s)'
-    return (
-        f"(here: voice-agent say yes, within {seconds:g} s; "
-        f'or at once: voice-agent say --yes "{text}")'
-    )
-
-
-def say(config: Config, pipeline: Pipeline, text: str, *, area: str | None, yes: bool) -> int:
+def say(
+    config: Config,
+    pipeline: Pipeline,
+    text: str,
+    *,
+    area: str | None,
+    yes: bool,
+    aloud: Callable[[str], None] | None = None,
+) -> int:
     """Act as the service would, in the home it knows (discovered devices and states too).
     The event and reply go to the agent's topics only while the service is not running:
     they are where Home Assistant shows the service's last reply."""
@@ -301,7 +289,7 @@ def say(config: Config, pipeline: Pipeline, text: str, *, area: str | None, yes:
     client = MqttClient(config.mqtt, f"voice-agent-{site}-say-{os.getpid()}")
     try:
         service_running = connect_to_the_home(config, client, pipeline)
-        outcome = _answer(config, pipeline, text, area=area, yes=yes)
+        outcome = asked.answer(config.site.id, pipeline, text, area=area, yes=yes)
         publish_outcome(client, Topics(config), outcome, replies=not service_running)
     except BrokerError as exc:
         print(f"voice-agent: {exc}", file=sys.stderr)
@@ -313,9 +301,11 @@ def say(config: Config, pipeline: Pipeline, text: str, *, area: str | None, yes:
         # the next `say` may answer it
         seconds = config.understanding.confirm_timeout_s
         asked.keep(site, asked.Asked(text, area), seconds)
-        print(f"{outcome.response} {_how_to_answer(question, text, seconds)}")
+        print(f"{outcome.response} {asked.how_to_answer(question, text, seconds)}")
     else:
         print(outcome.response)
+    if aloud is not None:  # --speak, --wav
+        aloud(outcome.response)
     acted = bool(outcome.actions) or (outcome.intent.name == "get_state" and outcome.targets)
     return 0 if acted else EXIT_NOT_ACTED
 

@@ -320,7 +320,9 @@ class MqttClient:
             return f"connected, but nothing from the broker for {quiet:.0f} s (not even a ping)"
         return None
 
-    def publish(self, topic: str, payload: str, *, qos: int = 1, retain: bool = False) -> None:
+    def publish(
+        self, topic: str, payload: str | bytes, *, qos: int = 1, retain: bool = False
+    ) -> None:
         """Fire and forget (events, replies): dropped, not queued, while disconnected."""
         if not self._connected.is_set():
             log.debug("not connected; not publishing to %s", topic)

@@ -5,10 +5,12 @@ home_assistant.discovery is on) and retained states, read within a bounded wait.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import replace
 
 from agent.config import Config
+from agent.errors import BrokerError
 from agent.ha import HomeAssistantLink
 from agent.home.live import Inventory, device_states
 from agent.home.state import StateStore
@@ -49,3 +51,14 @@ def connect_to_the_home(config: Config, client: MqttClient, pipeline: Pipeline) 
     if snap.entities:
         log.info("%d discovered entities", snap.entities)
     return bool(status) and status[-1].strip() == b"online"
+
+
+def read_the_home(config: Config, pipeline: Pipeline) -> None:
+    """`parse`: the devices the service knows, read only; the config's without a broker."""
+    client = MqttClient(config.mqtt, f"voice-agent-{config.site.id}-parse-{os.getpid()}")
+    try:
+        connect_to_the_home(config, client, pipeline)
+    except BrokerError as exc:
+        log.warning("%s: parsing with the config's devices only", exc)
+    finally:
+        client.stop()

@@ -7,11 +7,9 @@ sensitive actions, one per asker (`who`: the way in and who said it), each expir
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
 
 from agent import refine, reply
 from agent.act.plan import plan
@@ -22,6 +20,7 @@ from agent.home.state import DeviceState
 from agent.language.normalize import normalize
 from agent.language.words import NO_REQUEST
 from agent.messages import Action, Intent, Outcome
+from agent.questions import NO, YES, Pending, Question
 from agent.resolve import Resolution, Resolver
 from agent.resolve.choice import pick
 from agent.understand.cascade import Tier
@@ -33,16 +32,6 @@ from agent.understand.utterance import (
     strip_assistant_names,
 )
 
-YES = re.compile(
-    r"^(yes|yeah|yep|yup|sure|confirm|confirmed|correct|do it|go ahead|ok do it|"
-    r"yes please|yes do it|absolutely|affirmative)$"
-)
-NO = re.compile(
-    r"^(no|nope|nah|cancel|dont|do not|stop|never mind|nevermind|no thanks|"
-    r"no thank you|abort)$"
-)
-
-Question = Literal["confirm", "choose"]
 MAX_PENDING = 64  # askers with a question open at once
 # When a tier's names can't be resolved, a later tier gets a try.
 RETRY = frozenset({"no_device", "unknown_area", "nothing_there", "unsupported"})
@@ -58,33 +47,6 @@ def _combined(text: str, parts: list[Outcome]) -> Outcome:
     actions = tuple(a for p in parts for a in p.actions)
     response = " ".join(p.response for p in parts)
     return Outcome(text, parts[0].intent, targets, actions, response, parts=tuple(parts))
-
-
-@dataclass(frozen=True)
-class _Pending:
-    intent: Intent
-    targets: tuple[Device, ...]
-    actions: tuple[Action, ...]
-    response: str
-    expires: float
-    # a "Which light, ...?" question: `targets` are the devices to choose from, and `said`
-    # and `area` the command that asked (agent/resolve/choice.py reads the answer)
-    choose: bool = False
-    said: str = ""
-    area: str | None = None
-
-    @staticmethod
-    def merged(parts: list[_Pending]) -> _Pending | None:
-        """Several sensitive commands in one sentence wait for one "yes" together."""
-        if not parts:
-            return None
-        return _Pending(
-            parts[0].intent,
-            tuple(d for p in parts for d in p.targets),
-            tuple(a for p in parts for a in p.actions),
-            " ".join(p.response for p in parts),
-            min(p.expires for p in parts),
-        )
 
 
 @dataclass(frozen=True)
@@ -135,8 +97,8 @@ class Pipeline:
         self._resolvers: dict[str | None, Resolver] = {}
         self._sensitive = sensitive_messages(home.devices)
         self._unexposed: dict[str, str] = {}
-        self._pending: dict[str, _Pending] = {}  # who -> what waits for their "yes"
-        self._asking: _Pending | None = None  # what this command asks to confirm
+        self._pending: dict[str, Pending] = {}  # who -> what waits for their "yes"
+        self._asking: Pending | None = None  # what this command asks to confirm
 
     @property
     def has_pending(self) -> bool:
@@ -211,7 +173,7 @@ class Pipeline:
             self._keep(who, self._asking)
         return replace(outcome, latency_ms=(time.perf_counter() - start) * 1000)
 
-    def _keep(self, who: str, pending: _Pending) -> None:
+    def _keep(self, who: str, pending: Pending) -> None:
         now = self.clock()
         for key in [k for k, p in self._pending.items() if p.expires < now]:
             del self._pending[key]
@@ -219,7 +181,7 @@ class Pipeline:
             del self._pending[min(self._pending, key=lambda k: self._pending[k].expires)]
         self._pending[who] = pending
 
-    def _handle(self, text: str, area: str | None, pending: _Pending | None) -> Outcome:
+    def _handle(self, text: str, area: str | None, pending: Pending | None) -> Outcome:
         if pending is not None and pending.choose:
             chosen = self._chosen(text, pending)
             if chosen is not None:
@@ -246,7 +208,7 @@ class Pipeline:
             return Outcome(text, none, (), (), reply.too_many_requests(MAX_CLAUSES))
         if several:
             outcomes: list[Outcome] = []
-            waiting: list[_Pending] = []
+            waiting: list[Pending] = []
             for clause in clauses:
                 previous = outcomes[-1].intent if outcomes and clause.joined else None
                 part = self._clause(text, clause.text, resolver, duration, previous, False)
@@ -260,7 +222,7 @@ class Pipeline:
                     self._asking = None
             # every part understood and one at least acted on: say what each did
             if any(o.targets for o in outcomes) and not any(map(_not_understood, outcomes)):
-                self._asking = _Pending.merged(waiting)
+                self._asking = Pending.merged(waiting)
                 return _combined(text, outcomes)
         return self._clause(text, core, resolver, duration, None, question)
 
@@ -312,7 +274,7 @@ class Pipeline:
         unsure = intent.tier == "model" and intent.unsure
         return Outcome(text, intent, (), (), reply.UNSURE if unsure else reply.NOT_UNDERSTOOD)
 
-    def _chosen(self, text: str, pending: _Pending) -> Outcome | None:
+    def _chosen(self, text: str, pending: Pending) -> Outcome | None:
         """The answer to a "Which ...?" question: the devices it picks acted on, the
         question dropped, or None where the words are no answer (a new command)."""
         picked = pick(text, pending.targets)
@@ -370,7 +332,7 @@ class Pipeline:
         if res.status != "ok":
             if res.status == "ambiguous":  # the answer to the question picks
                 expires = self.clock() + self.confirm_timeout_s
-                self._asking = _Pending(
+                self._asking = Pending(
                     intent, res.candidates, (), "", expires, choose=True, said=text, area=res.area
                 )
             if res.status in ("unknown_area", "no_device", "nothing_there"):
@@ -406,7 +368,7 @@ class Pipeline:
         if any(d.policy(intent.name) == "confirm" for d in done) or any(
             a.device_id in borrowed and self._sensitive.touches(a) for a in actions
         ):
-            self._asking = _Pending(
+            self._asking = Pending(
                 intent, done, tuple(actions), response, self.clock() + self.confirm_timeout_s
             )
             return out(reply.confirm(intent.name, done), done)

@@ -13,6 +13,9 @@ Who owns what (each thread writes only its own things; the rest is handed over):
   when discovery changed it, and posts the result to the inbox.
 - **the voice thread** captures and recognises speech and posts commands to the inbox; the
   **grammar thread** rebuilds its recogniser for a new home (the newest home wins).
+- **the speaker thread** (agent/speak) synthesises and plays what the main loop and the
+  voice thread queue for it; the turns it shares with the voice thread say when the agent
+  speaks (its own voice is not taken for a command) and when an answer needs no wake phrase.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from agent.messages import Outcome, Transcript
 from agent.mqtt import MqttClient
 from agent.mqtt_routing import Message
 from agent.pipeline import Pipeline, Prepared
+from agent.speak.replies import voice_out
 from agent.topics import Topics
 from agent.voice.listener import Listener
 
@@ -112,6 +116,12 @@ class Service:
         self._voice_version = self.inventory.version
         self.listener: Listener | None = None
         self._stall_logged = False
+        self.out = voice_out(
+            config,
+            speaking=voice,
+            publish=lambda wav: client.publish(self.topics.reply_audio, wav, qos=0),
+        )
+        client.subscribe(self.topics.speak, self._on_speak)
         if voice:
             self.listener = Listener(
                 config.voice,
@@ -121,6 +131,9 @@ class Service:
                     self.topics.listening, "on" if on else "off", retain=True
                 ),
                 on_partial=lambda text: client.publish(self.topics.partial, text, qos=0),
+                turns=self.out.turns,
+                on_wake=self.out.woken,
+                on_stop=self.out.stopped,
             )
             client.subscribe(self.topics.listen, self._on_listen)
 
@@ -131,6 +144,16 @@ class Service:
         if self.listener is not None:
             log.info("push to talk")
             self.listener.push_to_talk()
+
+    def _on_speak(self, msg: Message) -> None:
+        """Text to say aloud, as plain text or {"text": ...} (commands' formats)."""
+        if msg.retain:
+            log.warning("ignoring a retained message on %s", msg.topic)
+            return
+        try:
+            self.out.speak(parse_text(msg.payload, "mqtt").text)
+        except BadInput as exc:
+            log.warning("skipping a message on %s: %s", msg.topic, exc)
 
     def _on_command(self, msg: Message) -> None:
         if msg.retain:
@@ -182,6 +205,7 @@ class Service:
         log.info("listening for text on %s", self.topics.command)
         systemd.notify("READY=1", f"STATUS=connecting to the MQTT broker at {self.client.where}")
         voice_thread = self._start(stop)
+        self.out.start(stop)
         watchdog = systemd.watchdog_seconds()
         connected: bool | None = None
         next_ping = 0.0
@@ -351,5 +375,7 @@ class Service:
                 outcome.response,
             )
             publish_outcome(self.client, self.topics, outcome)
+            asking = self.pipeline.asking(transcript.who) is not None
+            self.out.replied(outcome, heard=transcript.source == "voice", asking=asking)
         except Exception:  # a task boundary: the service never dies on one command
             log.exception("handling %r failed", transcript.text)

@@ -16,6 +16,8 @@ class Topics:
         self.partial = f"{base}/transcript/partial"
         self.intent = f"{base}/intent"
         self.response = f"{base}/response"
+        self.reply_audio = f"{base}/reply/audio"  # the reply as WAV (speech.publish_audio)
+        self.speak = f"{base}/speak"  # text for the agent to say aloud
         self.status = f"{base}/status"
         self.probe = f"{base}/probe"  # we send ourselves a message here (agent/mqtt_link.py)
         ha = config.home_assistant.prefix

@@ -37,13 +37,28 @@ def say(
     `noise`: the white-noise floor's amplitude, or "dither" (sox's dither alone: all but
     digital silence)."""
     raw = out.with_suffix(".tts.wav")
-    padded = out.with_suffix(".padded.wav")
     if voice.startswith("hibari"):
         _hibari(raw, text, float(voice.partition(":")[2] or 1.0))
     else:
         subprocess.run(
             [_need("espeak-ng"), "-v", voice, "-s", "160", "-w", str(raw), text], check=True
         )
+    return pad(raw, out, before=before, after=after, noise=noise, rate=rate, channels=channels)
+
+
+def pad(
+    raw: Path,
+    out: Path,
+    *,
+    before: float = 0.5,
+    after: float = 1.0,
+    noise: float | str = 0.002,
+    rate: int = 16000,
+    channels: int = 1,
+) -> Path:
+    """Any WAV `raw` as the tests' speech: at `rate`, padded with quiet, over a noise floor
+    (see `say`)."""
+    padded = out.with_suffix(".padded.wav")
     sox = _need("sox")
     subprocess.run(
         [
@@ -127,3 +142,14 @@ def seconds(path: Path) -> float:
         [_need("sox"), "--i", "-D", str(path)], capture_output=True, text=True, check=True
     )
     return float(out.stdout)
+
+
+def word_error_rate(heard: str, said: str) -> float:
+    """Word-level edit distance over the words said (both normalised by the caller)."""
+    a, b = said.split(), heard.split()
+    row = list(range(len(b) + 1))
+    for i, word in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, other in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (word != other))
+    return row[-1] / max(1, len(a))

@@ -12,6 +12,7 @@ from agent.config.schema import (
     HomeAssistantConfig,
     MqttConfig,
     SiteConfig,
+    SpeechConfig,
     TlsConfig,
     UnderstandingConfig,
     VoiceConfig,
@@ -37,6 +38,7 @@ def load_config(path: str | Path) -> Config:
     devices = read_devices(root, areas, overlays=home_assistant.discovery)
     understanding = _understanding(root.section("understanding"), path)
     voice = _voice(root.section("voice"), path)
+    speech = _speech(root.section("speech"), path)
     root.finish()
     # with discovery, the site's area may be one only Home Assistant's devices name
     known = any(a.name == site.area for a in areas) or home_assistant.discovery
@@ -55,6 +57,7 @@ def load_config(path: str | Path) -> Config:
         understanding=understanding,
         voice=voice,
         home_assistant=home_assistant,
+        speech=speech,
     )
 
 
@@ -230,6 +233,32 @@ def _voice(sec: Section | None, path: Path) -> VoiceConfig:
         preroll_ms=sec.integer("preroll_ms", d.preroll_ms, minimum=0, maximum=2000),
         device=sec.text("device"),
         queue_blocks=sec.integer("queue_blocks", d.queue_blocks, minimum=10, maximum=10000),
+        followup_s=sec.number("followup_s", d.followup_s, minimum=0.0, maximum=60.0),
+    )
+    sec.finish()
+    return cfg
+
+
+def _speech(sec: Section | None, path: Path) -> SpeechConfig:
+    if sec is None:
+        return SpeechConfig()
+    d = SpeechConfig()
+    sounds = {}
+    for key in ("listening_sound", "error_sound"):
+        given = sec.text(key)
+        sounds[key] = None if given is None else str(_beside(path, given))
+        if given is not None and not Path(str(sounds[key])).is_file():
+            sec.error(key, f"no sound file {sounds[key]}")
+    cfg = SpeechConfig(
+        engine=sec.choice("engine", ("hibari", "espeak-ng", "piper", "none"), d.engine) or d.engine,
+        voice=sec.text("voice"),
+        speed=sec.number("speed", d.speed, minimum=0.5, maximum=2.0),
+        volume=sec.number("volume", d.volume, minimum=0.0, maximum=2.0),
+        device=sec.text("device"),
+        publish_audio=sec.flag("publish_audio", d.publish_audio),
+        earcons=sec.flag("earcons", d.earcons),
+        listening_sound=sounds["listening_sound"],
+        error_sound=sounds["error_sound"],
     )
     sec.finish()
     return cfg

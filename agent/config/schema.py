@@ -87,6 +87,24 @@ class VoiceConfig:
     preroll_ms: int = 300
     device: str | None = None  # input device name or index; None: the default
     queue_blocks: int = 100
+    # after a question from the agent ("Which light...?", "Say yes to confirm"), the next
+    # utterance within this many seconds needs no wake phrase
+    followup_s: float = 8.0
+
+
+@dataclass(frozen=True)
+class SpeechConfig:
+    """Spoken replies (agent/speak)."""
+
+    engine: str = "hibari"  # hibari | espeak-ng | piper | none
+    voice: str | None = None  # the engine's voice; None: its default (hibari: heart)
+    speed: float = 1.0
+    volume: float = 1.0
+    device: str | None = None  # output device name or index; None: the system default
+    publish_audio: bool = False  # each reply as a WAV on <prefix>/<site>/reply/audio too
+    earcons: bool = True  # a sound when it starts listening, another on "I didn't get that"
+    listening_sound: str | None = None  # a WAV instead of the built-in listening earcon
+    error_sound: str | None = None  # a WAV instead of the built-in error earcon
 
 
 @dataclass(frozen=True)
@@ -106,6 +124,7 @@ class Config:
     understanding: UnderstandingConfig
     voice: VoiceConfig = VoiceConfig()
     home_assistant: HomeAssistantConfig = field(default_factory=HomeAssistantConfig)
+    speech: SpeechConfig = SpeechConfig()
 
     def to_dict(self) -> dict[str, Any]:
         """The effective config, secrets masked: what `voice-agent config` prints."""
@@ -131,6 +150,7 @@ class Config:
             "devices": [_device_dict(d) for d in self.home.devices],
             "understanding": dict(self.understanding.__dict__),
             "voice": dict(self.voice.__dict__),
+            "speech": dict(self.speech.__dict__),
             "home_assistant": {
                 "discovery": self.home_assistant.discovery,
                 "prefix": self.home_assistant.prefix,

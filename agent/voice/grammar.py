@@ -218,6 +218,11 @@ def build(home: Home, *, wake: str | None = None, vocabulary: set[str] | None = 
         b.slots = {}
         if body:
             bodies.append(body)
+    answers = []  # to the agent's questions: no command, and never after the wake phrase
+    for answer in data.get("answers", []):
+        body = b.tree(parse(answer, data.get("rules", {})))
+        if body:
+            answers.append(body)
     lines = [
         "#JSGF V1.0;",
         "grammar voiceagent;",
@@ -238,12 +243,17 @@ def build(home: Home, *, wake: str | None = None, vocabulary: set[str] | None = 
         "<body> = " + " | ".join(f"( {body} )" for body in bodies) + ";",
         "<command> = [ <prefix> ] <body> [ <suffix> ];",
     ]
+    utterance = "<command>"
+    if answers:
+        lines.append("<answer> = " + " | ".join(f"( {body} )" for body in answers) + ";")
+        utterance = "<command> | <answer>"
+
     if wake:
         spoken_wake = b.phrase(normalize(wake))
         if spoken_wake is None:
             raise UnknownWakeWord(f"the wake word {wake!r} has words the recogniser does not know")
         lines.append(f"<wake> = {spoken_wake};")
-        lines.append("public <utterance> = [ <wake> ] <command> | <wake>;")
+        lines.append(f"public <utterance> = [ <wake> ] <command> | <wake> | {utterance};")
     else:
-        lines.append("public <utterance> = <command>;")
+        lines.append(f"public <utterance> = {utterance};")
     return Grammar("\n".join(lines) + "\n", sorted(b.missing), b.used)

@@ -7,12 +7,15 @@ go to others. Audio errors are logged and retried, so the text side keeps workin
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 
 from agent.config import VoiceConfig
 from agent.home.inventory import Home
+from agent.language.normalize import normalize
+from agent.speak.turns import Turns
 from agent.voice.audio import AudioError, MicSource
 from agent.voice.engines import make_engine
 from agent.voice.loop import Recognizer, voice_commands
@@ -22,6 +25,12 @@ from agent.voice.wake import for_phrase
 
 log = logging.getLogger(__name__)
 RETRY_S = 5.0
+# said over the agent's own voice, these stop it (anything else heard then is taken for its
+# own voice, unless the wake phrase came first)
+STOP = re.compile(
+    r"^(stop|stop it|stop talking|be quiet|quiet|shush|enough|cancel|shut up|never mind|"
+    r"ok stop|okay stop|thats enough|thank you|thanks)$"
+)
 
 
 class Swappable:
@@ -61,8 +70,19 @@ class Listener:
         on_command: Callable[[str], None],
         on_listening: Callable[[bool], None],
         on_partial: Callable[[str], None],
+        *,
+        turns: Turns | None = None,
+        on_wake: Callable[[bool], None] | None = None,
+        on_stop: Callable[[], None] | None = None,
     ) -> None:
+        """`turns`: when the agent speaks and when it awaits an answer; `on_wake`: a wake
+        phrase woke it (and whether words followed); `on_stop`: "stop" said over its voice."""
         self.voice = voice
+        self.turns = turns or Turns()
+        self.on_wake = on_wake
+        self.on_stop = on_stop
+        self._began = 0.0  # when the utterance being heard began (time.monotonic())
+        self._woke = False  # and whether its wake phrase woke the agent
         self.engine = Swappable(make_engine(voice, home))
         self.wake = for_phrase(voice.wake_word, voice.wake_model) if voice.mode == "wake" else None
         self.on_command = on_command
@@ -101,9 +121,37 @@ class Listener:
         self._pushed.set()
 
     def _take_push(self) -> bool:
+        """Push-to-talk since the last utterance, an answer to the agent's question, or
+        words over its voice (for `_for_us` to tell "stop" from its own voice)."""
         pushed = self._pushed.is_set()
         self._pushed.clear()
-        return pushed
+        over = self.turns.overlapped(self._began, time.monotonic())
+        return self.turns.take_answer(self._began) or pushed or over
+
+    def _speech(self, on: bool) -> None:
+        if on:
+            self._began = time.monotonic() - self.voice.preroll_ms / 1000
+            self._woke = False
+        self.on_listening(on)
+
+    def _woken(self, followed: bool) -> None:
+        self._woke = True
+        if self.on_wake is not None:
+            self.on_wake(followed)
+
+    def _for_us(self, text: str) -> bool:
+        """Whether a command heard is the user's: over the agent's own voice, only one after
+        the wake phrase is; "stop" there interrupts it."""
+        if not self.turns.overlapped(self._began, time.monotonic()):
+            return True
+        if STOP.match(normalize(text)):
+            log.info("heard %r over the reply: stopping it", text)
+            if self.on_stop is not None:
+                self.on_stop()
+            return False
+        if not self._woke:
+            log.info("heard %r over the reply, without the wake phrase: ignored", text)
+        return self._woke
 
     def run(self, stop: threading.Event) -> None:
         v = self.voice
@@ -115,11 +163,14 @@ class Listener:
                     self._beating(self._mic.blocks()),
                     v,
                     self.engine,
-                    on_speech=self.on_listening,
+                    on_speech=self._speech,
                     on_partial=self.on_partial,
                     pushed=self._take_push,
                     wake=self.wake,
+                    on_wake=self._woken,
                 ):
+                    if not self._for_us(command.text):
+                        continue
                     log.info("heard %r", command.text)
                     self.on_command(command.text)
                     if stop.is_set():

@@ -34,6 +34,7 @@ DISCOUNT = 0.9  # absolute discount per seen n-gram; what it frees goes to the l
 # commands; the rest are the training frames', intents drawn evenly.
 CHATTER_SHARE = 0.15
 GRAMMAR_SHARE = 0.6  # the spoken grammar's short commands: what people say most
+ANSWER_SHARE = 0.03  # answers to its questions: "yes", "the kitchen one"
 WAKE_SHARE = 0.3  # commands said after the wake phrase in the same breath
 SENTENCES = 30000
 NUMBERS = tuple(range(101))
@@ -178,6 +179,12 @@ def sentences(
         out.append(said)
     if phrase:
         out += [phrase] * max(1, count // 50)
+    answers = random.Random(seed + 1)  # answers to its questions: "yes", "the kitchen one"
+    for _ in range(round(count * ANSWER_SHARE)):
+        template = answers.choice(spoken["answers"])
+        said = _sentence(template, "get_state", filler, answers, spoken.get("rules", {}))
+        if said:
+            out.append(said)
     return out
 
 

@@ -142,14 +142,18 @@ def commands(
     follow_s: float = 8.0,
     sensitivity: float = 0.5,
     pushed: Callable[[], bool] | None = None,
+    on_wake: Callable[[bool], None] | None = None,
 ) -> Iterator[Heard]:
-    """`pushed` says whether push-to-talk was pressed since the last utterance: then the
-    next utterance is a command, wake phrase or not."""
+    """`pushed` says whether push-to-talk was pressed since the last utterance (or the
+    utterance answers the agent's question): then it is a command, wake phrase or not.
+    `on_wake` hears of each wake phrase that woke the agent, and whether words followed."""
     phrase = normalize(wake) if wake else ""
     least = 1.0 - sensitivity
     awaiting_until: float | None = None
     for h in heard_:
         said, woke, lead, rest = _wake_phrase(h, phrase, least)
+        if said and woke and on_wake is not None:
+            on_wake(bool(rest))
         pushed_now = pushed is not None and pushed()
         if pushed_now:
             if rest:
@@ -192,6 +196,7 @@ def voice_commands(
     on_partial: Callable[[str], None] | None = None,
     pushed: Callable[[], bool] | None = None,
     wake: WakeModel | str | None = "auto",
+    on_wake: Callable[[bool], None] | None = None,
 ) -> Iterator[Heard]:
     """The whole loop as the config sets it: audio blocks in, commands out. `wake`: the wake
     classifier ("auto": the shipped one, where it knows the configured phrase)."""
@@ -217,4 +222,5 @@ def voice_commands(
         mode=voice.mode,
         sensitivity=voice.sensitivity,
         pushed=pushed,
+        on_wake=on_wake,
     )

@@ -1,0 +1,269 @@
+"""Speaking back: replies read aloud well, the engines' speech is recognised back, and the
+service speaks through a real output device (a PulseAudio null sink whose monitor the test
+records), takes an answer to its question without the wake phrase, stops when told, and
+works with no speaker at all."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from agent.language.normalize import normalize
+from agent.speak.engines import Espeak, Hibari, SpeechError, make_engine
+from agent.speak.sound import Sound, error_earcon, from_wav, listening_earcon
+from agent.speak.speaker import Speaker
+from agent.speak.turns import Turns
+from agent.speak.wording import speakable
+from agent.voice.audio import WavSource
+from agent.voice.moonshine import MoonshineEngine
+from tests import pulse, speech
+from tests.conftest import ROOT, Agent, Broker, Recorder, example_config, run_cli
+
+MOONSHINE = ROOT / "models" / "moonshine-base-en"
+
+
+@pytest.mark.parametrize(
+    ("reply", "said"),
+    [
+        ("The office temperature reads 21.5 °C.", "The office temperature reads twenty-one "
+         "and a half degrees."),
+        ("Setting the lamp to 40%.", "Setting the lamp to forty percent."),
+        ("It is set to 70 °F (68.25 °F now).", "It is set to seventy degrees Fahrenheit "
+         "(sixty-eight and a quarter degrees Fahrenheit now)."),
+        ("It reads -3 degrees.", "It reads minus three degrees."),
+        ("Volume 0.5", "Volume a half"),
+        ("Room 105 & 2000", "Room one hundred and five and two thousand"),
+        ("Turning on the TV2 and 3.14", "Turning on the TV2 and three point one four"),
+    ],
+)  # fmt: skip
+def test_replies_are_read_as_people_say_them(reply: str, said: str) -> None:
+    assert speakable(reply) == said
+
+
+def test_turns_overlap_and_the_answer_window() -> None:
+    now = [100.0]
+    turns = Turns(clock=lambda: now[0], tail_s=0.3)
+    turns.expect_answer(8.0, after_speech=True)  # asked, about to be spoken
+    turns.started()
+    assert turns.speaking() and turns.overlapped(99.0, 100.5)
+    assert not turns.take_answer(100.2)  # not while the question is being said
+    now[0] = 102.0
+    turns.ended()
+    assert turns.overlapped(101.0, 101.5) and turns.overlapped(102.2, 103.0)  # the tail
+    assert not turns.overlapped(102.4, 104.0)
+    assert turns.take_answer(109.0)  # within 8 s of the end of the question (+ tail)
+    assert not turns.take_answer(109.5)  # once
+    turns.expect_answer(8.0, after_speech=False)  # not spoken: from now
+    assert not turns.take_answer(110.5)
+    turns.expect_answer(8.0, after_speech=False)
+    turns.close()
+    assert not turns.take_answer(103.0)
+
+
+def test_sounds_round_trip_as_wav() -> None:
+    for sound in (listening_earcon(), error_earcon()):
+        back = from_wav(sound.wav())
+        assert back.rate == sound.rate and 0.1 < back.seconds < 0.3
+        assert np.max(np.abs(back.samples - sound.samples)) < 1e-3
+    assert listening_earcon().samples.tolist() != error_earcon().samples.tolist()
+
+
+@pytest.fixture(scope="module")
+def hearer() -> MoonshineEngine:
+    assert (MOONSHINE / "decoder.onnx").is_file(), "scripts/bootstrap.sh --dev installs it"
+    return MoonshineEngine(MOONSHINE, threads=1, beam=1)
+
+
+def heard(hearer: MoonshineEngine, sound: Sound, tmp_path: Path) -> str:
+    """What a recogniser hears in the sound (at 16 kHz, padded as the tests' speech is)."""
+    raw = tmp_path / "spoken.wav"
+    raw.write_bytes(sound.wav())
+    pcm = b"".join(WavSource(speech.pad(raw, tmp_path / "padded.wav")).blocks())
+    return normalize(hearer.recognize(pcm).text)
+
+
+@pytest.mark.parametrize("engine", ["hibari", "espeak-ng"])
+def test_each_engine_is_understood_back(
+    engine: str, hearer: MoonshineEngine, tmp_path: Path
+) -> None:
+    voice = make_engine(engine, None, 1.0, tmp_path)
+    sound = voice.synthesize(speakable("Setting the bedroom lamp to 40%."))
+    assert 1.0 < sound.seconds < 5.0
+    got = heard(hearer, sound, tmp_path).replace("%", " percent")
+    # espeak-ng's "setting" was heard as "saving": one word in seven
+    assert speech.word_error_rate(got, "setting the bedroom lamp to 40 percent") <= 0.15, got
+
+
+def test_a_missing_piper_voice_is_a_clear_error_and_hibari_speaks(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR):
+        engine = make_engine("piper", "en_GB-alba-medium", 1.0, tmp_path)
+    assert isinstance(engine, Hibari)
+    (line,) = [r.getMessage() for r in caplog.records]
+    assert line.endswith("; speaking with hibari instead")
+    assert "piper" in line  # not installed here, or no such voice: either says how to fix it
+    assert "pip install piper-tts" in line or "models download piper-en_GB-alba-medium" in line
+
+
+def test_unknown_voices_are_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(SpeechError, match=r"hibari has no voice 'nope' \(it has .*heart"):
+        make_engine("hibari", "nope", 1.0, tmp_path)
+    with pytest.raises(SpeechError, match="espeak-ng has no voice 'nope'"):
+        Espeak("nope", 1.0)
+
+
+class Played:
+    """An output that keeps what it was given (the device path is tested end to end below)."""
+
+    def __init__(self) -> None:
+        self.sounds: list[Sound] = []
+
+    def play(self, sound: Sound, stop: threading.Event) -> None:
+        self.sounds.append(sound)
+
+
+def test_replies_are_cached_by_text(tmp_path: Path) -> None:
+    speaker = Speaker(make_engine("hibari", None, 1.0, tmp_path), Played(), Turns())
+    started = time.perf_counter()
+    first = speaker.sound_of("Turning on the kitchen light.")
+    made = time.perf_counter() - started
+    started = time.perf_counter()
+    again = speaker.sound_of("Turning on the kitchen light.")
+    assert again is first and time.perf_counter() - started < made / 10
+
+
+# -- the service, through a real output device -----------------------------------------------
+
+
+def voice_config(tmp_path: Path, port: int, speech_lines: str = "") -> Path:
+    config = example_config(tmp_path, port, speech_lines)
+    text = config.read_text().replace("  enabled: false ", "  enabled: true ", 1)
+    config.write_text(text)
+    return config
+
+
+def start(agent_factory: Callable[..., Agent], config: Path, sink: pulse.Sink) -> Agent:
+    agent = agent_factory(config, {k: sink.env[k] for k in ("HOME", "XDG_RUNTIME_DIR")})
+    agent.wait_log("audio input open: default device at 16000 Hz", timeout=90)
+    return agent
+
+
+def wait_quiet(recorded: Path, *, after: float, timeout: float = 30) -> float:
+    """Seconds into the recording when the agent's voice ended (some speech, then 0.8 s
+    of quiet), waiting for it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(0.3)
+        samples = _samples(recorded)
+        loud = np.flatnonzero(np.abs(samples[int(after * 16000) :]) > 0.02)
+        if len(loud) and len(samples) - (int(after * 16000) + loud[-1]) > 0.8 * 16000:
+            return (int(after * 16000) + loud[-1]) / 16000
+    raise AssertionError("the agent did not speak (or never stopped)")
+
+
+def _samples(path: Path) -> np.ndarray:
+    if not path.exists():  # parecord has not begun
+        return np.zeros(0)
+    data = path.read_bytes()
+    # parecord's header may still say 0 frames while it records: read the PCM after it
+    return np.frombuffer(data[44 : 44 + (len(data) - 44) // 2 * 2], "<i2") / 32768.0
+
+
+@pytest.mark.slow  # real audio, paced in real time
+def test_a_question_by_voice_is_spoken_and_answered_without_the_wake_phrase(
+    tmp_path: Path,
+    broker: Broker,
+    recorder: Recorder,
+    agent_factory: Callable[..., Agent],
+    hearer: MoonshineEngine,
+) -> None:
+    """Question -> its spoken reply (recorded from the agent's output and recognised) ->
+    "yes" with no wake phrase -> the lock's message."""
+    ask = speech.say(tmp_path / "ask.wav", "hey computer unlock the front door", after=1.0)
+    yes = speech.say(tmp_path / "yes.wav", "yes", after=1.0)
+    home = tmp_path / "home"
+    home.mkdir()
+    config = voice_config(tmp_path, broker.port)
+    with pulse.null_sink(home, speaker=True) as sink:
+        agent = start(agent_factory, config, sink)
+        with pulse.recording(sink.env, tmp_path / "out.wav") as out:
+            pulse.play(sink.env, ask)
+            reply = json.loads(recorder.on("voice-agent/kitchen-pi/intent", timeout=30).payload)
+            assert reply["response"].startswith("Do you really want to unlock the front door?")
+            wait_quiet(out, after=0.0)
+            pulse.play(sink.env, yes)
+            unlock = recorder.on("home/front_door/lock/set", timeout=30)
+        assert unlock.payload == "UNLOCK"
+        said = heard(hearer, Sound(_samples(out).astype(np.float32), 16000), tmp_path)
+    assert "unlock the front door" in said and "say yes to confirm" in said, said
+    assert "heard 'yes'" in agent.output()
+
+
+@pytest.mark.slow  # real audio, paced in real time
+def test_stop_interrupts_a_long_reply(
+    tmp_path: Path, broker: Broker, recorder: Recorder, agent_factory: Callable[..., Agent]
+) -> None:
+    """The speak topic's text is said aloud; "stop" (no wake phrase) over it ends it."""
+    long = " ".join(["The quick brown fox jumps over the lazy dog."] * 12)  # about 30 s
+    stop = speech.say(tmp_path / "stop.wav", "stop", after=1.0)
+    home = tmp_path / "home"
+    home.mkdir()
+    config = voice_config(tmp_path, broker.port)
+    with pulse.null_sink(home, speaker=True) as sink:
+        agent = start(agent_factory, config, sink)
+        with pulse.recording(sink.env, tmp_path / "out.wav") as out:
+            recorder.client.publish("voice-agent/kitchen-pi/speak", long, qos=1)
+            deadline = time.monotonic() + 30
+            while not (len(_samples(out)) and np.abs(_samples(out)).max() > 0.02):
+                assert time.monotonic() < deadline, "it never started speaking"
+                time.sleep(0.2)
+            pulse.play(sink.env, stop)
+            agent.wait_log("over the reply: stopping it", timeout=20)
+            ended = wait_quiet(out, after=0.0)
+    assert ended < 15.0, f"spoke for {ended:.1f} s of about 30"
+
+
+@pytest.mark.slow  # real audio, paced in real time
+def test_speech_none_needs_no_output_device(
+    tmp_path: Path, broker: Broker, recorder: Recorder, agent_factory: Callable[..., Agent]
+) -> None:
+    """The microphone only (the default sink's monitor: no output there) and speech off."""
+    wav = speech.say(tmp_path / "cmd.wav", "hey computer turn on the kitchen light", after=1.5)
+    home = tmp_path / "home"
+    home.mkdir()
+    config = voice_config(tmp_path, broker.port, "")
+    text = config.read_text().replace("  engine: hibari ", "  engine: none ", 1)
+    assert "engine: none" in text
+    config.write_text(text)
+    with pulse.null_sink(home) as sink:
+        agent = start(agent_factory, config, sink)
+        pulse.play(sink.env, wav)
+        assert recorder.on("home/kitchen/ceiling/set", timeout=30).payload == "ON"
+    assert "could not speak" not in agent.output()
+
+
+def test_say_writes_its_spoken_reply_and_speak_says_any_text(
+    tmp_path: Path, broker: Broker, hearer: MoonshineEngine
+) -> None:
+    config = str(example_config(tmp_path, broker.port))
+    reply = tmp_path / "reply.wav"
+    done = run_cli("say", "--config", config, "--wav", str(reply), "turn on the kitchen light")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "Turning on the kitchen ceiling light and the counter lights.\n"
+    said = heard(hearer, from_wav(reply.read_bytes()), tmp_path)
+    assert speech.word_error_rate(said, normalize(done.stdout)) <= 0.2, said
+    number = tmp_path / "number.wav"
+    done = run_cli("speak", "--config", config, "--wav", str(number), "It reads 21.5 °C.")
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    assert heard(hearer, from_wav(number.read_bytes()), tmp_path) in (
+        "it reads 21 and a half degrees",
+        "it reads 21.5 degrees",
+    )
