@@ -58,3 +58,16 @@ def test_modules_and_functions_stay_small() -> None:
                 if size > MAX_FUNCTION:
                     too_long.append(f"{name}:{node.lineno}: {node.name} is {size} lines")
     assert too_long == []
+
+
+def test_the_readme_layout_names_every_module() -> None:
+    """The README's layout section matches the tree: each of agent/'s modules and rooms."""
+    readme = (ROOT / "README.md").read_text()
+    layout = readme[readme.index("## Layout") :]
+    names = [p.name for p in (ROOT / "agent").iterdir() if not p.name.startswith("_")]
+    rooms = [f"{n}/" for n in names if (ROOT / "agent" / n).is_dir() and n != "bundled"]
+    modules = [n for n in names if n.endswith(".py")]
+    missing = [
+        n for n in rooms + modules if n not in layout and n.removesuffix(".py") not in layout
+    ]
+    assert missing == []

@@ -267,3 +267,21 @@ def test_say_writes_its_spoken_reply_and_speak_says_any_text(
         "it reads 21 and a half degrees",
         "it reads 21.5 degrees",
     )
+
+
+def test_an_action_said_again_within_a_minute_is_answered_done(tmp_path: Path) -> None:
+    from agent.config import load_config
+    from agent.pipeline import Pipeline
+    from agent.speak.replies import VoiceOut
+    from agent.understand.templates import TemplateMatcher
+
+    config = load_config(example_config(tmp_path, 1883))
+    pipeline = Pipeline(config.home, [TemplateMatcher.load().match], site_area="Kitchen")
+    out = VoiceOut(Turns(), None, 8.0)
+    on = pipeline.handle("turn on the kitchen light")
+    assert out._worded(on) == "Turning on the kitchen ceiling light and the counter lights."
+    assert out._worded(on) == "Done."
+    off = pipeline.handle("turn off the kitchen light")
+    assert out._worded(off).startswith("Turning off")
+    asked = pipeline.handle("what is the temperature in the office")
+    assert out._worded(asked) == out._worded(asked) == asked.response  # answers stay whole

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,8 @@ from agent.speak.speaker import Speaker
 from agent.speak.turns import Turns
 
 log = logging.getLogger(__name__)
+REPEAT_S = 60.0  # the same action's reply again within this: "Done."
+DONE = "Done."
 
 
 @dataclass
@@ -31,6 +34,7 @@ class VoiceOut:
     listening: Sound | None = None  # earcons (None: off)
     error: Sound | None = None
     publish: bool = False  # replies as WAV too (speech.publish_audio)
+    _last: tuple[str, float] = ("", -1e9)  # the last reply spoken for an action, and when
 
     def start(self, stop: threading.Event) -> threading.Thread | None:
         if self.speaker is None:
@@ -51,13 +55,22 @@ class VoiceOut:
             if aloud and self.error is not None and outcome.response in (NOT_UNDERSTOOD, UNSURE):
                 self.speaker.play(self.error)
             self.speaker.say(
-                outcome.response,
+                self._worded(outcome) if aloud else outcome.response,
                 followup_s=followup if aloud else None,
                 play=aloud,
                 publish=self.publish,
             )
         if followup is not None and not aloud:
             self.turns.expect_answer(followup, after_speech=False)
+
+    def _worded(self, outcome: Outcome) -> str:
+        """"Done." for an action said again within REPEAT_S of the same reply."""
+        if not outcome.actions:
+            return outcome.response
+        now = time.monotonic()
+        text, when = self._last
+        self._last = (outcome.response, now)
+        return DONE if text == outcome.response and now - when < REPEAT_S else outcome.response
 
     def speak(self, text: str) -> None:
         """A text to say aloud (the speak topic), and to publish as WAV where asked."""
