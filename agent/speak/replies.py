@@ -64,7 +64,7 @@ class VoiceOut:
             self.turns.expect_answer(followup, after_speech=False)
 
     def _worded(self, outcome: Outcome) -> str:
-        """"Done." for an action said again within REPEAT_S of the same reply."""
+        """ "Done." for an action said again within REPEAT_S of the same reply."""
         if not outcome.actions:
             return outcome.response
         now = time.monotonic()
