@@ -1,8 +1,9 @@
 """Installing speech models: download, verify every file, unpack, or do nothing if present.
 
-Each file is checked against its git blob id (SHA-1 of b"blob <size>\\0" + content), so a
-download is trusted file by file, not as a zip. Nothing is installed unless every file
-matches; the model folder appears in one rename.
+Each file is checked against its git blob id (SHA-1 of b"blob <size>\\0" + content) or its
+SHA-256 ("sha256:<hex>", for files kept in Git LFS), so a download is trusted file by file,
+not as a zip. Nothing is installed unless every file matches; the model folder appears in
+one rename. A model is a zip archive, or (`plain`) files fetched one by one from a folder.
 """
 
 from __future__ import annotations
@@ -26,13 +27,14 @@ class ModelDownloadError(AgentError):
 
 @dataclass(frozen=True)
 class ModelSpec:
-    url: str
+    url: str  # a zip archive; with `plain`, the folder the files are fetched from
     folder: str  # the installed model's folder
-    files: dict[str, str]  # path inside the folder -> git blob id
+    files: dict[str, str]  # path inside the folder -> git blob id, or "sha256:<hex>"
     inside: str | None = None  # the files' folder in the archive, where it is not `folder`
     # derives the files the engine loads from the verified ones, in the same folder
     prepare: Callable[[Path], None] | None = None
     ready: str | None = None  # a file `prepare` writes last: the model is ready when it is there
+    plain: bool = False  # `url` is a folder: each file is fetched as <url>/<name>
 
 
 def _prepare_moonshine(folder: Path) -> None:
@@ -80,6 +82,20 @@ KNOWN: dict[str, ModelSpec] = {
         prepare=_prepare_moonshine,
         ready="decoder.onnx",
     ),
+    # MIT, Rhasspy: Piper's American "lessac" voice (speech.engine: piper), release v1.0.0 of
+    # rhasspy/piper-voices. The digests are those the Hugging Face repository lists (LFS
+    # SHA-256 for the model, the git blob of the 4,885-byte config); no copy could be
+    # fetched here to check them, so a wrong one would refuse the install, never pass it.
+    "piper-en_US-lessac-medium": ModelSpec(
+        url="https://huggingface.co/rhasspy/piper-voices/resolve/v1.0.0/en/en_US/lessac/medium",
+        folder="piper-en_US-lessac-medium",
+        files={
+            "en_US-lessac-medium.onnx": "sha256:"
+            "5efe09e69902187827af646e1a6e9d269dee769f9877d17b16b1b46eeaaf019f",
+            "en_US-lessac-medium.onnx.json": "c67cea2c9a7a6501d89f7b2cdff411bc49e54a28",
+        },
+        plain=True,
+    ),
 }
 
 
@@ -106,14 +122,25 @@ def _ready(folder: Path, spec: ModelSpec) -> bool:
     return spec.ready is None or (folder / spec.ready).is_file()
 
 
+def digest(path: Path, like: str) -> str:
+    """The file's digest in the form of `like`: "sha256:<hex>" or a git blob id."""
+    if not like.startswith("sha256:"):
+        return blob_id(path)
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return f"sha256:{h.hexdigest()}"
+
+
 def problems(folder: Path, spec: ModelSpec) -> list[str]:
     out = []
     for name, expected in spec.files.items():
         path = folder / name
         if not path.is_file():
             out.append(f"{name}: missing")
-        elif (got := blob_id(path)) != expected:
-            out.append(f"{name}: expected blob {expected}, got {got}")
+        elif (got := digest(path, expected)) != expected:
+            out.append(f"{name}: expected {expected}, got {got}")
     return out
 
 
@@ -134,7 +161,11 @@ def install(
         say(f"installed {spec.folder} in {models_dir}, {len(spec.files)} files verified")
         return target
     source = url or spec.url
-    if spec.inside is None:
+    if spec.plain:
+        manual = (
+            f"to install by hand: download {', '.join(spec.files)} from {spec.url}/ into {target}"
+        )
+    elif spec.inside is None:
         manual = (
             f"to install by hand: download {spec.url}, unzip it into {models_dir} so that "
             f"{target}/am/final.mdl exists"
@@ -149,15 +180,21 @@ def install(
     except OSError as exc:
         raise ModelDownloadError(f"cannot create {models_dir}: {exc.strerror}") from None
     with tempfile.TemporaryDirectory(dir=models_dir, prefix=".download-") as tmp:
-        archive = Path(tmp) / "model.zip"
-        _fetch(source, archive, say, manual)
         unpacked = Path(tmp) / "unpacked"
-        try:
-            with zipfile.ZipFile(archive) as z:
-                z.extractall(unpacked)
-        except zipfile.BadZipFile:
-            raise ModelDownloadError(f"{source} is not a zip archive; {manual}") from None
-        found = unpacked / (spec.inside or spec.folder)
+        if spec.plain:
+            found = unpacked / spec.folder
+            found.mkdir(parents=True)
+            for name in spec.files:
+                _fetch(f"{source.rstrip('/')}/{name}", found / name, say, manual)
+        else:
+            archive = Path(tmp) / "model.zip"
+            _fetch(source, archive, say, manual)
+            try:
+                with zipfile.ZipFile(archive) as z:
+                    z.extractall(unpacked)
+            except zipfile.BadZipFile:
+                raise ModelDownloadError(f"{source} is not a zip archive; {manual}") from None
+            found = unpacked / (spec.inside or spec.folder)
         bad = problems(found, spec)
         if bad:
             raise ModelDownloadError(
