@@ -8,13 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from agent.config import load_config
 from agent.messages import Action
 from agent.pipeline import Pipeline
 from agent.resolve.choice import pick
-from agent.understand.templates import TemplateMatcher
 from tests.conftest import Broker, Recorder, example_config, run_cli
-from tests.test_pipeline import HOME, Clock
+from tests.test_pipeline import HOME, Clock, hallway_pipeline
 
 LIGHTS = """\
   - id: light.kitchen_ceiling
@@ -39,16 +37,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def pipeline(tmp_path: Path, clock: Clock) -> Pipeline:
-    path = tmp_path / "home.yaml"
-    path.write_text(HOME + LIGHTS)
-    config = load_config(path)
-    return Pipeline(
-        config.home,
-        [TemplateMatcher.load().match],
-        site_area="Hallway",
-        confirm_timeout_s=30,
-        clock=clock,
-    )
+    return hallway_pipeline(tmp_path, clock, HOME + LIGHTS)
 
 
 FRONT = Action("lock.front_door", "locks/front/set", "LOCK")

@@ -62,10 +62,10 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture
-def pipeline(tmp_path: Path, clock: Clock) -> Pipeline:
+def hallway_pipeline(tmp_path: Path, clock: Clock, home: str = HOME) -> Pipeline:
+    """The home's templates-only pipeline, said in the hallway; questions wait 30 s."""
     path = tmp_path / "home.yaml"
-    path.write_text(HOME)
+    path.write_text(home)
     config = load_config(path)
     return Pipeline(
         config.home,
@@ -74,6 +74,11 @@ def pipeline(tmp_path: Path, clock: Clock) -> Pipeline:
         confirm_timeout_s=30,
         clock=clock,
     )
+
+
+@pytest.fixture
+def pipeline(tmp_path: Path, clock: Clock) -> Pipeline:
+    return hallway_pipeline(tmp_path, clock)
 
 
 def test_ambiguous_lock_asks_which_and_acts_on_nothing(pipeline: Pipeline) -> None:

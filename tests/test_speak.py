@@ -9,7 +9,8 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -156,6 +157,20 @@ def start(agent_factory: Callable[..., Agent], config: Path, sink: pulse.Sink) -
     return agent
 
 
+@contextmanager
+def speaking(
+    tmp_path: Path, port: int, agent_factory: Callable[..., Agent]
+) -> Iterator[tuple[Agent, pulse.Sink, Path]]:
+    """`voice-agent run` with voice and speech on, its microphone one null sink's monitor and
+    its speaker another; what it says is recorded to the WAV yielded."""
+    home = tmp_path / "home"
+    home.mkdir()
+    with pulse.null_sink(home, speaker=True) as sink:
+        agent = start(agent_factory, voice_config(tmp_path, port), sink)
+        with pulse.recording(sink.env, tmp_path / "out.wav") as out:
+            yield agent, sink, out
+
+
 def wait_quiet(recorded: Path, *, after: float, timeout: float = 30) -> float:
     """Seconds into the recording when the agent's voice ended (some speech, then 0.8 s
     of quiet), waiting for it."""
@@ -189,20 +204,15 @@ def test_a_question_by_voice_is_spoken_and_answered_without_the_wake_phrase(
     "yes" with no wake phrase -> the lock's message."""
     ask = speech.say(tmp_path / "ask.wav", "hey computer unlock the front door", after=1.0)
     yes = speech.say(tmp_path / "yes.wav", "yes", after=1.0)
-    home = tmp_path / "home"
-    home.mkdir()
-    config = voice_config(tmp_path, broker.port)
-    with pulse.null_sink(home, speaker=True) as sink:
-        agent = start(agent_factory, config, sink)
-        with pulse.recording(sink.env, tmp_path / "out.wav") as out:
-            pulse.play(sink.env, ask)
-            reply = json.loads(recorder.on("voice-agent/kitchen-pi/intent", timeout=30).payload)
-            assert reply["response"].startswith("Do you really want to unlock the front door?")
-            wait_quiet(out, after=0.0)
-            pulse.play(sink.env, yes)
-            unlock = recorder.on("home/front_door/lock/set", timeout=30)
+    with speaking(tmp_path, broker.port, agent_factory) as (agent, sink, out):
+        pulse.play(sink.env, ask)
+        reply = json.loads(recorder.on("voice-agent/kitchen-pi/intent", timeout=30).payload)
+        assert reply["response"].startswith("Do you really want to unlock the front door?")
+        wait_quiet(out, after=0.0)
+        pulse.play(sink.env, yes)
+        unlock = recorder.on("home/front_door/lock/set", timeout=30)
         assert unlock.payload == "UNLOCK"
-        said = heard(hearer, Sound(_samples(out).astype(np.float32), 16000), tmp_path)
+    said = heard(hearer, Sound(_samples(out).astype(np.float32), 16000), tmp_path)
     assert "unlock the front door" in said and "say yes to confirm" in said, said
     assert "heard 'yes'" in agent.output()
 
@@ -214,20 +224,15 @@ def test_stop_interrupts_a_long_reply(
     """The speak topic's text is said aloud; "stop" (no wake phrase) over it ends it."""
     long = " ".join(["The quick brown fox jumps over the lazy dog."] * 12)  # about 30 s
     stop = speech.say(tmp_path / "stop.wav", "stop", after=1.0)
-    home = tmp_path / "home"
-    home.mkdir()
-    config = voice_config(tmp_path, broker.port)
-    with pulse.null_sink(home, speaker=True) as sink:
-        agent = start(agent_factory, config, sink)
-        with pulse.recording(sink.env, tmp_path / "out.wav") as out:
-            recorder.client.publish("voice-agent/kitchen-pi/speak", long, qos=1)
-            deadline = time.monotonic() + 30
-            while not (len(_samples(out)) and np.abs(_samples(out)).max() > 0.02):
-                assert time.monotonic() < deadline, "it never started speaking"
-                time.sleep(0.2)
-            pulse.play(sink.env, stop)
-            agent.wait_log("over the reply: stopping it", timeout=20)
-            ended = wait_quiet(out, after=0.0)
+    with speaking(tmp_path, broker.port, agent_factory) as (agent, sink, out):
+        recorder.client.publish("voice-agent/kitchen-pi/speak", long, qos=1)
+        deadline = time.monotonic() + 30
+        while not (len(_samples(out)) and np.abs(_samples(out)).max() > 0.02):
+            assert time.monotonic() < deadline, "it never started speaking"
+            time.sleep(0.2)
+        pulse.play(sink.env, stop)
+        agent.wait_log("over the reply: stopping it", timeout=20)
+        ended = wait_quiet(out, after=0.0)
     assert ended < 15.0, f"spoke for {ended:.1f} s of about 30"
 
 
