@@ -231,6 +231,7 @@ def _direction(words: str) -> str | None:
 # number characters that are not digits ("²¹", "½").
 _ODD_NUMBER = re.compile(
     r"\b(?:minus|negative) \d|\b(?:0[xob][0-9a-f]+|\d+(?:\.\d+)?e\d*|\d+(?:_\d+)+)\b"
+    r"|\b(?:nan|inf|infinity)\b"  # what float() reads as a number, never a level to set
 )
 # Words for what a level is, beyond the kinds of device that have it ("thermostat", "lights").
 _ATTRIBUTES = {
