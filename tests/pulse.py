@@ -26,9 +26,11 @@ OUT = "out"  # the agent's speaker, where `speaker=True`
 
 
 @contextmanager
-def null_sink(home: Path, *, speaker: bool = False) -> Iterator[Sink]:
+def null_sink(home: Path, *, speaker: bool = False, echo: bool = False) -> Iterator[Sink]:
     """Start the daemon with HOME=`home`. `speaker`: a second null sink, OUT, is the default
-    ALSA output (what the agent says goes there, and comes out of its monitor)."""
+    ALSA output (what the agent says goes there, and comes out of its monitor). `echo`: the
+    default output is the microphone's own sink, as a room where the speaker reaches the
+    microphone (what the agent says, it hears)."""
     for tool in ("pulseaudio", "paplay"):
         if shutil.which(tool) is None:
             raise RuntimeError(f"{tool} is not installed (scripts/bootstrap.sh --dev installs it)")
@@ -39,7 +41,7 @@ def null_sink(home: Path, *, speaker: bool = False) -> Iterator[Sink]:
     out = f'pcm.spk {{\n type pulse\n device "{OUT}"\n}}\n'
     default = (
         "pcm.!default {\n type asym\n capture.pcm mic\n playback.pcm spk\n}\n"
-        if speaker
+        if speaker or echo
         else f'pcm.!default {{\n type pulse\n device "{SINK}.monitor"\n}}\n'
     )
     (home / ".asoundrc").write_text(mic + out + default + "ctl.!default {\n type pulse\n}\n")
@@ -65,8 +67,9 @@ def null_sink(home: Path, *, speaker: bool = False) -> Iterator[Sink]:
             if daemon.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("pulseaudio did not start")
             time.sleep(0.1)
-        if speaker:  # through ALSA's asym, the pulse plugin takes Pulse's defaults
-            subprocess.run(["pactl", "set-default-sink", OUT], env=env, check=True)
+        if speaker or echo:  # through ALSA's asym, the pulse plugin takes Pulse's defaults
+            played = OUT if speaker else SINK
+            subprocess.run(["pactl", "set-default-sink", played], env=env, check=True)
             subprocess.run(["pactl", "set-default-source", f"{SINK}.monitor"], env=env, check=True)
         yield Sink(env, daemon.pid)
     finally:

@@ -218,6 +218,29 @@ def test_a_question_by_voice_is_spoken_and_answered_without_the_wake_phrase(
 
 
 @pytest.mark.slow  # real audio, paced in real time
+def test_it_does_not_answer_its_own_question_in_a_room_that_echoes(
+    tmp_path: Path, broker: Broker, recorder: Recorder, agent_factory: Callable[..., Agent]
+) -> None:
+    """Its speaker reaches its microphone: it hears itself say "...Say yes to confirm" and
+    must not take that "yes" (nor anything it says) for the user's; the user's "yes" after
+    it still confirms."""
+    ask = speech.say(tmp_path / "ask.wav", "hey computer unlock the front door", after=1.0)
+    yes = speech.say(tmp_path / "yes.wav", "yes", voice="en-gb", after=1.0)
+    home = tmp_path / "home"
+    home.mkdir()
+    with pulse.null_sink(home, echo=True) as sink:
+        agent = start(agent_factory, voice_config(tmp_path, broker.port), sink)
+        pulse.play(sink.env, ask)
+        recorder.on("voice-agent/kitchen-pi/intent", timeout=30)
+        agent.wait_log("over the reply, without the wake phrase: ignored", timeout=20)
+        time.sleep(2.0)  # its question has been said, and heard
+        assert recorder.device_messages() == []
+        pulse.play(sink.env, yes)
+        assert recorder.on("home/front_door/lock/set", timeout=30).payload == "UNLOCK"
+    assert agent.output().count("heard 'yes'") == 1
+
+
+@pytest.mark.slow  # real audio, paced in real time
 def test_stop_interrupts_a_long_reply(
     tmp_path: Path, broker: Broker, recorder: Recorder, agent_factory: Callable[..., Agent]
 ) -> None:

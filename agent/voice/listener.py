@@ -125,8 +125,9 @@ class Listener:
         words over its voice (for `_for_us` to tell "stop" from its own voice)."""
         pushed = self._pushed.is_set()
         self._pushed.clear()
-        over = self.turns.overlapped(self._began, time.monotonic())
-        return self.turns.take_answer(self._began) or pushed or over
+        if self.turns.overlapped(self._began, time.monotonic()):
+            return True  # (its own voice leaves the answer window open for the user)
+        return self.turns.take_answer(self._began) or pushed
 
     def _speech(self, on: bool) -> None:
         if on:
