@@ -101,19 +101,21 @@ def answer(
     if all(s is None for s in states.values()):
         return Answer(about, reply.state_unknown(about, where))
     hits = tuple(d for d in about if states[d.id] == wanted)
-    said = "low on battery" if wanted == "low" else wanted
+    R = reply.R
+    said = R["low_battery"] if wanted == "low" else wanted
     what = reply.describe(about, where)
     if not hits:
-        verb = "is" if len(about) == 1 else "are"
-        none = "No, none" if form == "any" else "None"
-        return Answer(about, f"{none} of {what} {verb} {said}.")
+        verb = R["is"] if len(about) == 1 else R["are"]
+        none = "none_any" if form == "any" else "none_which"
+        return Answer(about, R.say(none, what=what, verb=verb, state=said))
     names = reply.join([the(d.name) for d in hits])
-    verb = "is" if len(hits) == 1 else "are"
+    verb = R["is"] if len(hits) == 1 else R["are"]
     if form == "count":
-        return Answer(about, f"{len(hits)} of {what} {verb} {said}: {names}.")
-    text = f"{names} {verb} {said}."
+        count = R.say("count", count=len(hits), what=what, verb=verb, state=said, names=names)
+        return Answer(about, count)
     if form == "any":
-        return Answer(about, "Yes, " + text)
+        return Answer(about, R.say("yes_these", names=names, verb=verb, state=said))
+    text = R.say("these_are", names=names, verb=verb, state=said)
     return Answer(about, text[:1].upper() + text[1:])
 
 

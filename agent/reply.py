@@ -1,4 +1,5 @@
-"""Short English replies, one template per intent and outcome. Pure."""
+"""Short replies, one phrase per intent and outcome, from the language file
+(agent/language/en.yaml). Pure."""
 
 from __future__ import annotations
 
@@ -8,54 +9,19 @@ from typing import assert_never
 from agent.home.inventory import Device
 from agent.home.state import DeviceState
 from agent.intents import IntentName
+from agent.language.phrases import replies
 from agent.messages import Slots
 from agent.wording import spoken, the
 
-NOUNS = {
-    "light": "lights",
-    "switch": "switches",
-    "fan": "fans",
-    "cover": "covers",
-    "lock": "locks",
-    "climate": "thermostats",
-    "media_player": "media players",
-    "vacuum": "vacuums",
-    "valve": "valves",
-    "scene": "scenes",
-    "button": "buttons",
-    "sensor": "sensors",
-    "binary_sensor": "sensors",
-}
-VERBS = {
-    "turn_on": "turn on",
-    "turn_off": "turn off",
-    "set_brightness": "change the brightness of",
-    "set_color": "change the colour of",
-    "set_temperature": "set the temperature of",
-    "get_state": "check",
-    "lock": "lock",
-    "unlock": "unlock",
-    "open": "open",
-    "close": "close",
-    "set_position": "move",
-    "stop": "stop",
-    "set_volume": "change the volume of",
-    "media_play": "play",
-    "play_media": "play something on",
-    "media_pause": "pause",
-    "media_resume": "resume",
-    "media_next": "skip on",
-    "media_previous": "go back on",
-    "activate_scene": "activate",
-    "vacuum_start": "start",
-    "vacuum_dock": "dock",
-}
+R = replies()
+NOUNS = R.nouns  # kinds of device, in the plural
+VERBS = R.verbs  # what an intent does: "I can't <verb> the thing"
 
 
 def join(items: list[str]) -> str:
     if len(items) == 1:
         return items[0]
-    return ", ".join(items[:-1]) + " and " + items[-1]
+    return R["list_comma"].join(items[:-1]) + R["and"] + items[-1]
 
 
 def describe(devices: tuple[Device, ...], place: str | None = None) -> str:
@@ -66,8 +32,8 @@ def describe(devices: tuple[Device, ...], place: str | None = None) -> str:
     domains = {d.domain for d in devices}
     noun = NOUNS[domains.pop()] if len(domains) == 1 else "devices"
     if place:
-        return f"the {noun} {place}"
-    return f"{len(devices)} {noun}"
+        return R.say("several", noun=noun, where=place)
+    return R.say("counted", count=len(devices), noun=noun)
 
 
 # Floors said without "in the": "the lights upstairs", but "the lights in the basement".
@@ -82,8 +48,8 @@ def place(label: str | None, *, floor: bool) -> str | None:
     if floor and said.lower() in _ADVERB_FLOORS:
         return said
     if floor and said.lower().endswith(" floor"):
-        return f"on the {said}"
-    return f"in the {said}"
+        return R.say("on_floor", name=said)
+    return R.say("in_area", name=said)
 
 
 def _value(slots: Slots, suffix: str = "") -> str:
@@ -96,69 +62,48 @@ def done(intent: IntentName, slots: Slots, targets: tuple[Device, ...], where: s
     what = describe(targets, where)
     up = slots.direction == "up"
     relative = slots.direction is not None
-    # "up by 2": a value with a direction is the step
-    by = f" by {_value(slots)}" if relative and slots.value is not None else ""
+    n = slots.value
+    step = relative and n is not None  # "up by 2": a value with a direction is the step
+    value = _value(slots)
     match intent:
         case "turn_on" | "turn_off":
-            return f"Turning {'on' if intent == 'turn_on' else 'off'} {what}."
+            return R.say(intent, what=what)
         case "set_brightness" if relative:
-            return f"{'Brightening' if up else 'Dimming'} {what}{by}{'%' if by else ''}."
-        case "set_brightness":
-            return f"Setting {what} to {_value(slots, '%')}."
-        case "set_color":
-            return f"Turning {what} {slots.value}."
+            by = R.say("by_percent", n=n) if step else ""
+            return R.say("brighten" if up else "dim", what=what, by=by)
         case "set_temperature" if relative:
-            return f"Turning {'up' if up else 'down'} {what}{by}{' degrees' if by else ''}."
-        case "set_temperature":
-            return f"Setting {what} to {_value(slots)} degrees."
+            by = R.say("by_degrees", n=n) if step else ""
+            return R.say("warmer" if up else "cooler", what=what, by=by)
         case "set_position" if relative:
-            return f"{'Opening' if up else 'Closing'} {what}{f'{by}%' if by else ' a little'}."
-        case "set_position":
-            return f"Moving {what} to {_value(slots, '%')}."
+            by = R.say("by_percent", n=n) if step else R["a_little"]
+            return R.say("open_by" if up else "close_by", what=what, by=by)
+        case "set_brightness" | "set_color" | "set_temperature" | "set_position":
+            return R.say(intent, what=what, value=value)
         case "set_volume" if relative:
-            return f"Turning {what} {'up' if up else 'down'}{by}."
+            by = R.say("by", n=n) if step else ""
+            return R.say("louder" if up else "quieter", what=what, by=by)
         case "set_volume":
-            if slots.value == 0:
-                return f"Muting {what}."
-            return f"Setting the volume of {what} to {_value(slots)}."
+            return R.say("mute" if n == 0 else "set_volume", what=what, value=value)
         case "activate_scene" if len(targets) == 1:  # "Activating the movie time scene."
             name = spoken(targets[0].name)
-            return f"Activating the {name}{'' if name.endswith('scene') else ' scene'}."
+            return R.say("scene" if name.endswith("scene") else "scene_named", name=name)
         case (
             "lock" | "unlock" | "open" | "close" | "stop" | "activate_scene" | "vacuum_start"
             | "media_play" | "media_pause" | "media_resume"
         ):  # fmt: skip
-            return f"{_DOING[intent]} {what}."
+            return R.say("doing_it", doing=R.doing[intent], what=what)
         case "play_media":
-            return f"Playing {slots.media} on {what}."
-        case "media_next":
-            return f"Skipping to the next track on {what}."
-        case "media_previous":
-            return f"Going back a track on {what}."
-        case "vacuum_dock":
-            return f"Sending {what} back to its dock."
+            return R.say("play_media", media=slots.media, what=what)
+        case "media_next" | "media_previous" | "vacuum_dock":
+            return R.say(intent, what=what)
         case "get_state" | "none":  # answered, or not understood: never done
-            return "Done."
+            return R["done"]
         case _:
             assert_never(intent)
 
 
-_DOING = {
-    "lock": "Locking",
-    "unlock": "Unlocking",
-    "open": "Opening",
-    "close": "Closing",
-    "stop": "Stopping",
-    "activate_scene": "Activating",
-    "vacuum_start": "Starting",
-    "media_play": "Playing",
-    "media_pause": "Pausing",
-    "media_resume": "Resuming",
-}
-
-
 def state_unknown(targets: tuple[Device, ...], where: str | None) -> str:
-    return f"I don't know the state of {describe(targets, where)} yet."
+    return R.say("state_unknown", what=describe(targets, where))
 
 
 def ambiguous(heard: str, candidates: tuple[Device, ...]) -> str:
@@ -166,81 +111,72 @@ def ambiguous(heard: str, candidates: tuple[Device, ...]) -> str:
     kind = heard or NOUNS.get(candidates[0].domain, "device").rstrip("s")
     if len(candidates) > 4:  # "..., the gym fan or one of 2 others?"
         more = len(candidates) - 4
-        others = "one other" if more == 1 else f"one of {more} others"
-        return f"Which {kind}, {', '.join(names)} or {others}?"
-    head = ", ".join(names[:-1]) + " or " + names[-1]
-    return f"Which {kind}, {head}?"
+        others = R["one_other"] if more == 1 else R.say("others", count=more)
+        return R.say("which_more", kind=kind, names=R["list_comma"].join(names), others=others)
+    head = R["list_comma"].join(names[:-1]) + R["or"] + names[-1]
+    return R.say("which", kind=kind, names=head)
 
 
 def no_device(heard: str, where: str | None) -> str:
     where = f" {where}" if where else ""
-    return (
-        f"Sorry, I don't know a device called {heard}{where}."
-        if heard
-        else ("Sorry, which device do you mean?")
-    )
+    return R.say("no_device", name=heard, where=where) if heard else R["which_device"]
 
 
 def not_exposed(name: str) -> str:
-    return (
-        f"Sorry, {the(name)} is not exposed to voice control (home_assistant.expose in the config)."
-    )
+    return R.say("not_exposed", name=the(name))
 
 
 def nothing_there(heard: str, where: str | None) -> str:
     where = f" {where}" if where else ""
-    return f"Sorry, there is no {heard or 'device that can do that'}{where}."
+    return R.say("nothing_there", name=heard or R["no_such_device"], where=where)
 
 
 def bare_name(heard: str) -> str:
-    return f"What should I do with {the(heard)}?"
+    return R.say("bare_name", name=the(heard))
 
 
 def unknown_area(heard: str) -> str:
-    return f"Sorry, I don't know an area called {heard}."
+    return R.say("unknown_area", name=heard)
 
 
 def unsupported(intent: IntentName, candidates: tuple[Device, ...]) -> str:
     if not candidates:
-        return "Sorry, I can't control that."
-    return f"Sorry, I can't {VERBS.get(intent, 'control')} {describe(candidates)}."
+        return R["cannot_control"]
+    return R.say("unsupported", verb=VERBS.get(intent, "control"), what=describe(candidates))
 
 
 def confirm(intent: IntentName, targets: tuple[Device, ...]) -> str:
-    return f"Do you really want to {VERBS[intent]} {describe(targets)}? Say yes to confirm."
+    return R.say("confirm", verb=VERBS[intent], what=describe(targets))
 
 
 def dropped(intent: IntentName, targets: tuple[Device, ...]) -> str:
     """An earlier question this one replaces, said so."""
-    return f"(I won't {VERBS[intent]} {describe(targets)} as asked before.)"
+    return R.say("dropped", verb=VERBS[intent], what=describe(targets))
 
 
 def denied(intent: IntentName, targets: tuple[Device, ...]) -> str:
-    return f"Sorry, I'm not allowed to {VERBS[intent]} {describe(targets)} by voice."
+    return R.say("denied", verb=VERBS[intent], what=describe(targets))
 
 
-NOT_UNDERSTOOD = "Sorry, I didn't understand that."
-UNSURE = "Sorry, I'm not sure what you want me to do. Could you say it another way?"
-CANCELLED = "OK, I won't."
+NOT_UNDERSTOOD = R["not_understood"]
+UNSURE = R["unsure"]
+CANCELLED = R["cancelled"]
 
 
 def too_many_requests(most: int) -> str:
-    said = f"Sorry, that's more than {most} requests at once, so I did none of them."
-    return f"{said} Please ask for {most} at most."
+    return R.say("too_many_requests", most=most)
 
 
 def too_many_devices(most: int) -> str:
-    return (
-        f"Sorry, those requests are for more than {most} devices, so I did none. Ask one at a time."
-    )
+    return R.say("too_many_devices", most=most)
 
 
 def later(when: str) -> str:
-    return f"Sorry, I can't do things {when} yet; ask me again when you want it done."
+    return R.say("later", when=when)
 
 
 def no_duration(how_long: str) -> str:
-    return f"I can't keep it that way only {how_long} yet, so it stays until you say."
+    return R.say("no_duration", how_long=how_long)
 
 
 def _reading(device: Device, st: DeviceState) -> str | None:
@@ -249,44 +185,35 @@ def _reading(device: Device, st: DeviceState) -> str | None:
         if st.value is None:
             return None
         value = _number(st.value) if isinstance(st.value, float) else str(st.value)
-        unit = f" {st.unit}" if st.unit else ""
-        return f"is {value}{unit}"
+        return R.say("reads_sensor", value=value, unit=f" {st.unit}" if st.unit else "")
     if device.domain == "climate":
-        now = f", {_number(st.current)} degrees now" if st.current is not None else ""
-        if st.mode == "off":
-            return f"is off{now}"
-        mode = f" in {st.mode} mode" if st.mode else ""
-        if st.temperature is not None:
-            return f"is set to {_number(st.temperature)} degrees{mode}{now}"
-        if st.current is not None:
-            return f"reads {_number(st.current)} degrees"
-        return f"is{mode}" if mode else None
+        return _climate(st)
     state = st.state
     if device.domain == "binary_sensor" and state in ("on", "off"):
-        state = _BINARY.get(device.device_class or "", {"on": "on", "off": "off"})[state]
+        state = R.table["binary"].get(device.device_class or "", {"on": "on", "off": "off"})[state]
     if state is None:
         if device.domain == "cover" and st.position is not None:
-            return f"is {_number(st.position)}% open"
+            return R.say("reads_open", n=_number(st.position))
         return None
     if state == "on" and device.domain == "light" and st.brightness is not None:
-        return f"is on at {_number(st.brightness)}%"
+        return R.say("reads_on_at", n=_number(st.brightness))
     if state == "on" and device.domain == "fan" and st.percentage is not None:
-        return f"is on at {_number(st.percentage)}%"
+        return R.say("reads_on_at", n=_number(st.percentage))
     if state == "open" and device.domain == "cover" and st.position not in (None, 100.0):
-        return f"is {_number(st.position or 0)}% open"
-    return f"is {state}"
+        return R.say("reads_open", n=_number(st.position or 0))
+    return R.say("reads_state", state=state)
 
 
-_BINARY = {
-    "door": {"on": "open", "off": "closed"},
-    "window": {"on": "open", "off": "closed"},
-    "garage_door": {"on": "open", "off": "closed"},
-    "opening": {"on": "open", "off": "closed"},
-    "motion": {"on": "detecting motion", "off": "clear"},
-    "occupancy": {"on": "occupied", "off": "clear"},
-    "moisture": {"on": "wet", "off": "dry"},
-    "smoke": {"on": "detecting smoke", "off": "clear"},
-}
+def _climate(st: DeviceState) -> str | None:
+    now = "" if st.current is None else R.say("reads_climate_now", n=_number(st.current))
+    if st.mode == "off":
+        return R.say("reads_climate_off", now=now)
+    mode = R.say("reads_climate_mode", mode=st.mode) if st.mode else ""
+    if st.temperature is not None:
+        return R.say("reads_climate_set", n=_number(st.temperature), mode=mode, now=now)
+    if st.current is not None:
+        return R.say("reads_climate", n=_number(st.current))
+    return R.say("reads_climate_mode_only", mode=mode) if mode else None
 
 
 def _number(value: float) -> str:
@@ -314,12 +241,15 @@ def states(
     if len(known) > 3:
         groups: dict[str, list[str]] = {}
         for device, reading in known:
-            groups.setdefault(reading.removeprefix("is "), []).append(the(device.name))
-        text = " ".join(f"{k[:1].upper()}{k[1:]}: {join(v)}." for k, v in groups.items())
+            groups.setdefault(reading.removeprefix(R["is"] + " "), []).append(the(device.name))
+        text = " ".join(
+            R.say("reads_group", State=k[:1].upper() + k[1:], names=join(v))
+            for k, v in groups.items()
+        )
     else:
         parts = [f"{the(d.name)} {reading}" for d, reading in known]
         text = join(parts) + "."
         text = text[:1].upper() + text[1:]
     if unknown:
-        text += f" I don't know about {describe(tuple(unknown))} yet."
+        text += R.say("dont_know_about", what=describe(tuple(unknown)))
     return text

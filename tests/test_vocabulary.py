@@ -107,3 +107,24 @@ def test_the_grammars_kind_words_are_the_resolvers() -> None:
 
 def test_every_kind_of_device_has_a_plural_for_replies() -> None:
     assert set(NOUNS) == set(DOMAINS)
+
+
+def test_every_reply_phrase_used_is_in_the_language_file_and_every_one_there_used() -> None:
+    """Replies are data (agent/language/en.yaml): a key the code asks for is there, and the
+    file holds no phrase nothing says (another language is a copy of it, translated)."""
+    import re
+
+    from agent.language.phrases import language
+    from tests.conftest import ROOT
+
+    table = language("en")["replies"]
+    code = "\n".join(p.read_text() for p in (ROOT / "agent").rglob("*.py"))
+    used = set(re.findall(r"""R(?:\.say\(|\[)\s*"([a-z_]+)\"""", code))
+    used |= {k for k in re.findall(r'"([a-z_]+)" if', code) if k in table}
+    used |= {k for k in re.findall(r'else "([a-z_]+)"', code) if k in table}
+    used |= {"nouns", "verbs", "doing", "binary"}  # tables, read by name
+    used |= {i for i in table if i in ("turn_on", "turn_off", "set_brightness", "set_color",
+             "set_temperature", "set_position", "media_next", "media_previous", "vacuum_dock",
+             "play_media")}  # fmt: skip  # keyed by the intent itself
+    assert sorted(used - set(table)) == []
+    assert sorted(set(table) - used) == []

@@ -1,17 +1,15 @@
 """Replies as they are read aloud: numbers as words and units spelt out ("21.5 °C" ->
-"twenty-one and a half degrees", "40%" -> "forty percent"), from a language file of data
-(`en.yaml` beside this module; another language is another file). Pure."""
+"twenty-one and a half degrees", "40%" -> "forty percent"), from the language file's
+`spoken` section (agent/language/en.yaml; another language is another file). Pure."""
 
 from __future__ import annotations
 
 import functools
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
-import yaml
+from agent.language import phrases
 
-HERE = Path(__file__).resolve().parent
 NUMBER = re.compile(r"(?<![\w.])(-?\d+(?:\.\d+)?)(?:\s?(°C|°F|%))?(?![\w])")
 
 
@@ -32,7 +30,7 @@ class Language:
 
 @functools.cache
 def language(name: str = "en") -> Language:
-    raw = yaml.safe_load((HERE / f"{name}.yaml").read_text(encoding="utf-8"))
+    raw = phrases.language(name)["spoken"]
     return Language(
         ones=tuple(raw["ones"]),
         tens=tuple(raw["tens"]),

@@ -144,6 +144,23 @@ def problems(folder: Path, spec: ModelSpec) -> list[str]:
     return out
 
 
+def _by_hand(spec: ModelSpec, models_dir: Path, target: Path) -> str:
+    """How to install the model without this command, said when it fails."""
+    if spec.plain:
+        return (
+            f"to install by hand: download {', '.join(spec.files)} from {spec.url}/ into {target}"
+        )
+    if spec.inside is None:
+        return (
+            f"to install by hand: download {spec.url}, unzip it into {models_dir} so that "
+            f"{target}/am/final.mdl exists"
+        )
+    return (
+        f"to install by hand: download {spec.url}, unzip it, move its folder "
+        f"{spec.inside} to {target}, and run this command again"
+    )
+
+
 def install(
     spec: ModelSpec,
     models_dir: Path,
@@ -161,20 +178,7 @@ def install(
         say(f"installed {spec.folder} in {models_dir}, {len(spec.files)} files verified")
         return target
     source = url or spec.url
-    if spec.plain:
-        manual = (
-            f"to install by hand: download {', '.join(spec.files)} from {spec.url}/ into {target}"
-        )
-    elif spec.inside is None:
-        manual = (
-            f"to install by hand: download {spec.url}, unzip it into {models_dir} so that "
-            f"{target}/am/final.mdl exists"
-        )
-    else:
-        manual = (
-            f"to install by hand: download {spec.url}, unzip it, move its folder "
-            f"{spec.inside} to {target}, and run this command again"
-        )
+    manual = _by_hand(spec, models_dir, target)
     try:
         models_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
