@@ -313,3 +313,19 @@ def test_an_action_said_again_within_a_minute_is_answered_done(tmp_path: Path) -
     assert out._worded(off).startswith("Turning off")
     asked = pipeline.handle("what is the temperature in the office")
     assert out._worded(asked) == out._worded(asked) == asked.response  # answers stay whole
+
+
+def test_the_lean_pronunciation_front_end_says_exactly_what_hibaris_own_says() -> None:
+    from hibari import Hibari as Stock
+
+    from agent.speak.lean_g2p import lean_g2p
+
+    lean = Stock(g2p=lean_g2p())
+    stock = Stock()
+    for text in (
+        "Turning on the kitchen light, and the record was read.",
+        "I don't know about the living room lamp yet; it reads twenty-one degrees.",
+        "Which lamp, the desk lamp or the bedroom lamp? Say yes to confirm.",
+    ):
+        assert lean.phonemize(text) == stock.phonemize(text)
+        assert np.array_equal(lean(text, seed=0), stock(text, seed=0))

@@ -21,6 +21,7 @@ from typing import Protocol
 import numpy as np
 
 from agent.errors import AgentError
+from agent.speak.lean_g2p import lean_g2p
 from agent.speak.sound import Sound, from_wav
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,8 @@ class Hibari:
                 f"hibari's voice {voice!r} is not on this machine (only 'heart' ships in the "
                 "package); use speech.voice: heart"
             )
-        self.model = Model(voice=voice)
+        british = bool(VOICES[voice]["british"])
+        self.model = Model(voice=voice, g2p=lean_g2p(british))  # None: hibari's own
         self.speed = speed
 
     def synthesize(self, text: str) -> Sound:
