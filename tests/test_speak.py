@@ -260,6 +260,24 @@ def test_stop_interrupts_a_long_reply(
 
 
 @pytest.mark.slow  # real audio, paced in real time
+def test_the_wake_phrase_cuts_a_long_reply_short_and_its_command_is_done(
+    tmp_path: Path, broker: Broker, recorder: Recorder, agent_factory: Callable[..., Agent]
+) -> None:
+    long = " ".join(["The quick brown fox jumps over the lazy dog."] * 12)  # about 30 s
+    cmd = speech.say(tmp_path / "cmd.wav", "hey computer turn on the kitchen light", after=1.0)
+    with speaking(tmp_path, broker.port, agent_factory) as (_agent, sink, out):
+        recorder.client.publish("voice-agent/kitchen-pi/speak", long, qos=1)
+        deadline = time.monotonic() + 30
+        while not (len(_samples(out)) and np.abs(_samples(out)).max() > 0.02):
+            assert time.monotonic() < deadline, "it never started speaking"
+            time.sleep(0.2)
+        pulse.play(sink.env, cmd)
+        assert recorder.on("home/kitchen/ceiling/set", timeout=30).payload == "ON"
+        ended = wait_quiet(out, after=0.0)
+    assert ended < 20.0, f"spoke for {ended:.1f} s of about 30"
+
+
+@pytest.mark.slow  # real audio, paced in real time
 def test_speech_none_needs_no_output_device(
     tmp_path: Path, broker: Broker, recorder: Recorder, agent_factory: Callable[..., Agent]
 ) -> None:
