@@ -102,7 +102,7 @@ def answer(
         return Answer(about, reply.state_unknown(about, where))
     hits = tuple(d for d in about if states[d.id] == wanted)
     R = reply.R
-    said = R["low_battery"] if wanted == "low" else wanted
+    said = R["low_battery"] if wanted == "low" else R.state(wanted)
     what = reply.describe(about, where)
     if not hits:
         verb = R["is"] if len(about) == 1 else R["are"]

@@ -201,7 +201,7 @@ def _reading(device: Device, st: DeviceState) -> str | None:
         return R.say("reads_on_at", n=_number(st.percentage))
     if state == "open" and device.domain == "cover" and st.position not in (None, 100.0):
         return R.say("reads_open", n=_number(st.position or 0))
-    return R.say("reads_state", state=state)
+    return R.say("reads_state", state=R.state(state))
 
 
 def _climate(st: DeviceState) -> str | None:

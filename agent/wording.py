@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from agent.language.phrases import replies
+
 
 def spoken(name: str) -> str:
     """'Kitchen Ceiling Light' -> 'kitchen ceiling light'; 'TV' and "Nana's" stay."""
@@ -15,8 +17,10 @@ def spoken(name: str) -> str:
 
 
 def the(name: str) -> str:
-    """'the kitchen light', but 'The Kraken' and "Nana's tea warmer" as they are."""
+    """'the kitchen light', but 'The Kraken' and "Nana's tea warmer" as they are (the
+    article from the language file)."""
+    words = replies()
     first = name.split(" ", 1)[0].lower()
-    if first == "the" or first.endswith(("'s", "s'")):
+    if first == words["article_word"] or first.endswith(("'s", "s'")):
         return spoken(name)
-    return f"the {spoken(name)}"
+    return words.say("article", name=spoken(name))

@@ -10,6 +10,7 @@ from agent.colors import COLORS
 from agent.errors import UnsupportedCommand
 from agent.home.inventory import Device
 from agent.intents import IntentName
+from agent.language.phrases import replies
 from agent.messages import SlotValue
 from agent.wording import the
 
@@ -52,13 +53,11 @@ class Command:
 
 
 def _need_value(intent: IntentName, device: Device) -> str:
-    what = {
-        "set_brightness": "how fast" if device.domain == "fan" else "how bright",
-        "set_temperature": "what temperature",
-        "set_position": "how far open",
-        "set_volume": "what volume",
-    }.get(intent, "what value")
-    return f"I don't know {the(device.name)}'s current setting, so tell me {what} exactly."
+    words = replies()
+    asks = words.table["need_value_what"]
+    key = "fan_speed" if intent == "set_brightness" and device.domain == "fan" else intent
+    what = asks.get(key, asks["other"])
+    return words.say("need_value", name=the(device.name), what=what)
 
 
 def dumps(obj: dict[str, Any]) -> str:
@@ -70,4 +69,4 @@ def scale(percent: float, top: int) -> int:
 
 
 def unsupported(device: Device) -> UnsupportedCommand:
-    return UnsupportedCommand(f"Sorry, {the(device.name)} can't do that.")
+    return UnsupportedCommand(replies().say("cannot_do", name=the(device.name)))

@@ -7,6 +7,7 @@ from agent.act.command import Command, unsupported
 from agent.errors import UnsupportedCommand
 from agent.home.inventory import Device
 from agent.home.specs import HomeAssistantSpec, TasmotaSpec, TemplateSpec, Zigbee2MqttSpec
+from agent.language.phrases import replies
 from agent.messages import Action
 from agent.wording import the
 
@@ -16,10 +17,7 @@ def actions_for(device: Device, cmd: Command) -> list[Action]:
     if cmd.intent == "play_media" and not (
         isinstance(device.command, TemplateSpec) and "play_media" in device.command.commands
     ):
-        raise UnsupportedCommand(
-            f"Sorry, {the(device.name)} can't look for something to play by name; "
-            "give it a play_media template to let it."
-        )
+        raise UnsupportedCommand(replies().say("cannot_play_by_name", name=the(device.name)))
     spec = device.command
     if isinstance(spec, HomeAssistantSpec):
         return homeassistant.actions(device, spec, cmd)

@@ -13,6 +13,7 @@ from agent.home.inventory import Device
 from agent.home.specs import HomeAssistantSpec
 from agent.home.template_filters import TemplateError
 from agent.home.templating import render_command
+from agent.language.phrases import replies
 from agent.messages import Action
 from agent.wording import the
 
@@ -35,9 +36,7 @@ def _rendered(device: Device, template: str | None, value: Any, **variables: Any
         return render_command(template, value, entity_id=device.id, name=device.name, **variables)
     except TemplateError as exc:
         log.warning("%s: its command template failed: %s", device.id, exc)
-        raise UnsupportedCommand(
-            f"Sorry, I couldn't make the message for {the(device.name)}: its template failed."
-        ) from None
+        raise UnsupportedCommand(replies().say("template_failed", name=the(device.name))) from None
 
 
 def _ranged(percent: float, low: int, high: int) -> float:

@@ -33,6 +33,10 @@ class Replies:
     def __getitem__(self, key: str) -> str:
         return str(self.table[key])
 
+    def state(self, word: str) -> str:
+        """A state word of Home Assistant's ("on", "open", "locked") as said."""
+        return str(self.table["states"].get(word, word))
+
 
 @functools.cache
 def replies(name: str = "en") -> Replies:
