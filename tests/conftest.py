@@ -91,6 +91,7 @@ class Received:
     payload: str
     retain: bool
     qos: int = 0
+    raw: bytes = b""  # the payload as sent (audio)
 
 
 class Recorder:
@@ -124,7 +125,11 @@ class Recorder:
             with self._lock:
                 self.messages.append(
                     Received(
-                        msg.topic, msg.payload.decode("utf-8", "replace"), bool(msg.retain), msg.qos
+                        msg.topic,
+                        msg.payload.decode("utf-8", "replace"),
+                        bool(msg.retain),
+                        msg.qos,
+                        bytes(msg.payload),
                     )
                 )
                 self._lock.notify_all()

@@ -347,3 +347,34 @@ def test_the_lean_pronunciation_front_end_says_exactly_what_hibaris_own_says() -
     ):
         assert lean.phonemize(text) == stock.phonemize(text)
         assert np.array_equal(lean(text, seed=0), stock(text, seed=0))
+
+
+def test_replies_are_published_as_wav_for_other_players(
+    tmp_path: Path,
+    broker: Broker,
+    recorder: Recorder,
+    agent_factory: Callable[..., Agent],
+    hearer: MoonshineEngine,
+) -> None:
+    """speech.publish_audio: each reply (here to a text command, no voice, no speaker) as a
+    WAV on <prefix>/<site>/reply/audio, and the speak topic's text too."""
+    config = example_config(tmp_path, broker.port)
+    text = config.read_text().replace("  publish_audio: false ", "  publish_audio: true ", 1)
+    assert "publish_audio: true" in text
+    config.write_text(text)
+    agent = agent_factory(config)
+    agent.wait_log("connected to MQTT broker", 30)
+    recorder.wait_for(lambda m: m.topic == "voice-agent/kitchen-pi/status", 30)
+    recorder.client.publish("voice-agent/kitchen-pi/command", "turn on the kitchen light", qos=1)
+    wav = recorder.on("voice-agent/kitchen-pi/reply/audio", timeout=30).raw
+    assert wav[:4] == b"RIFF"
+    said = heard(hearer, from_wav(wav), tmp_path)
+    reply = "turning on the kitchen ceiling light and the counter lights"
+    assert speech.word_error_rate(said, reply) <= 0.2, said
+    assert recorder.on("home/kitchen/ceiling/set").payload == "ON"
+    recorder.client.publish("voice-agent/kitchen-pi/speak", "It reads 21.5 °C.", qos=1)
+    audio = [m for m in recorder.messages if m.topic == "voice-agent/kitchen-pi/reply/audio"]
+    spoken = recorder.wait_for(
+        lambda m: m.topic == "voice-agent/kitchen-pi/reply/audio" and m not in audio, 30
+    )
+    assert heard(hearer, from_wav(spoken.raw), tmp_path) == "it reads 21 and a half degrees"
