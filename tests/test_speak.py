@@ -240,41 +240,43 @@ def test_it_does_not_answer_its_own_question_in_a_room_that_echoes(
     assert agent.output().count("heard 'yes'") == 1
 
 
+LONG = " ".join(["The quick brown fox jumps over the lazy dog."] * 12)  # about 30 s spoken
+
+
 @pytest.mark.slow  # real audio, paced in real time
-def test_stop_interrupts_a_long_reply(
-    tmp_path: Path, broker: Broker, recorder: Recorder, agent_factory: Callable[..., Agent]
+@pytest.mark.parametrize(
+    ("said", "then", "within_s"),
+    [
+        ("stop", "over the reply: stopping it", 15.0),  # no wake phrase: it stops
+        ("hey computer turn on the kitchen light", "home/kitchen/ceiling/set", 20.0),
+    ],
+    ids=["stop", "wake phrase and a command"],
+)
+def test_a_long_reply_is_cut_short(
+    tmp_path: Path,
+    broker: Broker,
+    recorder: Recorder,
+    agent_factory: Callable[..., Agent],
+    said: str,
+    then: str,
+    within_s: float,
 ) -> None:
-    """The speak topic's text is said aloud; "stop" (no wake phrase) over it ends it."""
-    long = " ".join(["The quick brown fox jumps over the lazy dog."] * 12)  # about 30 s
-    stop = speech.say(tmp_path / "stop.wav", "stop", after=1.0)
+    """The speak topic's text is said aloud; "stop" over it ends it, and the wake phrase
+    cuts it short for its command (whose reply follows)."""
+    wav = speech.say(tmp_path / "said.wav", said, after=1.0)
     with speaking(tmp_path, broker.port, agent_factory) as (agent, sink, out):
-        recorder.client.publish("voice-agent/kitchen-pi/speak", long, qos=1)
+        recorder.client.publish("voice-agent/kitchen-pi/speak", LONG, qos=1)
         deadline = time.monotonic() + 30
         while not (len(_samples(out)) and np.abs(_samples(out)).max() > 0.02):
             assert time.monotonic() < deadline, "it never started speaking"
             time.sleep(0.2)
-        pulse.play(sink.env, stop)
-        agent.wait_log("over the reply: stopping it", timeout=20)
+        pulse.play(sink.env, wav)
+        if "/" in then:
+            assert recorder.on(then, timeout=30).payload == "ON"
+        else:
+            agent.wait_log(then, timeout=20)
         ended = wait_quiet(out, after=0.0)
-    assert ended < 15.0, f"spoke for {ended:.1f} s of about 30"
-
-
-@pytest.mark.slow  # real audio, paced in real time
-def test_the_wake_phrase_cuts_a_long_reply_short_and_its_command_is_done(
-    tmp_path: Path, broker: Broker, recorder: Recorder, agent_factory: Callable[..., Agent]
-) -> None:
-    long = " ".join(["The quick brown fox jumps over the lazy dog."] * 12)  # about 30 s
-    cmd = speech.say(tmp_path / "cmd.wav", "hey computer turn on the kitchen light", after=1.0)
-    with speaking(tmp_path, broker.port, agent_factory) as (_agent, sink, out):
-        recorder.client.publish("voice-agent/kitchen-pi/speak", long, qos=1)
-        deadline = time.monotonic() + 30
-        while not (len(_samples(out)) and np.abs(_samples(out)).max() > 0.02):
-            assert time.monotonic() < deadline, "it never started speaking"
-            time.sleep(0.2)
-        pulse.play(sink.env, cmd)
-        assert recorder.on("home/kitchen/ceiling/set", timeout=30).payload == "ON"
-        ended = wait_quiet(out, after=0.0)
-    assert ended < 20.0, f"spoke for {ended:.1f} s of about 30"
+    assert ended < within_s, f"spoke for {ended:.1f} s of about 30"
 
 
 @pytest.mark.slow  # real audio, paced in real time
