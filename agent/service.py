@@ -143,6 +143,7 @@ class Service:
             return
         if self.listener is not None:
             log.info("push to talk")
+            self.out.stopped()  # it stops talking to listen
             self.listener.push_to_talk()
 
     def _on_speak(self, msg: Message) -> None:

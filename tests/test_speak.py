@@ -127,8 +127,9 @@ class Played:
     def __init__(self) -> None:
         self.sounds: list[Sound] = []
 
-    def play(self, sound: Sound, stop: threading.Event) -> None:
+    def play(self, sound: Sound, stop: threading.Event) -> float | None:
         self.sounds.append(sound)
+        return None
 
 
 def test_replies_are_cached_by_text(tmp_path: Path) -> None:

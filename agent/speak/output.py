@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Protocol
 
 import numpy as np
@@ -20,8 +21,9 @@ class OutputError(AgentError):
 
 
 class Output(Protocol):
-    def play(self, sound: Sound, stop: threading.Event) -> None:
-        """Play to the end, or until `stop` is set; blocking."""
+    def play(self, sound: Sound, stop: threading.Event) -> float | None:
+        """Play to the end, or until `stop` is set; blocking. Returns when (time.monotonic())
+        the last sample left the speaker, where it can tell."""
         ...
 
 
@@ -49,9 +51,9 @@ class DeviceOutput:
                 self._rates[rate] = int(info["default_samplerate"])
         return self._rates[rate]
 
-    def play(self, sound: Sound, stop: threading.Event) -> None:
+    def play(self, sound: Sound, stop: threading.Event) -> float | None:
         if len(sound.samples) == 0:
-            return
+            return None
         try:
             rate = self._rate(sound.rate)
         except Exception as exc:  # no such device
@@ -59,9 +61,12 @@ class DeviceOutput:
         samples = sound.at(rate).samples
         done = threading.Event()
         at = 0
+        first: list[float] = []  # when the first block was asked for
 
         def callback(out: np.ndarray, frames: int, _time: object, _status: object) -> None:
             nonlocal at
+            if not first:
+                first.append(time.monotonic())
             chunk = samples[at : at + frames]
             out[: len(chunk), 0] = chunk
             out[len(chunk) :, 0] = 0.0
@@ -77,10 +82,17 @@ class DeviceOutput:
                 device=self.device,
                 callback=callback,
                 finished_callback=done.set,
-            ):
+            ) as stream:
                 # the stream ends itself (CallbackStop); waiting on `stop` too ends it sooner
                 while not done.wait(0.02):
                     if stop.is_set():
                         break
+                latency = float(stream.latency)
         except self.sd.PortAudioError as exc:
             raise OutputError(f"audio output {self.device!r}: {exc}") from exc
+        now = time.monotonic()
+        if not first or stop.is_set():
+            return now
+        # a stream may report itself finished well after its sound (a sound server drains
+        # late): the sound ended once its samples had played, and the output's latency
+        return min(now, first[0] + min(at, len(samples)) / rate + latency)

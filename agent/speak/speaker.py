@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,7 +28,6 @@ class Utterance:
     text: str = ""  # a reply to speak, or
     sound: Sound | None = None  # a sound to play as it is (an earcon)
     followup_s: float | None = None  # a question: the user's turn after it, this long
-    queued: float = 0.0  # time.monotonic() when it was asked for
     play: bool = True  # aloud, on the output device
     publish: bool = False  # as WAV, to `Speaker.publish`
 
@@ -56,7 +54,6 @@ class Speaker:
         self._lock = threading.Lock()
         self._queue: queue.Queue[Utterance] = queue.Queue(maxsize=16)
         self._cut = threading.Event()  # interrupts what plays now
-        self.first_audio_ms: list[float] = []  # asked -> its audio to the device (the bench)
 
     def warm(self) -> None:
         """The engine's first call is slow (hibari: about 1 s): made at start, not on the
@@ -87,11 +84,10 @@ class Speaker:
     ) -> None:
         if not text.strip():
             return
-        now = time.monotonic()
-        self._put(Utterance(text, None, followup_s, now, play and self.output is not None, publish))
+        self._put(Utterance(text, None, followup_s, play and self.output is not None, publish))
 
     def play(self, sound: Sound) -> None:
-        self._put(Utterance(sound=sound, queued=time.monotonic()))
+        self._put(Utterance(sound=sound))
 
     def _put(self, item: Utterance) -> None:
         try:
@@ -139,10 +135,8 @@ class Speaker:
         if self._cut.is_set():
             return
         self.turns.started()
+        ended: float | None = None
         try:
-            if item.text:
-                self.first_audio_ms.append((time.monotonic() - item.queued) * 1000)
-                del self.first_audio_ms[:-1000]
-            self.output.play(sound, self._cut)
+            ended = self.output.play(sound, self._cut)
         finally:
-            self.turns.ended()
+            self.turns.ended(ended)

@@ -28,9 +28,10 @@ class Turns:
         with self._lock:
             self._since = self.clock()
 
-    def ended(self) -> None:
+    def ended(self, at: float | None = None) -> None:
+        """The agent stopped speaking (at `at`, where the output could tell; else now)."""
         with self._lock:
-            now = self.clock()
+            now = self.clock() if at is None else min(at, self.clock())
             if self._since is not None:
                 self._spoken.append((self._since, now))
             self._since = None

@@ -126,6 +126,7 @@ class Listener:
         pushed = self._pushed.is_set()
         self._pushed.clear()
         if self.turns.overlapped(self._began, time.monotonic()):
+            self._woke = self._woke or pushed  # the button, pressed over its voice: the user's
             return True  # (its own voice leaves the answer window open for the user)
         return self.turns.take_answer(self._began) or pushed
 
@@ -142,7 +143,7 @@ class Listener:
 
     def _for_us(self, text: str) -> bool:
         """Whether a command heard is the user's: over the agent's own voice, only one after
-        the wake phrase is; "stop" there interrupts it."""
+        the wake phrase (or push-to-talk) is; "stop" there interrupts it."""
         if not self.turns.overlapped(self._began, time.monotonic()):
             return True
         if STOP.match(normalize(text)):
