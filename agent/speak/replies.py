@@ -14,7 +14,7 @@ from pathlib import Path
 
 from agent.config import Config
 from agent.messages import Outcome
-from agent.reply import NOT_UNDERSTOOD, UNSURE
+from agent.reply import NOT_UNDERSTOOD, UNSURE, R
 from agent.speak.engines import make_engine
 from agent.speak.output import DeviceOutput
 from agent.speak.sound import Sound, error_earcon, listening_earcon, read_wav
@@ -23,7 +23,6 @@ from agent.speak.turns import Turns
 
 log = logging.getLogger(__name__)
 REPEAT_S = 60.0  # the same action's reply again within this: "Done."
-DONE = "Done."
 
 
 @dataclass
@@ -70,7 +69,8 @@ class VoiceOut:
         now = time.monotonic()
         text, when = self._last
         self._last = (outcome.response, now)
-        return DONE if text == outcome.response and now - when < REPEAT_S else outcome.response
+        again = text == outcome.response and now - when < REPEAT_S
+        return R["done"] if again else outcome.response
 
     def speak(self, text: str) -> None:
         """A text to say aloud (the speak topic), and to publish as WAV where asked."""
