@@ -241,6 +241,30 @@ def test_it_does_not_answer_its_own_question_in_a_room_that_echoes(
     assert agent.output().count("heard 'yes'") == 1
 
 
+def _tone(samples: np.ndarray) -> float:
+    """The strongest frequency of a stretch of 16 kHz audio."""
+    spectrum = np.abs(np.fft.rfft(samples * np.hanning(len(samples))))
+    return float(np.argmax(spectrum) * 16000 / len(samples))
+
+
+@pytest.mark.slow  # real audio, paced in real time
+def test_the_wake_phrase_alone_sounds_the_listening_earcon(
+    tmp_path: Path, broker: Broker, agent_factory: Callable[..., Agent]
+) -> None:
+    """ "hey computer" alone: the rising earcon (660 Hz, then 990 Hz), and nothing else."""
+    wake = speech.say(tmp_path / "wake.wav", "hey computer", after=1.0)
+    with speaking(tmp_path, broker.port, agent_factory) as (_agent, sink, out):
+        pulse.play(sink.env, wake)
+        ended = wait_quiet(out, after=0.0)
+        samples = _samples(out)
+    loud = np.flatnonzero(np.abs(samples) > 0.02)
+    start, seconds = loud[0], (loud[-1] - loud[0]) / 16000
+    assert 0.1 < seconds < 0.3, f"{seconds:.2f} s of sound, not an earcon ({ended:.1f} s)"
+    first = _tone(samples[start : start + 800])  # its first 50 ms, then its last
+    last = _tone(samples[loud[-1] - 800 : loud[-1]])
+    assert abs(first - 660) < 60 and abs(last - 990) < 60, (first, last)
+
+
 LONG = " ".join(["The quick brown fox jumps over the lazy dog."] * 12)  # about 30 s spoken
 
 
@@ -381,3 +405,27 @@ def test_replies_are_published_as_wav_for_other_players(
         lambda m: m.topic == "voice-agent/kitchen-pi/reply/audio" and m not in audio, 30
     )
     assert heard(hearer, from_wav(spoken.raw), tmp_path) == "it reads 21 and a half degrees"
+
+
+def test_not_understood_is_said_after_the_error_earcon(tmp_path: Path) -> None:
+    from agent.messages import Intent, Outcome
+    from agent.reply import NOT_UNDERSTOOD
+    from agent.speak.replies import VoiceOut
+
+    turns = Turns()
+    played = Played()
+    speaker = Speaker(make_engine("espeak-ng", None, 1.0, tmp_path), played, turns)
+    out = VoiceOut(turns, speaker, 8.0, listening_earcon(), error_earcon())
+    missed = Outcome("blah", Intent("none"), (), (), NOT_UNDERSTOOD)
+    out.replied(missed, heard=True, asking=False)
+    out.replied(missed, heard=False, asking=False)  # typed: not spoken
+    stop = threading.Event()
+    worker = threading.Thread(target=speaker.run, args=(stop,))
+    worker.start()
+    deadline = time.monotonic() + 20
+    while len(played.sounds) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    worker.join(5)
+    assert [s.seconds for s in played.sounds[:1]] == [error_earcon().seconds]
+    assert len(played.sounds) == 2 and played.sounds[1].seconds > 1.0  # the spoken reply
