@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from agent.check_tls import tls_cause
-from agent.config import Config, load_config
+from agent.config import Config, audio_device, load_config
 from agent.errors import AgentError, BrokerError, ConfigError
 
 PROBE_S = 0.5  # audio read from the microphone
@@ -166,7 +166,7 @@ def _audio(config: Config) -> Result:
         return Result("audio", "SKIP", "voice.enabled is false")
     from agent.voice.audio import AudioError, MicSource
 
-    device: str | int | None = int(v.device) if v.device and v.device.isdigit() else v.device
+    device = audio_device(v.device)
     mic = MicSource(device, max_blocks=1000, max_seconds=PROBE_S)
     got: list[bytes] = []
     failed: list[str] = []

@@ -8,6 +8,7 @@ from agent.config.schema import (
     TlsConfig,
     UnderstandingConfig,
     VoiceConfig,
+    audio_device,
 )
 
 __all__ = [
@@ -17,5 +18,6 @@ __all__ = [
     "TlsConfig",
     "UnderstandingConfig",
     "VoiceConfig",
+    "audio_device",
     "load_config",
 ]

@@ -59,6 +59,12 @@ class UnderstandingConfig:
     confirm_timeout_s: float = 30.0
 
 
+def audio_device(name: str | None) -> str | int | None:
+    """A config's `device` as sounddevice takes it: an index where it is digits, else the
+    name (None: the system default)."""
+    return int(name) if name and name.isdigit() else name
+
+
 @dataclass(frozen=True)
 class VoiceConfig:
     enabled: bool = True  # listen to the microphone in `voice-agent run`

@@ -6,23 +6,17 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from agent.config import Config
-from agent.speak.engines import make_engine
+from agent.config import Config, audio_device
+from agent.speak.engines import engine_for
 from agent.speak.output import DeviceOutput
 from agent.speak.wording import speakable
 
 
 def speak_once(config: Config, text: str, wav: Path | None = None) -> None:
     s = config.speech
-    engine = make_engine(
-        "hibari" if s.engine == "none" else s.engine,  # asked for by name: said anyway
-        s.voice,
-        s.speed,
-        Path(config.voice.moonshine_model).parent,
-    )
+    engine = engine_for(config, "hibari" if s.engine == "none" else None)  # asked: said anyway
     sound = engine.synthesize(speakable(text)).louder(s.volume)
     if wav is not None:
         wav.write_bytes(sound.wav())
         return
-    device: str | int | None = int(s.device) if s.device and s.device.isdigit() else s.device
-    DeviceOutput(device).play(sound, threading.Event())
+    DeviceOutput(audio_device(s.device)).play(sound, threading.Event())

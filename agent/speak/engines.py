@@ -20,6 +20,7 @@ from typing import Protocol
 
 import numpy as np
 
+from agent.config import Config
 from agent.errors import AgentError
 from agent.speak.lean_g2p import lean_g2p
 from agent.speak.sound import Sound, from_wav
@@ -152,3 +153,11 @@ def make_engine(name: str, voice: str | None, speed: float, models_dir: Path) ->
             log.error("%s; speaking with hibari instead", exc)
             return Hibari(None, speed)
     return Hibari(voice, speed)
+
+
+def engine_for(config: Config, name: str | None = None) -> Engine:
+    """The engine `speech` configures (or the one `name`s), with Piper's voices looked for
+    where the downloaded models are (beside voice.moonshine_model)."""
+    s = config.speech
+    models_dir = Path(config.voice.moonshine_model).parent
+    return make_engine(name or s.engine, s.voice, s.speed, models_dir)

@@ -10,12 +10,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
-from agent.config import Config
+from agent.config import Config, audio_device
 from agent.messages import Outcome
 from agent.reply import NOT_UNDERSTOOD, UNSURE, R
-from agent.speak.engines import make_engine
+from agent.speak.engines import engine_for
 from agent.speak.output import DeviceOutput
 from agent.speak.sound import Sound, error_earcon, listening_earcon, read_wav
 from agent.speak.speaker import Speaker
@@ -94,18 +93,15 @@ def voice_out(
     config: Config, *, speaking: bool, publish: Callable[[bytes], None] | None = None
 ) -> VoiceOut:
     """`speaking`: this run has a voice (the microphone on) to answer aloud; `publish`
-    takes replies as WAV where speech.publish_audio asks for them. Piper's voices are looked
-    for where the downloaded models are (beside voice.moonshine_model)."""
+    takes replies as WAV where speech.publish_audio asks for them."""
     s = config.speech
     turns = Turns()
     followup = config.voice.followup_s
     wav = s.publish_audio and publish is not None
     if s.engine == "none" or not (speaking or wav):
         return VoiceOut(turns, None, followup)
-    models_dir = Path(config.voice.moonshine_model).parent
-    engine = make_engine(s.engine, s.voice, s.speed, models_dir)
-    device: str | int | None = int(s.device) if s.device and s.device.isdigit() else s.device
-    output = DeviceOutput(device) if speaking else None
+    engine = engine_for(config)
+    output = DeviceOutput(audio_device(s.device)) if speaking else None
     speaker = Speaker(engine, output, turns, volume=s.volume, publish=publish if wav else None)
     listening = error = None
     if s.earcons and speaking:

@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 
-from agent.config import VoiceConfig
+from agent.config import VoiceConfig, audio_device
 from agent.home.inventory import Home
 from agent.language.normalize import normalize
 from agent.speak.turns import Turns
@@ -157,7 +157,7 @@ class Listener:
 
     def run(self, stop: threading.Event) -> None:
         v = self.voice
-        device: str | int | None = int(v.device) if v.device and v.device.isdigit() else v.device
+        device = audio_device(v.device)
         while not stop.is_set():
             self._mic = MicSource(device, max_blocks=v.queue_blocks)
             try:
