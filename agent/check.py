@@ -1,6 +1,6 @@
 """`voice-agent check`: is everything the service needs in place? One line per item, with
-the fix when it fails: the config, the understanding models, speech recognition, the broker
-and the audio device."""
+the fix when it fails: the config, the understanding models, speech recognition, the broker,
+the audio device and Home Assistant's API."""
 
 from __future__ import annotations
 
@@ -194,6 +194,12 @@ def _audio(config: Config) -> Result:
     return Result("audio", "PASS", f"{name}: {PROBE_S} s read, level {level:.0f} dBFS")
 
 
+def _hass(config: Config) -> Result:
+    from agent.check_hass import check_home_assistant
+
+    return check_home_assistant(config)
+
+
 def run_checks(config_path: str | Path) -> Iterator[Result]:
     result, config = _config(str(config_path))
     yield result
@@ -202,6 +208,7 @@ def run_checks(config_path: str | Path) -> Iterator[Result]:
         ("speech", _speech),
         ("broker", _broker),
         ("audio", _audio),
+        ("hass", _hass),
     ]
     for item, step in steps:
         if config is None:

@@ -224,6 +224,10 @@ class HomeAssistantLink:
             self.client.unwatch(topic)
         for key in change.forget:
             self.states.forget(key)
+        self.mark_changed()
+
+    def mark_changed(self) -> None:
+        """The inventory changed (here, or through the Home Assistant link)."""
         self.last_change = time.monotonic()
         self.changed.set()
 

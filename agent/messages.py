@@ -73,13 +73,35 @@ class Action:
 
 
 @dataclass(frozen=True)
+class ServiceCall:
+    """One Home Assistant service call for one entity, over its WebSocket API: `light.turn_on`
+    with `data` ({"brightness_pct": 40}) on `entity_id`."""
+
+    device_id: str
+    entity_id: str
+    domain: str
+    service: str
+    data: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def name(self) -> str:
+        return f"{self.domain}.{self.service}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"device": self.device_id, "service": self.name, "data": dict(self.data)}
+
+
+Act = Action | ServiceCall  # what the agent does to one device: a message, or a service call
+
+
+@dataclass(frozen=True)
 class Outcome:
     """Everything the agent decided about one utterance; the intent event is built from it."""
 
     text: str
     intent: Intent
     targets: tuple[str, ...]
-    actions: tuple[Action, ...]
+    actions: tuple[Act, ...]
     response: str
     latency_ms: float = 0.0
     parts: tuple[Outcome, ...] = ()  # one per command when a sentence held several

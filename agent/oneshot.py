@@ -47,7 +47,7 @@ def connect_to_the_home(config: Config, client: MqttClient, pipeline: Pipeline) 
         log.warning("discovery still coming after %.1f s: acting on what came", MAX_WAIT_S)
     snap = inventory.snapshot()
     pipeline.state = device_states(inventory, states)
-    pipeline.install(pipeline.prepare(snap.home, snap.hidden, snap.unexposed))
+    pipeline.install(pipeline.prepare(snap.home, snap.hidden, snap.unexposed, snap.withheld))
     if snap.entities:
         log.info("%d discovered entities", snap.entities)
     return bool(status) and status[-1].strip() == b"online"

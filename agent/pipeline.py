@@ -19,7 +19,7 @@ from agent.home.sensitive import Sensitive, sensitive_messages
 from agent.home.state import DeviceState
 from agent.language.normalize import normalize
 from agent.language.words import NO_REQUEST
-from agent.messages import Action, Intent, Outcome
+from agent.messages import Act, Intent, Outcome
 from agent.questions import NO, YES, Pending, Question
 from agent.resolve import Resolution, Resolver
 from agent.resolve.choice import pick
@@ -56,7 +56,9 @@ class Prepared:
     home: Home
     resolvers: dict[str | None, Resolver]
     sensitive: Sensitive
-    unexposed: dict[str, str]  # spoken name -> the name of a device voice may not use
+    # spoken name -> the name of a device voice may not use, and whether Home Assistant (not
+    # the config) withholds it
+    unexposed: dict[str, tuple[str, bool]]
 
 
 def _words_enough(text: str, intent: Intent) -> bool:
@@ -96,7 +98,7 @@ class Pipeline:
         self.state = state
         self._resolvers: dict[str | None, Resolver] = {}
         self._sensitive = sensitive_messages(home.devices)
-        self._unexposed: dict[str, str] = {}
+        self._unexposed: dict[str, tuple[str, bool]] = {}
         self._pending: dict[str, Pending] = {}  # who -> what waits for their "yes"
         self._asking: Pending | None = None  # what this command asks to confirm
 
@@ -117,18 +119,28 @@ class Pipeline:
         self.install(self.prepare(home))
 
     def prepare(
-        self, home: Home, hidden: tuple[Device, ...] = (), unexposed: tuple[Device, ...] = ()
+        self,
+        home: Home,
+        hidden: tuple[Device, ...] = (),
+        unexposed: tuple[Device, ...] = (),
+        withheld: tuple[Device, ...] = (),
     ) -> Prepared:
         """What a new home needs before commands use it: for a large home this takes a
         while, so a service does it off its main loop and then `install`s it. `hidden`:
         locks and doors left out of the home, whose unlock and open messages still need a
         "yes" whichever device sends them; `unexposed`: devices voice may not use, whose
-        names get that answer rather than "I don't know a device called ..."."""
+        names get that answer rather than "I don't know a device called ..." (`withheld`:
+        those Home Assistant does not expose to its voice assistant)."""
         area = self.site_area
         resolvers = {}
         if area is None or home.area(area) is not None:
             resolvers[area] = Resolver(home, area, self.site_player)
-        names = {spoken(n): d.name for d in unexposed for n in (d.name, *d.aliases)}
+        names = {
+            spoken(n): (d.name, ha)
+            for ds, ha in ((unexposed, False), (withheld, True))
+            for d in ds
+            for n in (d.name, *d.aliases)
+        }
         return Prepared(home, resolvers, sensitive_messages((*home.devices, *hidden)), names)
 
     def install(self, prepared: Prepared) -> None:
@@ -312,8 +324,8 @@ class Pipeline:
         if res.status == "unknown_area":
             return reply.unknown_area(res.heard)
         if res.status == "no_device":
-            if (name := self._unexposed.get(spoken(res.heard))) is not None:
-                return reply.not_exposed(name)
+            if (found := self._unexposed.get(spoken(res.heard))) is not None:
+                return reply.not_exposed(*found)
             return reply.no_device(res.heard, where)
         if res.status == "nothing_there":
             return reply.nothing_there(res.heard, where)
@@ -325,7 +337,7 @@ class Pipeline:
         where = reply.place(res.area, floor=floor)
 
         def out(
-            response: str, targets: tuple[Device, ...] = (), actions: tuple[Action, ...] = ()
+            response: str, targets: tuple[Device, ...] = (), actions: tuple[Act, ...] = ()
         ) -> Outcome:
             return Outcome(text, intent, tuple(d.id for d in targets), actions, response)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from agent.home.inventory import Device
-from agent.messages import Action, Intent
+from agent.messages import Act, Intent
 
 Question = Literal["confirm", "choose"]
 
@@ -26,7 +26,7 @@ NO = re.compile(
 class Pending:
     intent: Intent
     targets: tuple[Device, ...]
-    actions: tuple[Action, ...]
+    actions: tuple[Act, ...]
     response: str
     expires: float
     # a "Which light, ...?" question: `targets` are the devices to choose from, and `said`

@@ -122,8 +122,8 @@ def no_device(heard: str, where: str | None) -> str:
     return R.say("no_device", name=heard, where=where) if heard else R["which_device"]
 
 
-def not_exposed(name: str) -> str:
-    return R.say("not_exposed", name=the(name))
+def not_exposed(name: str, by_home_assistant: bool = False) -> str:
+    return R.say("not_exposed_hass" if by_home_assistant else "not_exposed", name=the(name))
 
 
 def nothing_there(heard: str, where: str | None) -> str:

@@ -30,10 +30,11 @@ from dataclasses import dataclass, replace
 from agent import systemd
 from agent.config import Config
 from agent.ha import HomeAssistantLink
+from agent.hass_link import HassLink, call_all, with_results
 from agent.home.live import Inventory, device_states
 from agent.home.state import StateStore
 from agent.inputs import BadInput, parse_text
-from agent.messages import Outcome, Transcript
+from agent.messages import Action, Outcome, ServiceCall, Transcript
 from agent.mqtt import MqttClient
 from agent.mqtt_routing import Message
 from agent.pipeline import Pipeline, Prepared
@@ -62,15 +63,25 @@ class HomeBuilt:
 
 
 def publish_outcome(
-    client: MqttClient, topics: Topics, outcome: Outcome, *, replies: bool = True
-) -> None:
-    """Send the devices' messages (QoS 1, all at once, then waiting for the broker), then the
-    event and reply (`replies`: a one-shot command beside the running service leaves those
-    topics to it)."""
-    client.send_all(outcome.actions)
+    client: MqttClient,
+    topics: Topics,
+    outcome: Outcome,
+    *,
+    replies: bool = True,
+    hass: HassLink | None = None,
+) -> Outcome:
+    """Make Home Assistant's service calls (through `hass`), send the devices' messages (QoS
+    1, all at once, then waiting for the broker), then the event and reply (`replies`: a
+    one-shot command beside the running service leaves those topics to it). The outcome as
+    done: its reply says what Home Assistant refused or could not be asked."""
+    calls = [a for a in outcome.actions if isinstance(a, ServiceCall)]
+    if calls:
+        outcome = with_results(outcome, call_all(hass, calls))
+    client.send_all([a for a in outcome.actions if isinstance(a, Action)])
     if replies:
         client.publish(topics.intent, json.dumps(outcome.to_dict()))
         client.publish(topics.response, outcome.response)
+    return outcome
 
 
 def overheard(transcript: Transcript, outcome: Outcome, mode: str) -> bool:
@@ -113,6 +124,12 @@ class Service:
             config, self.home_client, self.inventory, self.states, self.topics
         )
         self.link.attach()
+        ha = config.home_assistant
+        self.hass: HassLink | None = None  # the link to Home Assistant's API, if configured
+        if ha.url and ha.token:
+            self.hass = HassLink(
+                ha.url, ha.token, self.inventory, self.states, self.link.mark_changed
+            )
         self._voice_version = self.inventory.version
         self.listener: Listener | None = None
         self._stall_logged = False
@@ -249,6 +266,8 @@ class Service:
                     log.warning("the audio loop did not stop; leaving without it")
                     self.wedged = True
             self._finish()
+            if self.hass is not None:
+                self.hass.close()
             self.client.stop()
             if self.home_client is not self.client:
                 self.home_client.stop()
@@ -261,6 +280,8 @@ class Service:
         threading.Thread(
             target=self._build_homes, args=(stop,), name="inventory", daemon=True
         ).start()
+        if self.hass is not None:
+            threading.Thread(target=self.hass.run, args=(stop,), name="hass", daemon=True).start()
         if self.listener is None:
             return None
         voice_thread = threading.Thread(
@@ -302,7 +323,7 @@ class Service:
             try:
                 snap = self.inventory.snapshot()
                 prepared = (
-                    self.pipeline.prepare(snap.home, snap.hidden, snap.unexposed),
+                    self.pipeline.prepare(snap.home, snap.hidden, snap.unexposed, snap.withheld),
                     snap.entities,
                 )
             except Exception:  # a task boundary: the last good home stays
@@ -375,7 +396,7 @@ class Service:
                 ",".join(outcome.targets) or "-",
                 outcome.response,
             )
-            publish_outcome(self.client, self.topics, outcome)
+            outcome = publish_outcome(self.client, self.topics, outcome, hass=self.hass)
             asking = self.pipeline.asking(transcript.who) is not None
             self.out.replied(outcome, heard=transcript.source == "voice", asking=asking)
         except Exception:  # a task boundary: the service never dies on one command

@@ -33,7 +33,7 @@ def load_config(path: str | Path) -> Config:
     problems.raise_if_any()
     mqtt = _mqtt(root.section("mqtt"), path)
     site = _site(root.section("site"))
-    home_assistant = _home_assistant(root.section("home_assistant"))
+    home_assistant = _home_assistant(root.section("home_assistant"), path)
     areas = read_areas(root)
     devices = read_devices(root, areas, overlays=home_assistant.discovery)
     understanding = _understanding(root.section("understanding"), path)
@@ -61,7 +61,7 @@ def load_config(path: str | Path) -> Config:
     )
 
 
-def _home_assistant(sec: Section | None) -> HomeAssistantConfig:
+def _home_assistant(sec: Section | None, path: Path) -> HomeAssistantConfig:
     if sec is None:
         return HomeAssistantConfig()
     prefix = sec.text("prefix", "homeassistant") or "homeassistant"
@@ -82,14 +82,42 @@ def _home_assistant(sec: Section | None) -> HomeAssistantConfig:
             exclude=sub.str_list("exclude"),
         )
         sub.finish()
+    url, token_file, token = _hass_link(sec, path)
     cfg = HomeAssistantConfig(
         discovery=sec.flag("discovery", True),
         prefix=prefix,
         announce=sec.flag("announce", True),
         expose=expose,
+        url=url,
+        token_file=token_file,
+        token=token,
     )
     sec.finish()
     return cfg
+
+
+def _hass_link(sec: Section, path: Path) -> tuple[str | None, str | None, str | None]:
+    """home_assistant.url and token_file: the URL checked, the token read."""
+    url, token_file = sec.text("url"), sec.text("token_file")
+    if url is not None and not re.match(r"^(https?|wss?)://[^/\s]+", url):
+        sec.error("url", f"{url!r} is not a URL like http://homeassistant.local:8123")
+    if (url is None) != (token_file is None):
+        sec.error("url" if url is None else "token_file", "url and token_file go together")
+        return None, None, None
+    if token_file is None:
+        return None, None, None
+    file = _beside(path, token_file)
+    try:
+        token = file.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        sec.error("token_file", f"cannot read {file}: {exc.strerror}")
+        return url, str(file), None
+    except UnicodeDecodeError:
+        sec.error("token_file", f"{file} is not text: put the long-lived access token in it")
+        return url, str(file), None
+    if not token or any(c.isspace() for c in token):
+        sec.error("token_file", f"{file} should hold one long-lived access token, alone")
+    return url, str(file), token
 
 
 def _mqtt(sec: Section | None, path: Path) -> MqttConfig:

@@ -119,6 +119,11 @@ class HomeAssistantConfig:
     prefix: str = "homeassistant"
     announce: bool = False  # the agent's own entities in Home Assistant
     expose: Expose = field(default_factory=Expose)
+    # the link over Home Assistant's WebSocket API (agent/hass_link.py): its URL
+    # (http://homeassistant.local:8123) and the file holding a long-lived access token
+    url: str | None = None
+    token_file: str | None = None
+    token: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -162,6 +167,9 @@ class Config:
                 "prefix": self.home_assistant.prefix,
                 "announce": self.home_assistant.announce,
                 "expose": {k: list(v) for k, v in self.home_assistant.expose.__dict__.items()},
+                "url": self.home_assistant.url,
+                "token_file": self.home_assistant.token_file,
+                "token": MASK if self.home_assistant.token else None,
             },
         }
 

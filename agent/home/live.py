@@ -16,6 +16,8 @@ from dataclasses import dataclass, replace
 
 from agent.home.discovery import Announcement, Entity
 from agent.home.expose import Expose
+from agent.home.hass_merge import Built, free_id, merge
+from agent.home.hass_registry import HassHome
 from agent.home.inventory import Area, Device, Home, spoken
 from agent.home.sensitive import opens_a_way_in
 from agent.home.specs import HomeAssistantSpec
@@ -122,6 +124,7 @@ class Snapshot:
     entities: int  # discovered entities it was built from
     hidden: tuple[Device, ...]  # discovered locks and doors left out of the home
     unexposed: tuple[Device, ...]  # discovered devices `expose` left out
+    withheld: tuple[Device, ...] = ()  # what Home Assistant does not expose to voice
 
 
 class Inventory:
@@ -138,6 +141,8 @@ class Inventory:
         # device): what unlocks or opens them still needs a "yes", whoever sends it
         self._hidden: tuple[Device, ...] = ()
         self._unexposed: tuple[Device, ...] = ()  # discovered, not exposed to voice
+        self._withheld: tuple[Device, ...] = ()  # Home Assistant's, not exposed to voice
+        self._hass: HassHome | None = None  # what the Home Assistant link last read
         self._keys: dict[str, str] = {}  # device id -> state key
         self._watches: dict[str, dict[str, list[Watch]]] = {}  # topic -> key -> watches
         for device in base.devices:
@@ -192,6 +197,16 @@ class Inventory:
                 forget=tuple(k for k in map(_entity_key, before) if k not in now),
             )
 
+    def set_hass(self, hass: HassHome | None) -> bool:
+        """What the Home Assistant link read (None: nothing); whether the home changed."""
+        with self._lock:
+            if hass == self._hass:
+                return False
+            self._hass = hass
+            self._dirty = True
+            self.version += 1
+            return True
+
     def _room_for(self, announcement: Announcement, before: int) -> tuple[Entity, ...]:
         """The announced entities that fit under the cap (a source keeps its own room)."""
         entities = announcement.entities
@@ -220,7 +235,7 @@ class Inventory:
         and doors left out of it, and the names of what `expose` left out, together."""
         with self._lock:
             self._fresh()
-            return Snapshot(self._home, self._count, self._hidden, self._unexposed)
+            return Snapshot(self._home, self._count, self._hidden, self._unexposed, self._withheld)
 
     def watches(self, topic: str) -> list[Watch]:
         with self._lock:
@@ -241,59 +256,68 @@ class Inventory:
 
     def _rebuild(self) -> None:
         base = self._base
-        areas = list(base.areas)
-        commanded = {d.id: d for d in base.devices if d.command is not None}
-        overlays = {d.id: d for d in base.devices if d.command is None}
-        devices = list(commanded.values())
-        keys = {d.id: _config_key(d.id) for d in base.devices}
-        taken = set(commanded)
-        hidden: list[Device] = []
-        unexposed: list[Device] = []
-        area_names = {spoken(n): a.name for a in areas for n in (a.name, *a.aliases)}
+        built = Built(
+            areas=list(base.areas),
+            area_names={spoken(n): a.name for a in base.areas for n in (a.name, *a.aliases)},
+            devices=[d for d in base.devices if d.command is not None],
+            keys={d.id: _config_key(d.id) for d in base.devices},
+            taken={d.id for d in base.devices if d.command is not None},
+            commanded={d.id for d in base.devices if d.command is not None},
+            overlays={d.id: d for d in base.devices if d.command is None},
+            config_names=self._config_names,
+        )
         for entities in self._announced.values():
             for entity in entities:
-                device = self._device(entity, areas, area_names)
-                if device.id in commanded:
-                    continue  # the config's own device with that id wins
-                overlay = overlays.pop(device.id, None)
-                if overlay is not None:
-                    device = replace(
-                        device,
-                        name=overlay.name,
-                        aliases=overlay.aliases,
-                        area=overlay.area or device.area,
-                        device_class=overlay.device_class or device.device_class,
-                        safety=overlay.safety,
-                    )
-                elif not self._expose.allows(device.domain, device.name, device.area):
-                    unexposed.append(device)
-                    if opens_a_way_in(device):
-                        hidden.append(device)
-                    continue
-                else:
-                    clash = next(
-                        (
-                            self._config_names[spoken(n)]
-                            for n in (device.name, *device.aliases)
-                            if spoken(n) in self._config_names
-                        ),
-                        None,
-                    )
-                    if clash is not None:
-                        self._skip(entity, f"{clash} of the config has that name, or one read so")
-                        if opens_a_way_in(device):
-                            hidden.append(device)
-                        continue
-                device = replace(device, id=_free(device.id, taken))
-                taken.add(device.id)
-                keys[device.id] = _entity_key(entity)
-                devices.append(device)
+                self._add_discovered(entity, built)
+        if self._hass is not None:
+            merge(self._hass, built, self._expose)
         # config devices nothing was discovered for: sensors stay (named, if stateless)
-        devices.extend(d for d in overlays.values() if d.domain in STATE_ONLY)
-        self._home = Home(areas=tuple(areas), devices=tuple(devices))
-        self._hidden = tuple(hidden)
-        self._unexposed = tuple(unexposed)
-        self._keys = keys
+        built.devices.extend(d for d in built.overlays.values() if d.domain in STATE_ONLY)
+        self._home = Home(areas=tuple(built.areas), devices=tuple(built.devices))
+        self._hidden = tuple(built.hidden)
+        self._unexposed = tuple(built.unexposed)
+        self._withheld = tuple(built.withheld)
+        self._keys = built.keys
+
+    def _add_discovered(self, entity: Entity, built: Built) -> None:
+        device = self._device(entity, built.areas, built.area_names)
+        if device.id in built.commanded:
+            return  # the config's own device with that id wins
+        overlay = built.overlays.pop(device.id, None)
+        if overlay is not None:
+            device = replace(
+                device,
+                name=overlay.name,
+                aliases=overlay.aliases,
+                area=overlay.area or device.area,
+                device_class=overlay.device_class or device.device_class,
+                safety=overlay.safety,
+            )
+        elif not self._expose.allows(device.domain, device.name, device.area):
+            built.unexposed.append(device)
+            if opens_a_way_in(device):
+                built.hidden.append(device)
+            return
+        else:
+            clash = next(
+                (
+                    self._config_names[spoken(n)]
+                    for n in (device.name, *device.aliases)
+                    if spoken(n) in self._config_names
+                ),
+                None,
+            )
+            if clash is not None:
+                self._skip(entity, f"{clash} of the config has that name, or one read so")
+                if opens_a_way_in(device):
+                    built.hidden.append(device)
+                return
+        device = replace(device, id=free_id(device.id, built.taken))
+        built.taken.add(device.id)
+        built.keys[device.id] = _entity_key(entity)
+        if entity.unique_id:
+            built.by_unique_id[entity.unique_id] = (len(built.devices), overlay is not None)
+        built.devices.append(device)
 
     def _skip(self, entity: Entity, why: str, *, used: bool = False) -> None:
         """Said once per entity (`used`: the entity is kept, what it said is not)."""
@@ -324,12 +348,3 @@ class Inventory:
             device_class=entity.device_class,
             command=entity.command,
         )
-
-
-def _free(device_id: str, taken: set[str]) -> str:
-    if device_id not in taken:
-        return device_id
-    n = 2
-    while f"{device_id}_{n}" in taken:
-        n += 1
-    return f"{device_id}_{n}"

@@ -13,7 +13,7 @@ from agent.act.dispatch import actions_for
 from agent.errors import UnsupportedCommand
 from agent.home.inventory import Device
 from agent.intents import IntentName
-from agent.messages import Action
+from agent.messages import Act, ServiceCall
 
 # The intents whose messages can open a way in (an opener relay answers ON and OFF alike).
 _OPENING: tuple[IntentName, ...] = ("unlock", "open", "turn_on", "turn_off", "activate_scene")
@@ -22,14 +22,18 @@ MAX_JSON_KEY = 4096  # characters: a longer JSON payload is compared as text
 
 @dataclass(frozen=True)
 class Sensitive:
-    """The messages that unlock a lock or open a way in: (topic, `payload_key`)."""
+    """The messages that unlock a lock or open a way in: (topic, `payload_key`); and the
+    Home Assistant service calls that do: (entity id, service)."""
 
     messages: frozenset[tuple[str, str]]
+    calls: frozenset[tuple[str, str]] = frozenset()
 
-    def touches(self, action: Action) -> bool:
+    def touches(self, action: Act) -> bool:
         """Payloads compare as a device would likely read them ("open ", "Open" and "OPEN"
         alike); "unlock", or Zigbee2MQTT's {"state": "UNLOCK"}, on any topic (a lock left
         out of the inventory is still a lock)."""
+        if isinstance(action, ServiceCall):
+            return action.service == "unlock" or (action.entity_id, action.name) in self.calls
         key = payload_key(action.payload)
         return _unlocks(key) or (action.topic, key) in self.messages
 
@@ -67,6 +71,7 @@ def opens_a_way_in(device: Device) -> bool:
 
 def sensitive_messages(devices: Iterable[Device]) -> Sensitive:
     messages: set[tuple[str, str]] = set()
+    calls: set[tuple[str, str]] = set()
     for device in devices:
         for intent in _OPENING:
             if device.is_sensitive(intent):
@@ -74,5 +79,9 @@ def sensitive_messages(devices: Iterable[Device]) -> Sensitive:
                     found = actions_for(device, Command(intent))
                 except UnsupportedCommand:
                     continue
-                messages.update((a.topic, payload_key(a.payload)) for a in found)
-    return Sensitive(frozenset(messages))
+                for a in found:
+                    if isinstance(a, ServiceCall):
+                        calls.add((a.entity_id, a.name))
+                    else:
+                        messages.add((a.topic, payload_key(a.payload)))
+    return Sensitive(frozenset(messages), frozenset(calls))

@@ -136,7 +136,18 @@ class TemplateSpec:
         return hash(tuple(sorted(self.commands)))
 
 
-CommandSpec = HomeAssistantSpec | Zigbee2MqttSpec | TasmotaSpec | TemplateSpec
+@dataclass(frozen=True)
+class HassEntitySpec:
+    """An entity commanded through Home Assistant's own API (its service calls), as its
+    WebSocket link reads it: what the entity supports, from its state's attributes."""
+
+    entity_id: str
+    features: int = 0  # supported_features
+    color_modes: tuple[str, ...] = ()  # a light's supported_color_modes
+    platform: str | None = None  # the integration behind it (mqtt, hue, zwave_js, ...)
+
+
+CommandSpec = HomeAssistantSpec | Zigbee2MqttSpec | TasmotaSpec | TemplateSpec | HassEntitySpec
 
 
 def command_topics(spec: CommandSpec | None) -> tuple[str, ...]:

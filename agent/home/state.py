@@ -156,6 +156,11 @@ class StateStore:
             current = self._states.get(device_id, DeviceState())
             self._states[device_id] = reader.apply(current, source, payload)
 
+    def put(self, device_id: str, state: DeviceState) -> None:
+        """A state read whole (Home Assistant's, from its link)."""
+        with self._lock:
+            self._states[device_id] = state
+
     def forget(self, device_id: str) -> None:
         with self._lock:
             self._states.pop(device_id, None)

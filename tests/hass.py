@@ -1,0 +1,152 @@
+"""A real Home Assistant Core for tests: `hass -c <dir> --skip-pip` on a free loopback port
+with template lights, a switch, a cover, a lock and a fan backed by input_boolean
+(tests/data/hass/configuration.yaml), onboarded over its API (an owner, then a long-lived
+access token over WebSocket, no browser), stopped by its PID.
+
+Home Assistant lives in its own venv, `.venv-ha` (scripts/bootstrap.sh --dev puts
+homeassistant 2024.3.3 there, with its own pins: tests/data/hass/requirements.txt)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from agent.hass_ws import HassConnection
+from tests.conftest import ROOT, free_port
+
+DATA = ROOT / "tests" / "data" / "hass"
+HASS = ROOT / ".venv-ha" / "bin" / "hass"
+
+
+def installed() -> str:
+    """`hass`'s version and Python, as the test output says it ("" when not installed)."""
+    if not HASS.exists():
+        return ""
+    python = HASS.parent / "python"
+    out = subprocess.run(
+        [str(python), "-c", "import sys, homeassistant.const as c; "
+         "print(c.__version__, '%d.%d.%d' % sys.version_info[:3])"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    version, _, py = out.stdout.strip().partition(" ")
+    return f"Home Assistant {version} on Python {py}" if out.returncode == 0 else ""
+
+
+def _post(url: str, body: dict[str, Any], *, form: bool = False) -> Any:
+    data = (urllib.parse.urlencode(body) if form else json.dumps(body)).encode()
+    kind = "application/x-www-form-urlencoded" if form else "application/json"
+    req = urllib.request.Request(url, data=data, headers={"Content-Type": kind})
+    with urllib.request.urlopen(req, timeout=10) as answer:
+        return json.loads(answer.read())
+
+
+class HomeAssistant:
+    """One Home Assistant; `start` it (again after `stop`: same config dir, same port)."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.dir = workdir / "hass-config"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        text = (DATA / "configuration.yaml").read_text().replace("__PORT__", str(self.port))
+        (self.dir / "configuration.yaml").write_text(text)
+        self.log = workdir / "hass.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.token = ""
+
+    def start(self, timeout: float = 60.0) -> HomeAssistant:
+        if not HASS.exists():
+            raise RuntimeError(f"{HASS} is missing: run scripts/bootstrap.sh --dev")
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [str(HASS), "-c", str(self.dir), "--skip-pip"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"hass exited:\n{self.log.read_text()[-4000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/api/onboarding", timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError(f"hass did not answer:\n{self.log.read_text()[-4000:]}")
+        if not self.token:
+            self.token = self._onboard()
+        return self
+
+    def _onboard(self) -> str:
+        client_id = f"{self.url}/"
+        user = {"client_id": client_id, "name": "Test", "username": "test",
+                "password": "test-password-1", "language": "en"}  # fmt: skip
+        code = _post(f"{self.url}/api/onboarding/users", user)["auth_code"]
+        grant = {"grant_type": "authorization_code", "code": code, "client_id": client_id}
+        access = _post(f"{self.url}/auth/token", grant, form=True)["access_token"]
+        conn = HassConnection(self.url, access)
+        try:
+            made = conn.request(
+                {"type": "auth/long_lived_access_token", "client_name": "voice-agent tests",
+                 "lifespan": 365}  # fmt: skip
+            )
+        finally:
+            conn.close()
+        return str(made)
+
+    def ws(self, command: dict[str, Any]) -> Any:
+        """One command over a fresh WebSocket connection, as an admin would send it."""
+        conn = HassConnection(self.url, self.token)
+        try:
+            return conn.request(command)
+        finally:
+            conn.close()
+
+    def state(self, entity_id: str) -> str:
+        req = urllib.request.Request(
+            f"{self.url}/api/states/{entity_id}", headers={"Authorization": f"Bearer {self.token}"}
+        )
+        with urllib.request.urlopen(req, timeout=10) as answer:
+            return str(json.loads(answer.read())["state"])
+
+    def wait_state(self, entity_id: str, want: str, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        seen = ""
+        while time.monotonic() < deadline:
+            seen = self.state(entity_id)
+            if seen == want:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"{entity_id} is {seen!r}, not {want!r}")
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+
+    def token_file(self, folder: Path) -> Path:
+        path = folder / "hass.token"
+        path.write_text(self.token + "\n")
+        path.chmod(0o600)
+        return path
+
+
+def remove(home: HomeAssistant) -> None:
+    home.stop()
+    shutil.rmtree(home.dir, ignore_errors=True)

@@ -1,0 +1,204 @@
+"""The Home Assistant link against a real Home Assistant Core (tests/hass.py): its names,
+aliases, areas and exposure, acting through its service calls, surviving its restart, and a
+wrong token. The agent is `voice-agent run` on a real broker; what Home Assistant's entities
+do is read back from Home Assistant itself."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, Agent, Broker, Recorder, run_cli
+from tests.hass import HomeAssistant, installed, remove
+
+COMMAND = "voice-agent/study-pi/command"
+RESPONSE = "voice-agent/study-pi/response"
+INTENT = "voice-agent/study-pi/intent"
+
+
+@pytest.fixture(scope="module")
+def hass(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HomeAssistant]:
+    version = installed()
+    assert version, "Home Assistant is not installed in .venv-ha: run scripts/bootstrap.sh --dev"
+    print(f"\nusing {version}")
+    home = HomeAssistant(tmp_path_factory.mktemp("hass")).start()
+    yield home
+    remove(home)
+
+
+def config_for(tmp_path: Path, port: int, hass: HomeAssistant, token: str | None = None) -> Path:
+    """A config with no devices of its own but one MQTT plug: the home is Home Assistant's."""
+    token_file = hass.token_file(tmp_path)
+    if token is not None:
+        token_file.write_text(token)
+    path = tmp_path / "agent.yaml"
+    path.write_text(
+        f"""mqtt: {{host: 127.0.0.1, port: {port}}}
+site: {{id: study-pi}}
+understanding: {{model: {ROOT}/models/intent-minilm}}
+voice: {{enabled: false}}
+speech: {{engine: none}}
+home_assistant:
+  discovery: false
+  announce: false
+  url: {hass.url}
+  token_file: {token_file.name}
+devices:
+  - id: switch.porch_plug
+    name: Porch Plug
+    tasmota: {{topic: porch}}
+"""
+    )
+    return path
+
+
+def reply_to(recorder: Recorder, text: str) -> str:
+    before = len(recorder.messages)
+    recorder.publish(COMMAND, text)
+    return recorder.wait_for(
+        lambda m: m.topic == RESPONSE and recorder.messages.index(m) >= before
+    ).payload
+
+
+def wait_for(done: Callable[[], bool], agent: Agent, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, agent.output()
+        time.sleep(0.05)
+
+
+def started(make: Callable[[Path], Agent], config: Path) -> Agent:
+    agent = make(config)
+    agent.wait_log("entities exposed to voice")
+    agent.wait_log("inventory:")
+    return agent
+
+
+def test_an_alias_set_in_home_assistant_names_the_entity(
+    tmp_path: Path,
+    broker: Broker,
+    recorder: Recorder,
+    hass: HomeAssistant,
+    agent_factory: Callable[[Path], Agent],
+) -> None:
+    hass.ws(
+        {"type": "config/entity_registry/update", "entity_id": "light.living_room_lamp",
+         "aliases": ["reading lamp"]}  # fmt: skip
+    )
+    hass.ws({"type": "call_service", "domain": "light", "service": "turn_off",
+             "target": {"entity_id": "light.living_room_lamp"}})  # fmt: skip
+    started(agent_factory, config_for(tmp_path, broker.port, hass))
+    assert reply_to(recorder, "turn on the reading lamp") == "Turning on the living room lamp."
+    assert hass.state("light.living_room_lamp") == "on"
+    event = json.loads(recorder.on(INTENT).payload)
+    assert event["actions"] == [
+        {"device": "light.living_room_lamp", "service": "light.turn_on", "data": {}}
+    ]
+    # the state came back from Home Assistant: asking reads it
+    assert reply_to(recorder, "is the reading lamp on") == "The living room lamp is on at 50%."
+    assert reply_to(recorder, "dim the reading lamp to 30%") == (
+        "Setting the living room lamp to 30%."
+    )
+    level = hass.ws({"type": "get_states"})
+    lamp = next(s for s in level if s["entity_id"] == "light.living_room_lamp")
+    assert lamp["attributes"]["brightness"] == round(30 * 255 / 100)
+    # the config's own MQTT device goes on beside them
+    assert reply_to(recorder, "turn on the porch plug") == "Turning on the porch plug."
+    assert ("cmnd/porch/POWER", "ON") in recorder.device_messages()
+
+
+def test_an_area_made_in_home_assistant_is_understood_without_a_restart(
+    tmp_path: Path,
+    broker: Broker,
+    recorder: Recorder,
+    hass: HomeAssistant,
+    agent_factory: Callable[[Path], Agent],
+) -> None:
+    agent = started(agent_factory, config_for(tmp_path, broker.port, hass))
+    hass.ws({"type": "call_service", "domain": "light", "service": "turn_off",
+             "target": {"entity_id": "light.kitchen_light"}})  # fmt: skip
+    assert reply_to(recorder, "turn on the lights in the den") == (
+        "Sorry, I don't know an area called den."
+    )
+
+    def rebuilt_after(change: Callable[[], object]) -> object:
+        built = agent.output().count("inventory:")
+        done = change()
+        wait_for(lambda: agent.output().count("inventory:") > built, agent)
+        return done
+
+    area = rebuilt_after(
+        lambda: hass.ws({"type": "config/area_registry/create", "name": "Den", "aliases": ["snug"]})
+    )
+    assert isinstance(area, dict)
+    rebuilt_after(
+        lambda: hass.ws(
+            {"type": "config/entity_registry/update", "entity_id": "light.kitchen_light",
+             "area_id": area["area_id"]}  # fmt: skip
+        )
+    )
+    assert reply_to(recorder, "turn on the lights in the snug") == "Turning on the kitchen light."
+    hass.wait_state("light.kitchen_light", "on")
+    hass.ws({"type": "config/area_registry/delete", "area_id": area["area_id"]})
+
+
+def test_an_entity_home_assistant_does_not_expose_is_refused(
+    tmp_path: Path,
+    broker: Broker,
+    recorder: Recorder,
+    hass: HomeAssistant,
+    agent_factory: Callable[[Path], Agent],
+) -> None:
+    def expose(on: bool) -> None:
+        hass.ws({"type": "homeassistant/expose_entity", "assistants": ["conversation"],
+                 "entity_ids": ["switch.coffee_maker"], "should_expose": on})  # fmt: skip
+
+    expose(False)
+    try:
+        started(agent_factory, config_for(tmp_path, broker.port, hass))
+        assert reply_to(recorder, "turn on the coffee maker") == (
+            "Sorry, the coffee maker is not exposed to voice assistants in Home Assistant."
+        )
+        assert hass.state("switch.coffee_maker") == "off"
+    finally:
+        expose(True)
+
+
+def test_home_assistant_stopped_and_started_again(
+    tmp_path: Path,
+    broker: Broker,
+    recorder: Recorder,
+    hass: HomeAssistant,
+    agent_factory: Callable[[Path], Agent],
+) -> None:
+    agent = started(agent_factory, config_for(tmp_path, broker.port, hass))
+    hass.stop()
+    agent.wait_log("lost the connection to Home Assistant")
+    assert reply_to(recorder, "turn on the desk fan") == "Sorry, Home Assistant is not reachable."
+    assert reply_to(recorder, "turn off the porch plug") == "Turning off the porch plug."
+    assert ("cmnd/porch/POWER", "OFF") in recorder.device_messages()
+    hass.start()
+    wait_for(lambda: agent.output().count("entities exposed to voice") == 2, agent, timeout=30)
+    assert reply_to(recorder, "turn on the desk fan") == "Turning on the desk fan."
+    hass.wait_state("fan.desk_fan", "on")
+
+
+def test_a_wrong_token_is_a_clear_error(
+    tmp_path: Path,
+    broker: Broker,
+    hass: HomeAssistant,
+    agent_factory: Callable[[Path], Agent],
+) -> None:
+    config = config_for(tmp_path, broker.port, hass, token="not-a-token")
+    checked = run_cli("check", "--config", str(config))
+    line = next(x for x in checked.stdout.splitlines() if "hass" in x)
+    assert line.startswith("FAIL  hass"), checked.stdout
+    assert "Home Assistant refused the token" in line
+    assert f"put it, alone, in {tmp_path / 'hass.token'}" in checked.stdout
+    agent = agent_factory(config)
+    agent.wait_log("Home Assistant refused the token")
+    agent.wait_log("put it in home_assistant.token_file")
