@@ -17,13 +17,14 @@ import yaml
 
 from agent import __version__, asked, systemd
 from agent.config import Config, load_config
+from agent.deliver import publish_outcome
 from agent.errors import AgentError, BrokerError, ConfigError
 from agent.inputs import BadInput, parse_text
 from agent.messages import Transcript
 from agent.mqtt import MqttClient
 from agent.oneshot import connect_to_the_home, read_the_home
 from agent.pipeline import Pipeline
-from agent.service import Service, overheard, publish_outcome
+from agent.service import Service, overheard
 from agent.shipped import user_config, write_example
 from agent.speak.aloud import speak_once
 from agent.topics import Topics

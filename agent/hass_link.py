@@ -16,6 +16,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from typing import Any
 
+from agent.config import Config
 from agent.hass_ws import HassAuthError, HassConnection, HassError, HassUnreachable
 from agent.home.hass_merge import state_key
 from agent.home.hass_registry import hass_state, read_home
@@ -253,6 +254,16 @@ def _result(name: str, future: Future[Any]) -> Any:
         raise
     except TimeoutError:
         raise HassUnreachable(f"no answer to {LISTS[name]}") from None
+
+
+def hass_link_for(
+    config: Config, inventory: Inventory, states: StateStore, on_change: Callable[[], None]
+) -> HassLink | None:
+    """The link the config asks for (home_assistant.url), or None."""
+    ha = config.home_assistant
+    if not ha.url or not ha.token:
+        return None
+    return HassLink(ha.url, ha.token, inventory, states, on_change)
 
 
 def call_all(link: HassLink | None, calls: Sequence[ServiceCall]) -> list[CallResult]:

@@ -20,7 +20,6 @@ Who owns what (each thread writes only its own things; the rest is handed over):
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import threading
@@ -29,12 +28,13 @@ from dataclasses import dataclass, replace
 
 from agent import systemd
 from agent.config import Config
+from agent.deliver import publish_outcome
 from agent.ha import HomeAssistantLink
-from agent.hass_link import HassLink, call_all, with_results
+from agent.hass_link import hass_link_for
 from agent.home.live import Inventory, device_states
 from agent.home.state import StateStore
 from agent.inputs import BadInput, parse_text
-from agent.messages import Action, Outcome, ServiceCall, Transcript
+from agent.messages import Outcome, Transcript
 from agent.mqtt import MqttClient
 from agent.mqtt_routing import Message
 from agent.pipeline import Pipeline, Prepared
@@ -60,28 +60,6 @@ class HomeBuilt:
 
     prepared: Prepared
     entities: int
-
-
-def publish_outcome(
-    client: MqttClient,
-    topics: Topics,
-    outcome: Outcome,
-    *,
-    replies: bool = True,
-    hass: HassLink | None = None,
-) -> Outcome:
-    """Make Home Assistant's service calls (through `hass`), send the devices' messages (QoS
-    1, all at once, then waiting for the broker), then the event and reply (`replies`: a
-    one-shot command beside the running service leaves those topics to it). The outcome as
-    done: its reply says what Home Assistant refused or could not be asked."""
-    calls = [a for a in outcome.actions if isinstance(a, ServiceCall)]
-    if calls:
-        outcome = with_results(outcome, call_all(hass, calls))
-    client.send_all([a for a in outcome.actions if isinstance(a, Action)])
-    if replies:
-        client.publish(topics.intent, json.dumps(outcome.to_dict()))
-        client.publish(topics.response, outcome.response)
-    return outcome
 
 
 def overheard(transcript: Transcript, outcome: Outcome, mode: str) -> bool:
@@ -124,12 +102,8 @@ class Service:
             config, self.home_client, self.inventory, self.states, self.topics
         )
         self.link.attach()
-        ha = config.home_assistant
-        self.hass: HassLink | None = None  # the link to Home Assistant's API, if configured
-        if ha.url and ha.token:
-            self.hass = HassLink(
-                ha.url, ha.token, self.inventory, self.states, self.link.mark_changed
-            )
+        # the link to Home Assistant's API, if configured
+        self.hass = hass_link_for(config, self.inventory, self.states, self.link.mark_changed)
         self._voice_version = self.inventory.version
         self.listener: Listener | None = None
         self._stall_logged = False

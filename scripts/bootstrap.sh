@@ -54,4 +54,18 @@ if $dev; then
         rm -rf "$wheels"
     fi
 fi
+if $dev; then
+    # a real Home Assistant Core for the link's tests (tests/hass.py), in a venv of its own:
+    # homeassistant 2024.3.3 (the newest for Python 3.11) with its own pins
+    # (package_constraints.txt in its wheel) and what its always-loaded integrations need
+    if [[ ! -x .venv-ha/bin/hass ]]; then
+        python3 -m venv .venv-ha
+        .venv-ha/bin/python -m pip install -q --upgrade pip wheel >/dev/null
+        .venv-ha/bin/python -m pip install -q --no-deps "homeassistant==2024.3.3"
+        pins=$(.venv-ha/bin/python -c \
+            "import homeassistant, os; print(os.path.dirname(homeassistant.__file__))")
+        .venv-ha/bin/python -m pip install -q -r tests/data/hass/requirements.txt \
+            -c "$pins/package_constraints.txt"
+    fi
+fi
 echo "bootstrap: ready (.venv/bin/voice-agent)"

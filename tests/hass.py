@@ -32,10 +32,16 @@ def installed() -> str:
         return ""
     python = HASS.parent / "python"
     out = subprocess.run(
-        [str(python), "-c", "import sys, homeassistant.const as c; "
-         "print(c.__version__, '%d.%d.%d' % sys.version_info[:3])"],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        [
+            str(python),
+            "-c",
+            "import sys, homeassistant.const as c; "
+            "print(c.__version__, '%d.%d.%d' % sys.version_info[:3])",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     version, _, py = out.stdout.strip().partition(" ")
     return f"Home Assistant {version} on Python {py}" if out.returncode == 0 else ""
 
@@ -89,16 +95,24 @@ class HomeAssistant:
 
     def _onboard(self) -> str:
         client_id = f"{self.url}/"
-        user = {"client_id": client_id, "name": "Test", "username": "test",
-                "password": "test-password-1", "language": "en"}  # fmt: skip
+        user = {
+            "client_id": client_id,
+            "name": "Test",
+            "username": "test",
+            "password": "test-password-1",
+            "language": "en",
+        }
         code = _post(f"{self.url}/api/onboarding/users", user)["auth_code"]
         grant = {"grant_type": "authorization_code", "code": code, "client_id": client_id}
         access = _post(f"{self.url}/auth/token", grant, form=True)["access_token"]
         conn = HassConnection(self.url, access)
         try:
             made = conn.request(
-                {"type": "auth/long_lived_access_token", "client_name": "voice-agent tests",
-                 "lifespan": 365}  # fmt: skip
+                {
+                    "type": "auth/long_lived_access_token",
+                    "client_name": "voice-agent tests",
+                    "lifespan": 365,
+                }
             )
         finally:
             conn.close()

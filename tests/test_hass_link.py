@@ -86,11 +86,20 @@ def test_an_alias_set_in_home_assistant_names_the_entity(
     agent_factory: Callable[[Path], Agent],
 ) -> None:
     hass.ws(
-        {"type": "config/entity_registry/update", "entity_id": "light.living_room_lamp",
-         "aliases": ["reading lamp"]}  # fmt: skip
+        {
+            "type": "config/entity_registry/update",
+            "entity_id": "light.living_room_lamp",
+            "aliases": ["reading lamp"],
+        }
     )
-    hass.ws({"type": "call_service", "domain": "light", "service": "turn_off",
-             "target": {"entity_id": "light.living_room_lamp"}})  # fmt: skip
+    hass.ws(
+        {
+            "type": "call_service",
+            "domain": "light",
+            "service": "turn_off",
+            "target": {"entity_id": "light.living_room_lamp"},
+        }
+    )
     started(agent_factory, config_for(tmp_path, broker.port, hass))
     assert reply_to(recorder, "turn on the reading lamp") == "Turning on the living room lamp."
     assert hass.state("light.living_room_lamp") == "on"
@@ -119,8 +128,14 @@ def test_an_area_made_in_home_assistant_is_understood_without_a_restart(
     agent_factory: Callable[[Path], Agent],
 ) -> None:
     agent = started(agent_factory, config_for(tmp_path, broker.port, hass))
-    hass.ws({"type": "call_service", "domain": "light", "service": "turn_off",
-             "target": {"entity_id": "light.kitchen_light"}})  # fmt: skip
+    hass.ws(
+        {
+            "type": "call_service",
+            "domain": "light",
+            "service": "turn_off",
+            "target": {"entity_id": "light.kitchen_light"},
+        }
+    )
     assert reply_to(recorder, "turn on the lights in the den") == (
         "Sorry, I don't know an area called den."
     )
@@ -137,8 +152,11 @@ def test_an_area_made_in_home_assistant_is_understood_without_a_restart(
     assert isinstance(area, dict)
     rebuilt_after(
         lambda: hass.ws(
-            {"type": "config/entity_registry/update", "entity_id": "light.kitchen_light",
-             "area_id": area["area_id"]}  # fmt: skip
+            {
+                "type": "config/entity_registry/update",
+                "entity_id": "light.kitchen_light",
+                "area_id": area["area_id"],
+            }
         )
     )
     assert reply_to(recorder, "turn on the lights in the snug") == "Turning on the kitchen light."
@@ -154,8 +172,14 @@ def test_an_entity_home_assistant_does_not_expose_is_refused(
     agent_factory: Callable[[Path], Agent],
 ) -> None:
     def expose(on: bool) -> None:
-        hass.ws({"type": "homeassistant/expose_entity", "assistants": ["conversation"],
-                 "entity_ids": ["switch.coffee_maker"], "should_expose": on})  # fmt: skip
+        hass.ws(
+            {
+                "type": "homeassistant/expose_entity",
+                "assistants": ["conversation"],
+                "entity_ids": ["switch.coffee_maker"],
+                "should_expose": on,
+            }
+        )
 
     expose(False)
     try:

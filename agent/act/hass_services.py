@@ -11,11 +11,10 @@ from agent.home.inventory import Device
 from agent.home.specs import HassEntitySpec
 from agent.messages import ServiceCall
 
-# Home Assistant's feature bits (homeassistant.components.<domain>.<Domain>EntityFeature)
+# Home Assistant's feature bits (homeassistant.components.<domain>.<Domain>EntityFeature);
+# a valve's position and stop bits are a cover's
 COVER_SET_POSITION = 4
 COVER_STOP = 8
-VALVE_SET_POSITION = 4
-VALVE_STOP = 8
 FAN_SET_SPEED = 1
 CLIMATE_TARGET_TEMPERATURE = 1
 MEDIA_VOLUME_SET = 4

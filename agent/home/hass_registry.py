@@ -24,16 +24,36 @@ MAX_ALIASES = 20
 MAX_ENTITIES = 20_000
 
 DEFAULT_EXPOSED_DOMAINS = frozenset(
-    {"climate", "cover", "fan", "humidifier", "light", "lock", "scene", "script", "switch",
-     "todo", "vacuum", "water_heater"}
-)  # fmt: skip
+    {
+        "climate",
+        "cover",
+        "fan",
+        "humidifier",
+        "light",
+        "lock",
+        "scene",
+        "script",
+        "switch",
+        "todo",
+        "vacuum",
+        "water_heater",
+    }
+)
 DEFAULT_EXPOSED_BINARY = frozenset(
     {"door", "garage_door", "lock", "motion", "opening", "presence", "window"}
 )
 DEFAULT_EXPOSED_SENSOR = frozenset(
-    {"aqi", "carbon_monoxide", "carbon_dioxide", "humidity", "pm10", "pm25", "temperature",
-     "volatile_organic_compounds"}
-)  # fmt: skip
+    {
+        "aqi",
+        "carbon_monoxide",
+        "carbon_dioxide",
+        "humidity",
+        "pm10",
+        "pm25",
+        "temperature",
+        "volatile_organic_compounds",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -91,7 +111,12 @@ def read_areas(areas: Any, floors: Any) -> dict[str, Area]:
     return out
 
 
-def exposed(entity_id: str, entry: Mapping[str, Any] | None, listed: Mapping[str, Any]) -> bool:
+def exposed(
+    entity_id: str,
+    entry: Mapping[str, Any] | None,
+    listed: Mapping[str, Any],
+    attributes: Mapping[str, Any],
+) -> bool:
     """Whether Home Assistant exposes the entity to its voice assistant (see the module)."""
     said = listed.get(entity_id)
     if isinstance(said, dict) and isinstance(said.get("conversation"), bool):
@@ -103,7 +128,7 @@ def exposed(entity_id: str, entry: Mapping[str, Any] | None, listed: Mapping[str
     if entry is not None and (entry.get("entity_category") or entry.get("hidden_by")):
         return False
     domain = entity_id.split(".", 1)[0]
-    cls = _device_class(entry, {})
+    cls = _device_class(entry, attributes)
     return (
         domain in DEFAULT_EXPOSED_DOMAINS
         or (domain == "binary_sensor" and cls in DEFAULT_EXPOSED_BINARY)
@@ -157,7 +182,7 @@ def read_home(
             device_class=_device_class(entry, attributes),
             command=_spec(entity_id, entry, attributes),
         )
-        if not exposed(entity_id, entry, listed):
+        if not exposed(entity_id, entry, listed, attributes):
             withheld.append(device)
             continue
         found.append(
