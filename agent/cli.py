@@ -11,37 +11,26 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 import yaml
 
 from agent import __version__, asked, systemd
+from agent.cli_args import parser
 from agent.config import Config, load_config
 from agent.deliver import publish_outcome
 from agent.errors import AgentError, BrokerError, ConfigError
 from agent.inputs import BadInput, parse_text
 from agent.messages import Transcript
 from agent.mqtt import MqttClient
-from agent.oneshot import connect_to_the_home, read_the_home
+from agent.oneshot import Reached, connect_to_the_home, read_the_home
 from agent.pipeline import Pipeline
 from agent.service import Service, overheard
-from agent.shipped import user_config, write_example
+from agent.shipped import write_example
 from agent.speak.aloud import speak_once
 from agent.topics import Topics
 from agent.understand.cascade import tiers_for
 from agent.voice.models import KNOWN
-
-DEFAULT_CONFIG = "/etc/voice-agent/config.yaml"
-
-
-def default_config() -> str:
-    """$VOICE_AGENT_CONFIG; else a user install's config under $XDG_CONFIG_HOME (default
-    ~/.config) if there is one; else the system's."""
-    if named := os.environ.get("VOICE_AGENT_CONFIG"):
-        return named
-    user = user_config()
-    return str(user) if user.is_file() else DEFAULT_CONFIG
-
 
 EXIT_NOT_ACTED = 1
 EXIT_CONFIG = 2
@@ -49,100 +38,11 @@ EXIT_BROKER = 3
 log = logging.getLogger("agent")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="voice-agent", description="Offline voice and text control of a home over MQTT."
-    )
-    parser.add_argument("--version", action="version", version=f"voice-agent {__version__}")
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--config",
-        "-c",
-        default=default_config(),
-        help="config file (default: $VOICE_AGENT_CONFIG, else "
-        f"$XDG_CONFIG_HOME/voice-agent/config.yaml if there is one, else {DEFAULT_CONFIG})",
-    )
-    common.add_argument("--verbose", "-v", action="store_true", help="log debug detail")
-    sub = parser.add_subparsers(dest="command", required=True)
-    _text_commands(sub, common)
-    _setup_commands(sub, common)
-    return parser
-
-
-def _text_commands(sub: Any, common: argparse.ArgumentParser) -> None:
-    """say, run, parse, listen: the ways in."""
-    say = sub.add_parser("say", parents=[common], help="act on one text command and exit")
-    say.add_argument("text", nargs="+", help="the command, e.g. turn on the kitchen light")
-    say.add_argument("--area", help="the area the command is spoken in (default: site.area)")
-    say.add_argument(
-        "--yes",
-        action="store_true",
-        help="confirm a sensitive action (unlock, open a garage door) up front",
-    )
-    aloud = argparse.ArgumentParser(add_help=False)
-    aloud.add_argument("--wav", type=Path, help="write the speech to this WAV file instead")
-    say.add_argument("--speak", action="store_true", help="say the reply aloud (speech.device)")
-    say.add_argument("--wav", type=Path, help="write the spoken reply to this WAV file")
-    speak = sub.add_parser("speak", parents=[common, aloud], help="say a text aloud, once")
-    speak.add_argument("text", nargs="+", help="what to say")
-    sub.add_parser("run", parents=[common], help="the long-running agent")
-    parse = sub.add_parser(
-        "parse",
-        parents=[common],
-        help="read commands on stdin, write one JSON line each; never publishes",
-    )
-    parse.add_argument("--area", help="the area commands are spoken in (default: site.area)")
-    listen = sub.add_parser(
-        "listen",
-        parents=[common],
-        help="run the voice loop on a recording; print each command's intent event",
-    )
-    source = listen.add_mutually_exclusive_group(required=True)
-    source.add_argument("--wav", help="16-bit PCM WAV (other rates are resampled)")
-    source.add_argument(
-        "--stdin", action="store_true", help="raw audio on stdin: s16le, mono, 16 kHz"
-    )
-
-
-def _setup_commands(sub: Any, common: argparse.ArgumentParser) -> None:
-    """models, init, config, forget, check: setting up and looking after an install."""
-    models = sub.add_parser("models", help="install speech models")
-    models_sub = models.add_subparsers(dest="action", required=True)
-    download = models_sub.add_parser(
-        "download", parents=[common], help="download, verify and unpack a model"
-    )
-    download.add_argument("name", choices=sorted(KNOWN))
-    download.add_argument(
-        "--dir",
-        default="/var/lib/voice-agent/models",
-        help="the models folder (default: /var/lib/voice-agent/models)",
-    )
-    download.add_argument("--url", help="fetch from here instead (a mirror or a file:// path)")
-    init = sub.add_parser("init", help="write the example config, for a user install")
-    init.add_argument(
-        "--config",
-        "-c",
-        default=os.environ.get("VOICE_AGENT_CONFIG") or str(user_config()),
-        help="where (default: $VOICE_AGENT_CONFIG, else $XDG_CONFIG_HOME/voice-agent/config.yaml)",
-    )
-    sub.add_parser("config", parents=[common], help="print the effective config, secrets masked")
-    sub.add_parser(
-        "forget",
-        parents=[common],
-        help="remove the agent's own entities from Home Assistant (install.sh --uninstall)",
-    )
-    sub.add_parser(
-        "check",
-        parents=[common],
-        help="check the config, models, broker and audio device; one line each, with fixes",
-    )
-
-
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a writer whose reader went away
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = parser().parse_args(argv)
     _logging(verbose=getattr(args, "verbose", False), quiet=args.command in QUIET)
     try:
         return _command(args)
@@ -178,12 +78,13 @@ def _command(args: argparse.Namespace) -> int:
         return 0
     pipeline = _pipeline(config)  # ModelError: exit 2 (main)
     area = getattr(args, "area", None)
-    if area is not None and config.home.area_called(area) is None:
+    grows = config.home_assistant.discovery or config.home_assistant.url  # more areas later
+    if area is not None and not grows and config.home.area_called(area) is None:
         known = ", ".join(a.name for a in config.home.areas) or "none"
         print(f"voice-agent: unknown area {area!r} (the home's areas: {known})", file=sys.stderr)
         return EXIT_CONFIG
     if args.command == "parse":
-        if config.home_assistant.discovery:  # the devices the service knows, read only
+        if config.home_assistant.discovery or config.home_assistant.url:  # read only
             read_the_home(config, pipeline)
         return parse_lines(pipeline, sys.stdin, sys.stdout, area=args.area)
     try:
@@ -288,15 +189,24 @@ def say(
     they are where Home Assistant shows the service's last reply."""
     site = config.site.id
     client = MqttClient(config.mqtt, f"voice-agent-{site}-say-{os.getpid()}")
+    reached = None
     try:
-        service_running = connect_to_the_home(config, client, pipeline)
+        reached = connect_to_the_home(config, client, pipeline)
         outcome = asked.answer(config.site.id, pipeline, text, area=area, yes=yes)
-        publish_outcome(client, Topics(config), outcome, replies=not service_running)
+        outcome = publish_outcome(
+            client,
+            Topics(config),
+            outcome,
+            replies=not reached.service_running,
+            hass=reached.hass,
+        )
     except BrokerError as exc:
         print(f"voice-agent: {exc}", file=sys.stderr)
         return EXIT_BROKER
     finally:
         client.stop()
+        if reached is not None and reached.hass is not None:
+            reached.hass.close()
     question = pipeline.asking("")
     if question is not None and not outcome.actions:
         # the next `say` may answer it
@@ -329,9 +239,9 @@ def listen(config: Config, pipeline: Pipeline, wav: str | None) -> int:
     topics = Topics(config)
     broker = MqttClient(config.mqtt, f"voice-agent-{config.site.id}-listen-{os.getpid()}")
     client: MqttClient | None = broker
-    service_running = False
-    try:  # the home the service knows, discovered devices too
-        service_running = connect_to_the_home(config, broker, pipeline)
+    reached = Reached(service_running=False)
+    try:  # the home the service knows, discovered devices and Home Assistant's too
+        reached = connect_to_the_home(config, broker, pipeline)
     except BrokerError as exc:
         log.warning("%s; printing events without acting", exc)
         client = None
@@ -340,6 +250,8 @@ def listen(config: Config, pipeline: Pipeline, wav: str | None) -> int:
     except AgentError:
         if client is not None:
             client.stop()
+        if reached.hass is not None:
+            reached.hass.close()
         raise
     try:
         source: AudioSource = WavSource(wav) if wav is not None else RawSource()
@@ -348,11 +260,13 @@ def listen(config: Config, pipeline: Pipeline, wav: str | None) -> int:
             print(json.dumps(outcome.to_dict()), flush=True)
             said = Transcript(command.text, source="voice")
             if client is not None:  # beside the service, its event and reply topics are its own
-                replies = not service_running and not overheard(said, outcome, v.mode)
-                publish_outcome(client, topics, outcome, replies=replies)
+                replies = not reached.service_running and not overheard(said, outcome, v.mode)
+                publish_outcome(client, topics, outcome, replies=replies, hass=reached.hass)
     finally:
         if client is not None:
             client.stop()
+        if reached.hass is not None:
+            reached.hass.close()
     return 0
 
 

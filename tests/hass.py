@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
 import urllib.parse
@@ -20,10 +21,16 @@ from pathlib import Path
 from typing import Any
 
 from agent.hass_ws import HassConnection
-from tests.conftest import ROOT, free_port
 
+ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "hass"
 HASS = ROOT / ".venv-ha" / "bin" / "hass"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def installed() -> str:

@@ -38,6 +38,7 @@ def test_all_pass_with_a_broker(tmp_path: Path, broker: Broker) -> None:
         "speech": "SKIP",  # voice.enabled is false in the example
         "broker": "PASS",
         "audio": "SKIP",
+        "hass": "SKIP",  # no home_assistant.url
     }
     assert f"connected to 127.0.0.1:{broker.port}" in result.stdout
     assert result.stdout.rstrip().endswith("all checks passed")
@@ -66,6 +67,7 @@ def test_bad_config_fails_and_skips_the_rest(tmp_path: Path) -> None:
         "speech": "SKIP",
         "broker": "SKIP",
         "audio": "SKIP",
+        "hass": "SKIP",
     }
     assert "mqtt.prot: unknown key (did you mean 'port'?)" in result.stdout
     assert f"fix: edit {config}" in result.stdout

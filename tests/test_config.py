@@ -370,7 +370,8 @@ def test_site_area_must_be_listed_unless_discovery_names_areas(tmp_path: Path) -
     text = "mqtt: {host: 127.0.0.1}\nsite: {id: pi, area: Garage}\n"
     assert problems(tmp_path, text) == [
         "agent.yaml:2: site: site.area 'Garage' is not one of the areas (list it under areas:, "
-        "or turn on home_assistant.discovery to take areas from discovered devices)"
+        "or turn on home_assistant.discovery or set home_assistant.url to take areas from Home "
+        "Assistant)"
     ]
     config = load_config(_written(tmp_path, text + "home_assistant: {discovery: true}\n"))
     assert config.site.area == "Garage"

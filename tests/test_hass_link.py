@@ -226,3 +226,30 @@ def test_a_wrong_token_is_a_clear_error(
     agent = agent_factory(config)
     agent.wait_log("Home Assistant refused the token")
     agent.wait_log("put it in home_assistant.token_file")
+
+
+def test_say_and_parse_know_home_assistants_entities(
+    tmp_path: Path, broker: Broker, hass: HomeAssistant
+) -> None:
+    config = config_for(tmp_path, broker.port, hass)
+    hass.ws(
+        {
+            "type": "call_service",
+            "domain": "fan",
+            "service": "turn_on",
+            "target": {"entity_id": "fan.desk_fan"},
+        }
+    )
+    said = run_cli("say", "--config", str(config), "turn off the desk fan")
+    assert (said.returncode, said.stdout) == (0, "Turning off the desk fan.\n"), said.stderr
+    hass.wait_state("fan.desk_fan", "off")
+    parsed = run_cli("parse", "--config", str(config), stdin="turn on the coffee maker\n")
+    event = json.loads(parsed.stdout)
+    assert (event["intent"], event["targets"]) == ("turn_on", ["switch.coffee_maker"])
+    assert hass.state("switch.coffee_maker") == "off"  # parse never acts
+    hass.stop()
+    away = run_cli("say", "--config", str(config), "turn on the desk fan")
+    assert away.returncode == 1
+    assert away.stdout == "Sorry, I don't know a device called desk fan.\n"
+    assert "going on without Home Assistant's entities" in away.stderr
+    hass.start()

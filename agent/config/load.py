@@ -41,12 +41,17 @@ def load_config(path: str | Path) -> Config:
     speech = _speech(root.section("speech"), path)
     root.finish()
     # with discovery, the site's area may be one only Home Assistant's devices name
-    known = any(a.name == site.area for a in areas) or home_assistant.discovery
+    known = (
+        any(a.name == site.area for a in areas)
+        or home_assistant.discovery
+        or home_assistant.url is not None
+    )
     if site.area is not None and not known:
         root.error(
             "site",
             f"site.area {site.area!r} is not one of the areas (list it under areas:, or "
-            "turn on home_assistant.discovery to take areas from discovered devices)",
+            "turn on home_assistant.discovery or set home_assistant.url to take areas from "
+            "Home Assistant)",
         )
     problems.raise_if_any()
     return Config(
