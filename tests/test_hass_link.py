@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -253,3 +255,82 @@ def test_say_and_parse_know_home_assistants_entities(
     assert away.stdout == "Sorry, I don't know a device called desk fan.\n"
     assert "going on without Home Assistant's entities" in away.stderr
     hass.start()
+
+
+def _rest(
+    hass: HomeAssistant, method: str, path: str, body: dict[str, object] | None = None
+) -> Any:
+    req = urllib.request.Request(
+        f"{hass.url}{path}",
+        data=None if body is None else json.dumps(body).encode(),
+        method=method,
+        headers={"Authorization": f"Bearer {hass.token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=20) as answer:
+        return json.loads(answer.read() or b"null")
+
+
+def test_an_mqtt_entity_home_assistant_also_knows_is_one_device_commanded_over_mqtt(
+    tmp_path: Path,
+    broker: Broker,
+    recorder: Recorder,
+    hass: HomeAssistant,
+    agent_factory: Callable[[Path], Agent],
+) -> None:
+    flow = _rest(hass, "POST", "/api/config/config_entries/flow", {"handler": "mqtt"})
+    made = _rest(
+        hass,
+        "POST",
+        f"/api/config/config_entries/flow/{flow['flow_id']}",
+        {"broker": "127.0.0.1", "port": broker.port},
+    )
+    entry_id = made["result"]["entry_id"]
+    try:
+        recorder.publish(
+            "homeassistant/switch/shed_heater/config",
+            json.dumps(
+                {
+                    "name": "Shed Heater",
+                    "uniq_id": "shed-heater-1",
+                    "cmd_t": "shed/heater/set",
+                    "stat_t": "shed/heater/state",
+                }
+            ),
+            retain=True,
+        )
+
+        def known() -> bool:
+            entries = hass.ws({"type": "config/entity_registry/list"})
+            return any(e["unique_id"] == "shed-heater-1" for e in entries)
+
+        deadline = time.monotonic() + 15
+        while not known():
+            assert time.monotonic() < deadline, "Home Assistant did not take the discovery"
+            time.sleep(0.1)
+        entity = next(
+            e["entity_id"]
+            for e in hass.ws({"type": "config/entity_registry/list"})
+            if e["unique_id"] == "shed-heater-1"
+        )
+        hass.ws(
+            {
+                "type": "config/entity_registry/update",
+                "entity_id": entity,
+                "aliases": ["workshop warmer"],
+            }
+        )
+        config = config_for(tmp_path, broker.port, hass)
+        config.write_text(config.read_text().replace("discovery: false", "discovery: true"))
+        agent = started(agent_factory, config)
+        wait_for(lambda: "(1 discovered entities)" in agent.output(), agent)
+        assert reply_to(recorder, "turn on the workshop warmer") == "Turning on the shed heater."
+        assert ("shed/heater/set", "ON") in recorder.device_messages()
+        event = json.loads(recorder.on(INTENT).payload)
+        assert event["targets"] == [entity]
+        assert event["actions"] == [{"device": entity, "topic": "shed/heater/set", "payload": "ON"}]
+        parsed = run_cli("parse", "--config", str(config), stdin="turn on every switch\n")
+        targets = json.loads(parsed.stdout)["targets"]
+        assert sorted(targets) == sorted({entity, "switch.coffee_maker", "switch.porch_plug"})
+    finally:
+        recorder.publish("homeassistant/switch/shed_heater/config", "", retain=True)
+        _rest(hass, "DELETE", f"/api/config/config_entries/entry/{entry_id}")
