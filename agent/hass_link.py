@@ -73,7 +73,8 @@ class HassLink:
         self._conn: HassConnection | None = None
         self._reload = threading.Event()
         self._gone = threading.Event()
-        self._known: set[str] = set()  # entity ids read last time
+        self._known: set[object] = set()  # every entity id Home Assistant had last time
+        self._used: set[str] = set()  # those in the home (exposed, of a kind we know)
         self.loaded = threading.Event()  # the inventory was read at least once
         self.version = ""
         self.exposed = 0  # entities exposed to voice, at the last reading
@@ -174,7 +175,9 @@ class HassLink:
         )
         for entity in home.entities:
             self._states.put(state_key(entity.device.id), entity.state)
-        self._known = {e.device.id for e in home.entities} | {d.id for d in home.withheld}
+        states = got["states"] if isinstance(got["states"], list) else []
+        self._known = {s.get("entity_id") for s in states if isinstance(s, dict)}
+        self._used = {e.device.id for e in home.entities}
         if self._inventory.set_hass(home):
             self._on_change()
         self.exposed = len(home.entities)
@@ -189,13 +192,13 @@ class HassLink:
             self._reload.set()
             return
         entity_id, new = data.get("entity_id"), data.get("new_state")
-        if not isinstance(entity_id, str) or entity_id not in self._known:
-            if isinstance(entity_id, str) and "." in entity_id:
-                self._reload.set()  # a new entity (or one that came back)
+        if not isinstance(entity_id, str):
             return
-        if not isinstance(new, dict):
-            self._reload.set()  # removed
+        if entity_id not in self._known or not isinstance(new, dict):
+            self._reload.set()  # a new entity, or one removed
             return
+        if entity_id not in self._used:
+            return  # not one of ours (an input_boolean, an unexposed sensor)
         attributes = new.get("attributes")
         self._states.put(
             state_key(entity_id),

@@ -282,3 +282,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
+
+
+def pytest_report_header() -> str:
+    """Which Home Assistant the link's tests run against (tests/hass.py)."""
+    from tests.hass import installed
+
+    return f"home assistant: {installed() or 'not installed (scripts/bootstrap.sh --dev)'}"

@@ -361,3 +361,25 @@ def test_exit_codes_say_what_went_wrong(tmp_path: Path) -> None:
     assert f"cannot read {bad}" in listened.stderr and "Traceback" not in listened.stderr
     said = run_cli("say", "--config", str(config), "turn on the coffee machine")
     assert said.returncode == 3 and "cannot connect to the MQTT broker" in said.stderr
+
+
+def test_home_assistant_not_answering_or_a_token_others_can_read(tmp_path: Path) -> None:
+    token = tmp_path / "ha.token"
+    token.write_text("abc.def.ghi\n")
+    token.chmod(0o600)
+    config = tmp_path / "agent.yaml"
+    url = f"http://127.0.0.1:{free_port()}"
+    config.write_text(
+        f"mqtt: {{host: 127.0.0.1, port: {free_port()}}}\nsite: {{id: s}}\n"
+        f"voice: {{enabled: false}}\nhome_assistant: {{url: '{url}', token_file: ha.token}}\n"
+    )
+    result = run_cli("check", "--config", str(config))
+    assert _lines(result.stdout)["hass"] == "FAIL"
+    assert f"cannot connect to ws://127.0.0.1:{url.rsplit(':', 1)[1]}/api/websocket" in (
+        result.stdout
+    )
+    assert "fix: start Home Assistant, or correct home_assistant.url" in result.stdout
+    token.chmod(0o644)
+    result = run_cli("check", "--config", str(config))
+    assert f"{token} can be read by others (mode 644)" in result.stdout
+    assert f"fix: chmod 600 {token}" in result.stdout

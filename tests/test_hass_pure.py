@@ -264,3 +264,26 @@ def test_config_reads_the_link_and_masks_its_token(tmp_path: Path) -> None:
         with pytest.raises(ConfigError) as err:
             load_config(path)
         assert problem in str(err.value), str(err.value)
+
+
+def test_an_unavailable_entity_is_skipped_and_said() -> None:
+    from agent.act.plan import plan
+    from agent.home.state import DeviceState
+    from agent.messages import Slots
+
+    porch = device("light.porch")
+    hall = device("light.hall")
+    states = {"light.porch": DeviceState(state="unavailable"), "light.hall": DeviceState("off")}
+    actions, acted, problems = plan(Intent("turn_on", Slots()), (porch, hall), states.get)
+    assert [a.to_dict()["device"] for a in actions] == ["light.hall"]
+    assert acted == [hall]
+    assert problems == ["Sorry, the porch is unavailable right now."]
+
+
+def test_the_config_sets_the_safety_of_home_assistants_entities() -> None:
+    config = Home(devices=(Device("cover.shed", "Shed Door", safety="deny"),))
+    inventory = Inventory(config, Expose())
+    inventory.set_hass(home_of([state("cover.shed", friendly_name="Shed")], []))
+    (shed,) = inventory.home.devices
+    assert (shed.name, shed.safety, shed.policy("open")) == ("Shed Door", "deny", "deny")
+    assert isinstance(shed.command, HassEntitySpec)
