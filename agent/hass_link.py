@@ -75,7 +75,6 @@ class HassLink:
         self._gone = threading.Event()
         self._known: set[object] = set()  # every entity id Home Assistant had last time
         self._used: set[str] = set()  # those in the home (exposed, of a kind we know)
-        self.loaded = threading.Event()  # the inventory was read at least once
         self.version = ""
         self.exposed = 0  # entities exposed to voice, at the last reading
 
@@ -181,7 +180,6 @@ class HassLink:
         if self._inventory.set_hass(home):
             self._on_change()
         self.exposed = len(home.entities)
-        self.loaded.set()
         return self.exposed
 
     def _event(self, _subscription: int, event: dict[str, Any]) -> None:

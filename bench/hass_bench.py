@@ -30,13 +30,9 @@ from typing import Any, cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from discovery_bench import ROOMS
 from table import print_table
 
-ROOMS = [
-    "Kitchen", "Living Room", "Bedroom", "Office", "Hall", "Bathroom", "Garage", "Attic",
-    "Cellar", "Nursery", "Study", "Dining Room", "Utility Room", "Porch", "Landing", "Den",
-    "Library", "Guest Room", "Playroom", "Laundry", "Pantry", "Gym", "Workshop", "Loft", "Sunroom",
-]  # fmt: skip
 HEAD = """\
 homeassistant:
   name: Bench Home

@@ -133,6 +133,12 @@ class HomeAssistant:
         finally:
             conn.close()
 
+    def set(self, entity_id: str, service: str) -> None:
+        """An entity set as a test begins: `set("fan.desk_fan", "turn_on")`."""
+        domain = entity_id.split(".", 1)[0]
+        target = {"entity_id": entity_id}
+        self.ws({"type": "call_service", "domain": domain, "service": service, "target": target})
+
     def state(self, entity_id: str) -> str:
         req = urllib.request.Request(
             f"{self.url}/api/states/{entity_id}", headers={"Authorization": f"Bearer {self.token}"}

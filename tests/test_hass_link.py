@@ -94,14 +94,7 @@ def test_an_alias_set_in_home_assistant_names_the_entity(
             "aliases": ["reading lamp"],
         }
     )
-    hass.ws(
-        {
-            "type": "call_service",
-            "domain": "light",
-            "service": "turn_off",
-            "target": {"entity_id": "light.living_room_lamp"},
-        }
-    )
+    hass.set("light.living_room_lamp", "turn_off")
     started(agent_factory, config_for(tmp_path, broker.port, hass))
     assert reply_to(recorder, "turn on the reading lamp") == "Turning on the living room lamp."
     assert hass.state("light.living_room_lamp") == "on"
@@ -130,14 +123,7 @@ def test_an_area_made_in_home_assistant_is_understood_without_a_restart(
     agent_factory: Callable[[Path], Agent],
 ) -> None:
     agent = started(agent_factory, config_for(tmp_path, broker.port, hass))
-    hass.ws(
-        {
-            "type": "call_service",
-            "domain": "light",
-            "service": "turn_off",
-            "target": {"entity_id": "light.kitchen_light"},
-        }
-    )
+    hass.set("light.kitchen_light", "turn_off")
     assert reply_to(recorder, "turn on the lights in the den") == (
         "Sorry, I don't know an area called den."
     )
@@ -234,14 +220,7 @@ def test_say_and_parse_know_home_assistants_entities(
     tmp_path: Path, broker: Broker, hass: HomeAssistant
 ) -> None:
     config = config_for(tmp_path, broker.port, hass)
-    hass.ws(
-        {
-            "type": "call_service",
-            "domain": "fan",
-            "service": "turn_on",
-            "target": {"entity_id": "fan.desk_fan"},
-        }
-    )
+    hass.set("fan.desk_fan", "turn_on")
     said = run_cli("say", "--config", str(config), "turn off the desk fan")
     assert (said.returncode, said.stdout) == (0, "Turning off the desk fan.\n"), said.stderr
     hass.wait_state("fan.desk_fan", "off")

@@ -72,14 +72,7 @@ def merge(hass: HassHome, built: Built, expose: Expose) -> None:
             continue
         overlay = built.overlays.pop(device.id, None)
         if overlay is not None:
-            device = replace(
-                device,
-                name=overlay.name,
-                aliases=overlay.aliases,
-                area=overlay.area or device.area,
-                device_class=overlay.device_class or device.device_class,
-                safety=overlay.safety,
-            )
+            device = overlaid(device, overlay)
         elif not expose.allows(device.domain, device.name, device.area) or _clashes(device, built):
             built.unexposed.append(device)
             if opens_a_way_in(device):
@@ -90,6 +83,19 @@ def merge(hass: HassHome, built: Built, expose: Expose) -> None:
         built.taken.add(device.id)
         built.keys[device.id] = state_key(entity_id)
         built.devices.append(device)
+
+
+def overlaid(device: Device, overlay: Device) -> Device:
+    """A device as a config device without a protocol (same id) renames, aliases, places it
+    and sets its safety."""
+    return replace(
+        device,
+        name=overlay.name,
+        aliases=overlay.aliases,
+        area=overlay.area or device.area,
+        device_class=overlay.device_class or device.device_class,
+        safety=overlay.safety,
+    )
 
 
 def _placed(device: Device, built: Built) -> Device:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from agent.home.discovery import Announcement, Entity
 from agent.home.expose import Expose
-from agent.home.hass_merge import Built, free_id, merge
+from agent.home.hass_merge import Built, free_id, merge, overlaid
 from agent.home.hass_registry import HassHome
 from agent.home.inventory import Area, Device, Home, spoken
 from agent.home.sensitive import opens_a_way_in
@@ -285,14 +285,7 @@ class Inventory:
             return  # the config's own device with that id wins
         overlay = built.overlays.pop(device.id, None)
         if overlay is not None:
-            device = replace(
-                device,
-                name=overlay.name,
-                aliases=overlay.aliases,
-                area=overlay.area or device.area,
-                device_class=overlay.device_class or device.device_class,
-                safety=overlay.safety,
-            )
+            device = overlaid(device, overlay)
         elif not self._expose.allows(device.domain, device.name, device.area):
             built.unexposed.append(device)
             if opens_a_way_in(device):
