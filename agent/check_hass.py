@@ -1,5 +1,6 @@
-"""`voice-agent check`'s Home Assistant line: the URL answers, the token is taken, the token
-file is the owner's alone; and how many entities Home Assistant exposes to voice."""
+"""`voice-agent check`'s Home Assistant line: the URL answers, the token is taken, no one but
+the owner (and the service's group) can read the token file; and how many entities Home
+Assistant exposes to voice."""
 
 from __future__ import annotations
 
@@ -16,12 +17,13 @@ def check_home_assistant(config: Config) -> Result:
     if not ha.url or not ha.token or not ha.token_file:
         return Result("hass", "SKIP", "home_assistant.url is not set")
     mode = stat.S_IMODE(os.stat(ha.token_file).st_mode)
-    if mode & 0o077:
+    if mode & 0o027:  # anyone may read it, or the group may change it
         return Result(
             "hass",
             "FAIL",
             f"{ha.token_file} can be read by others (mode {mode:o}): it holds a password",
-            f"chmod 600 {ha.token_file}",
+            f"chmod 600 {ha.token_file} (640 with the service's group, as install.sh does "
+            "the config)",
         )
     from agent.hass_link import HassLink
     from agent.home.live import Inventory

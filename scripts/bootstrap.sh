@@ -55,17 +55,29 @@ if $dev; then
     fi
 fi
 if $dev; then
-    # a real Home Assistant Core for the link's tests (tests/hass.py), in a venv of its own:
-    # homeassistant 2024.3.3 (the newest for Python 3.11) with its own pins
-    # (package_constraints.txt in its wheel) and what its always-loaded integrations need
-    if [[ ! -x .venv-ha/bin/hass ]]; then
-        python3 -m venv .venv-ha
-        .venv-ha/bin/python -m pip install -q --upgrade pip wheel >/dev/null
-        .venv-ha/bin/python -m pip install -q --no-deps "homeassistant==2024.3.3"
-        pins=$(.venv-ha/bin/python -c \
+    # real Home Assistant Cores for the link's tests (tests/hass.py), each in a venv of its
+    # own with Home Assistant's own pins (package_constraints.txt in its wheel) and what its
+    # always-loaded integrations need: 2024.3.3 (the newest for Python 3.11) always, and
+    # 2025.4.4 (floors) where a Python 3.13 is on the machine (pyenv's)
+    hass_venv() {  # venv python version
+        [[ -x "$1/bin/hass" ]] && return 0
+        "$2" -m venv "$1"
+        "$1/bin/python" -m pip install -q --upgrade pip wheel >/dev/null
+        "$1/bin/python" -m pip install -q --no-deps "homeassistant==$3"
+        local pins
+        pins=$("$1/bin/python" -c \
             "import homeassistant, os; print(os.path.dirname(homeassistant.__file__))")
-        .venv-ha/bin/python -m pip install -q -r tests/data/hass/requirements.txt \
+        "$1/bin/python" -m pip install -q -r "tests/data/hass/requirements-$3.txt" \
             -c "$pins/package_constraints.txt"
+    }
+    hass_venv .venv-ha python3 2024.3.3
+    py313=$(find "${PYENV_ROOT:-$HOME/.pyenv}/versions" -maxdepth 3 -path '*/3.13*/bin/python3' \
+        2>/dev/null | sort | tail -n 1)
+    if [[ -n "$py313" ]]; then
+        hass_venv .venv-ha-2025 "$py313" 2025.4.4 || {
+            echo "bootstrap: Home Assistant 2025.4.4 did not install; its tests are left out" >&2
+            rm -rf .venv-ha-2025
+        }
     fi
 fi
 echo "bootstrap: ready (.venv/bin/voice-agent)"

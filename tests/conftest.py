@@ -286,6 +286,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def pytest_report_header() -> str:
     """Which Home Assistant the link's tests run against (tests/hass.py)."""
-    from tests.hass import installed
+    from tests.hass import installed, releases
 
-    return f"home assistant: {installed() or 'not installed (scripts/bootstrap.sh --dev)'}"
+    found = [installed(h) for h in releases()]
+    return "home assistant: " + ("; ".join(f for f in found if f) or "not installed")

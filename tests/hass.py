@@ -3,8 +3,9 @@ with template lights, a switch, a cover, a lock and a fan backed by input_boolea
 (tests/data/hass/configuration.yaml), onboarded over its API (an owner, then a long-lived
 access token over WebSocket, no browser), stopped by its PID.
 
-Home Assistant lives in its own venv, `.venv-ha` (scripts/bootstrap.sh --dev puts
-homeassistant 2024.3.3 there, with its own pins: tests/data/hass/requirements.txt)."""
+Home Assistant lives in venvs of its own (scripts/bootstrap.sh --dev, with its own pins:
+tests/data/hass/requirements-*.txt): `.venv-ha` holds 2024.3.3 on Python 3.11, always;
+`.venv-ha-2025` holds 2025.4.4 (floors) where the machine has a Python 3.13."""
 
 from __future__ import annotations
 
@@ -25,6 +26,13 @@ from agent.hass_ws import HassConnection
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "hass"
 HASS = ROOT / ".venv-ha" / "bin" / "hass"
+NEWER = ROOT / ".venv-ha-2025" / "bin" / "hass"
+
+
+def releases() -> list[Path]:
+    """The Home Assistants installed here: 2024.3.3 always (missing: the tests say so), and
+    2025.4.4 where bootstrap found a Python for it."""
+    return [HASS] + ([NEWER] if NEWER.exists() else [])
 
 
 def free_port() -> int:
@@ -33,11 +41,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def installed() -> str:
+def installed(hass: Path = HASS) -> str:
     """`hass`'s version and Python, as the test output says it ("" when not installed)."""
-    if not HASS.exists():
+    if not hass.exists():
         return ""
-    python = HASS.parent / "python"
+    python = hass.parent / "python"
     out = subprocess.run(
         [
             str(python),
@@ -64,7 +72,8 @@ def _post(url: str, body: dict[str, Any], *, form: bool = False) -> Any:
 class HomeAssistant:
     """One Home Assistant; `start` it (again after `stop`: same config dir, same port)."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, hass: Path = HASS) -> None:
+        self.hass = hass
         self.dir = workdir / "hass-config"
         self.dir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
@@ -76,11 +85,11 @@ class HomeAssistant:
         self.token = ""
 
     def start(self, timeout: float = 60.0) -> HomeAssistant:
-        if not HASS.exists():
-            raise RuntimeError(f"{HASS} is missing: run scripts/bootstrap.sh --dev")
+        if not self.hass.exists():
+            raise RuntimeError(f"{self.hass} is missing: run scripts/bootstrap.sh --dev")
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
-                [str(HASS), "-c", str(self.dir), "--skip-pip"],
+                [str(self.hass), "-c", str(self.dir), "--skip-pip"],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,

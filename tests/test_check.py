@@ -382,4 +382,4 @@ def test_home_assistant_not_answering_or_a_token_others_can_read(tmp_path: Path)
     token.chmod(0o644)
     result = run_cli("check", "--config", str(config))
     assert f"{token} can be read by others (mode 644)" in result.stdout
-    assert f"fix: chmod 600 {token}" in result.stdout
+    assert f"fix: chmod 600 {token} (640 with the service's group" in result.stdout

@@ -15,19 +15,21 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT, Agent, Broker, Recorder, run_cli
-from tests.hass import HomeAssistant, installed, remove
+from tests.hass import HomeAssistant, installed, releases, remove
 
 COMMAND = "voice-agent/study-pi/command"
 RESPONSE = "voice-agent/study-pi/response"
 INTENT = "voice-agent/study-pi/intent"
 
 
-@pytest.fixture(scope="module")
-def hass(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HomeAssistant]:
-    version = installed()
-    assert version, "Home Assistant is not installed in .venv-ha: run scripts/bootstrap.sh --dev"
-    print(f"\nusing {version}")
-    home = HomeAssistant(tmp_path_factory.mktemp("hass")).start()
+@pytest.fixture(scope="module", params=releases(), ids=lambda h: h.parent.parent.name)
+def hass(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[HomeAssistant]:
+    """Each Home Assistant installed here in turn (the test header names them)."""
+    version = installed(request.param)
+    assert version, f"{request.param} is missing: run scripts/bootstrap.sh --dev"
+    home = HomeAssistant(tmp_path_factory.mktemp("hass"), request.param).start()
     yield home
     remove(home)
 
@@ -313,3 +315,37 @@ def test_an_mqtt_entity_home_assistant_also_knows_is_one_device_commanded_over_m
     finally:
         recorder.publish("homeassistant/switch/shed_heater/config", "", retain=True)
         _rest(hass, "DELETE", f"/api/config/config_entries/entry/{entry_id}")
+
+
+def test_a_floor_made_in_home_assistant_is_understood(
+    tmp_path: Path,
+    broker: Broker,
+    recorder: Recorder,
+    hass: HomeAssistant,
+    agent_factory: Callable[[Path], Agent],
+) -> None:
+    if "Home Assistant 2024.3" in installed(hass.hass):
+        pytest.skip("Home Assistant 2024.3 can't put an area on a floor (2025.4 runs this)")
+    floor = hass.ws(
+        {"type": "config/floor_registry/create", "name": "Upstairs", "aliases": ["top floor"]}
+    )
+    area = hass.ws(
+        {"type": "config/area_registry/create", "name": "Loft", "floor_id": floor["floor_id"]}
+    )
+    hass.ws(
+        {
+            "type": "config/entity_registry/update",
+            "entity_id": "switch.coffee_maker",
+            "area_id": area["area_id"],
+        }
+    )
+    hass.set("switch.coffee_maker", "turn_off")
+    try:
+        started(agent_factory, config_for(tmp_path, broker.port, hass))
+        assert reply_to(recorder, "turn on everything on the top floor") == (
+            "Turning on the coffee maker."
+        )
+        hass.wait_state("switch.coffee_maker", "on")
+    finally:
+        hass.ws({"type": "config/area_registry/delete", "area_id": area["area_id"]})
+        hass.ws({"type": "config/floor_registry/delete", "floor_id": floor["floor_id"]})
