@@ -287,3 +287,23 @@ def test_the_config_sets_the_safety_of_home_assistants_entities() -> None:
     (shed,) = inventory.home.devices
     assert (shed.name, shed.safety, shed.policy("open")) == ("Shed Door", "deny", "deny")
     assert isinstance(shed.command, HassEntitySpec)
+
+
+def test_floors_and_their_aliases_place_areas() -> None:
+    from agent.resolve.areas import AreaIndex, Place
+
+    hass = home_of(
+        [state("light.a", friendly_name="Loft Lamp"), state("light.b", friendly_name="Den Lamp")],
+        [entry("light.a", area_id="loft"), entry("light.b", area_id="den")],
+        areas=[
+            {"area_id": "loft", "name": "Loft", "floor_id": "up"},
+            {"area_id": "den", "name": "Den", "floor_id": "up"},
+        ],
+        floors=[{"floor_id": "up", "name": "Upstairs", "aliases": ["top floor"]}],
+    )
+    inventory = Inventory(Home(), Expose())
+    inventory.set_hass(hass)
+    index = AreaIndex(inventory.home)
+    upstairs = Place(frozenset({"Loft", "Den"}), "upstairs")
+    assert index.find("upstairs", None) == upstairs
+    assert index.find("the top floor", None) == upstairs

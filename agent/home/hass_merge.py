@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 
 from agent.home.expose import Expose
 from agent.home.hass_registry import HassHome
-from agent.home.inventory import Area, Device, spoken
+from agent.home.inventory import Area, Device, Floor, spoken
 from agent.home.sensitive import opens_a_way_in
 
 
@@ -31,6 +31,7 @@ class Built:
     """The home being built (agent/home/live.py's rebuild), handed through each source."""
 
     areas: list[Area]
+    floors: list[Floor]
     area_names: dict[str, str]  # each area's names as heard -> the area
     devices: list[Device]
     keys: dict[str, str]  # device id -> state key
@@ -53,6 +54,8 @@ def merge(hass: HassHome, built: Built, expose: Expose) -> None:
         built.areas.append(area)
         for n in names:
             built.area_names.setdefault(n, area.name)
+    named = {spoken(f.name) for f in built.floors}
+    built.floors.extend(f for f in hass.floors if spoken(f.name) not in named)
     for device in hass.withheld:
         built.withheld.append(_placed(device, built))
         if opens_a_way_in(device):

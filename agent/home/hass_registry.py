@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from agent.home.inventory import Area, Device
+from agent.home.inventory import Area, Device, Floor
 from agent.home.specs import HassEntitySpec
 from agent.home.state import DeviceState
 from agent.intents import DOMAINS
@@ -72,6 +72,7 @@ class HassHome:
     areas: tuple[Area, ...]
     entities: tuple[HassEntity, ...]  # exposed to voice, of a kind the agent knows
     withheld: tuple[Device, ...]  # what Home Assistant does not expose to its voice assistant
+    floors: tuple[Floor, ...] = ()
 
 
 def _text(value: Any) -> str | None:
@@ -97,6 +98,14 @@ def _rows(rows: Any, key: str) -> dict[str, Mapping[str, Any]]:
         if isinstance(row, dict) and isinstance(row.get(key), str):
             out[row[key]] = row
     return out
+
+
+def read_floors(floors: Any) -> tuple[Floor, ...]:
+    """Home Assistant's floors with their aliases."""
+    found = (
+        (_text(f.get("name")), _texts(f.get("aliases"))) for f in _rows(floors, "floor_id").values()
+    )
+    return tuple(Floor(name, aliases) for name, aliases in found if name)
 
 
 def read_areas(areas: Any, floors: Any) -> dict[str, Area]:
@@ -193,7 +202,7 @@ def read_home(
                 _text(e.get("unique_id")),
             )
         )
-    return HassHome(tuple(area_by_id.values()), tuple(found), tuple(withheld))
+    return HassHome(tuple(area_by_id.values()), tuple(found), tuple(withheld), read_floors(floors))
 
 
 def _name(entity_id: str, entry: Mapping[str, Any] | None, attributes: Mapping[str, Any]) -> str:

@@ -39,6 +39,14 @@ class Area:
 
 
 @dataclass(frozen=True)
+class Floor:
+    """A floor's other names ("top floor" for Upstairs); areas name their floor."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Device:
     id: str  # <domain>.<object_id>
     name: str
@@ -79,6 +87,7 @@ class Device:
 class Home:
     areas: tuple[Area, ...] = ()
     devices: tuple[Device, ...] = ()
+    floors: tuple[Floor, ...] = ()  # floors with aliases (Home Assistant's)
 
     def device(self, device_id: str) -> Device | None:
         for device in self.devices:

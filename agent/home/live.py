@@ -258,6 +258,7 @@ class Inventory:
         base = self._base
         built = Built(
             areas=list(base.areas),
+            floors=list(base.floors),
             area_names={spoken(n): a.name for a in base.areas for n in (a.name, *a.aliases)},
             devices=[d for d in base.devices if d.command is not None],
             keys={d.id: _config_key(d.id) for d in base.devices},
@@ -273,7 +274,9 @@ class Inventory:
             merge(self._hass, built, self._expose)
         # config devices nothing was discovered for: sensors stay (named, if stateless)
         built.devices.extend(d for d in built.overlays.values() if d.domain in STATE_ONLY)
-        self._home = Home(areas=tuple(built.areas), devices=tuple(built.devices))
+        self._home = Home(
+            areas=tuple(built.areas), devices=tuple(built.devices), floors=tuple(built.floors)
+        )
         self._hidden = tuple(built.hidden)
         self._unexposed = tuple(built.unexposed)
         self._withheld = tuple(built.withheld)

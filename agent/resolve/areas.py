@@ -40,6 +40,10 @@ class AreaIndex:
         for floor, names in floors.items():
             if floor not in self.words:
                 self._add(floor, Place(frozenset(names), floor))
+        for known in home.floors:  # a floor's aliases, where areas are on it
+            on_it = floors.get(normalize(known.name), set())
+            for alias in known.aliases if on_it else ():
+                self._add(normalize(alias), Place(frozenset(on_it), normalize(known.name)))
         self._by_length = sorted(self.words, key=len, reverse=True)
 
     def _add(self, word: str, place: Place) -> None:
