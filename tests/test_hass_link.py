@@ -10,7 +10,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -32,6 +32,28 @@ def hass(
     home = HomeAssistant(tmp_path_factory.mktemp("hass"), request.param).start()
     yield home
     remove(home)
+
+
+class House(NamedTuple):
+    """What each test here uses: its folder, a broker and a recorder on it, Home Assistant,
+    and a way to start the agent."""
+
+    tmp_path: Path
+    broker: Broker
+    recorder: Recorder
+    hass: HomeAssistant
+    agent_factory: Callable[[Path], Agent]
+
+
+@pytest.fixture
+def house(
+    tmp_path: Path,
+    broker: Broker,
+    recorder: Recorder,
+    hass: HomeAssistant,
+    agent_factory: Callable[[Path], Agent],
+) -> House:
+    return House(tmp_path, broker, recorder, hass, agent_factory)
 
 
 def config_for(tmp_path: Path, port: int, hass: HomeAssistant, token: str | None = None) -> Path:
@@ -82,13 +104,8 @@ def started(make: Callable[[Path], Agent], config: Path) -> Agent:
     return agent
 
 
-def test_an_alias_set_in_home_assistant_names_the_entity(
-    tmp_path: Path,
-    broker: Broker,
-    recorder: Recorder,
-    hass: HomeAssistant,
-    agent_factory: Callable[[Path], Agent],
-) -> None:
+def test_an_alias_set_in_home_assistant_names_the_entity(house: House) -> None:
+    tmp_path, broker, recorder, hass, agent_factory = house
     hass.ws(
         {
             "type": "config/entity_registry/update",
@@ -117,13 +134,8 @@ def test_an_alias_set_in_home_assistant_names_the_entity(
     assert ("cmnd/porch/POWER", "ON") in recorder.device_messages()
 
 
-def test_an_area_made_in_home_assistant_is_understood_without_a_restart(
-    tmp_path: Path,
-    broker: Broker,
-    recorder: Recorder,
-    hass: HomeAssistant,
-    agent_factory: Callable[[Path], Agent],
-) -> None:
+def test_an_area_made_in_home_assistant_is_understood_without_a_restart(house: House) -> None:
+    tmp_path, broker, recorder, hass, agent_factory = house
     agent = started(agent_factory, config_for(tmp_path, broker.port, hass))
     hass.set("light.kitchen_light", "turn_off")
     assert reply_to(recorder, "turn on the lights in the den") == (
@@ -154,13 +166,9 @@ def test_an_area_made_in_home_assistant_is_understood_without_a_restart(
     hass.ws({"type": "config/area_registry/delete", "area_id": area["area_id"]})
 
 
-def test_an_entity_home_assistant_does_not_expose_is_refused(
-    tmp_path: Path,
-    broker: Broker,
-    recorder: Recorder,
-    hass: HomeAssistant,
-    agent_factory: Callable[[Path], Agent],
-) -> None:
+def test_an_entity_home_assistant_does_not_expose_is_refused(house: House) -> None:
+    tmp_path, broker, recorder, hass, agent_factory = house
+
     def expose(on: bool) -> None:
         hass.ws(
             {
@@ -182,13 +190,8 @@ def test_an_entity_home_assistant_does_not_expose_is_refused(
         expose(True)
 
 
-def test_home_assistant_stopped_and_started_again(
-    tmp_path: Path,
-    broker: Broker,
-    recorder: Recorder,
-    hass: HomeAssistant,
-    agent_factory: Callable[[Path], Agent],
-) -> None:
+def test_home_assistant_stopped_and_started_again(house: House) -> None:
+    tmp_path, broker, recorder, hass, agent_factory = house
     agent = started(agent_factory, config_for(tmp_path, broker.port, hass))
     hass.stop()
     agent.wait_log("lost the connection to Home Assistant")
@@ -201,12 +204,8 @@ def test_home_assistant_stopped_and_started_again(
     hass.wait_state("fan.desk_fan", "on")
 
 
-def test_a_wrong_token_is_a_clear_error(
-    tmp_path: Path,
-    broker: Broker,
-    hass: HomeAssistant,
-    agent_factory: Callable[[Path], Agent],
-) -> None:
+def test_a_wrong_token_is_a_clear_error(house: House) -> None:
+    tmp_path, broker, _, hass, agent_factory = house
     config = config_for(tmp_path, broker.port, hass, token="not-a-token")
     checked = run_cli("check", "--config", str(config))
     line = next(x for x in checked.stdout.splitlines() if "hass" in x)
@@ -252,12 +251,9 @@ def _rest(
 
 
 def test_an_mqtt_entity_home_assistant_also_knows_is_one_device_commanded_over_mqtt(
-    tmp_path: Path,
-    broker: Broker,
-    recorder: Recorder,
-    hass: HomeAssistant,
-    agent_factory: Callable[[Path], Agent],
+    house: House,
 ) -> None:
+    tmp_path, broker, recorder, hass, agent_factory = house
     flow = _rest(hass, "POST", "/api/config/config_entries/flow", {"handler": "mqtt"})
     made = _rest(
         hass,
@@ -317,13 +313,8 @@ def test_an_mqtt_entity_home_assistant_also_knows_is_one_device_commanded_over_m
         _rest(hass, "DELETE", f"/api/config/config_entries/entry/{entry_id}")
 
 
-def test_a_floor_made_in_home_assistant_is_understood(
-    tmp_path: Path,
-    broker: Broker,
-    recorder: Recorder,
-    hass: HomeAssistant,
-    agent_factory: Callable[[Path], Agent],
-) -> None:
+def test_a_floor_made_in_home_assistant_is_understood(house: House) -> None:
+    tmp_path, broker, recorder, hass, agent_factory = house
     if "Home Assistant 2024.3" in installed(hass.hass):
         pytest.skip("Home Assistant 2024.3 can't put an area on a floor (2025.4 runs this)")
     floor = hass.ws(
