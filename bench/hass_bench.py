@@ -2,7 +2,7 @@
 connect -> inventory ready, command -> state change in Home Assistant, and the memory the
 link adds.
 
-    .venv/bin/python bench/hass_bench.py [--entities 500] [--commands 60]
+    .venv/bin/python bench/hass_bench.py [--entities 500] [--commands 60] [--venv .venv-ha-2025]
 
 Home Assistant (.venv-ha, scripts/bootstrap.sh --dev) starts with N template lights,
 switches and covers backed by input_boolean (each with a unique id, so each is in the entity
@@ -102,7 +102,14 @@ def furnish(home: Any, n: int) -> dict[str, str]:
         or conn.request({"type": "config/area_registry/create", "name": room})["area_id"]
         for room in ROOMS
     ]  # onboarding made three of them
-    entries = conn.request({"type": "config/entity_registry/list"})
+    deadline = time.monotonic() + 120  # a newer Home Assistant answers before it has them all
+    while True:
+        entries = conn.request({"type": "config/entity_registry/list"})
+        if sum(e["platform"] == "template" for e in entries) >= n:
+            break
+        if time.monotonic() > deadline:
+            sys.exit(f"Home Assistant made fewer than {n} template entities")
+        time.sleep(0.2)
     aliases: dict[str, str] = {}
     futures = []
     for i, entry in enumerate(e for e in entries if e["platform"] == "template"):
@@ -133,6 +140,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--entities", type=int, default=500)
     parser.add_argument("--commands", type=int, default=60)
+    parser.add_argument(
+        "--venv", default=".venv-ha", help="the Home Assistant's venv (.venv-ha-2025: 2025.4.4)"
+    )
     args = parser.parse_args()
     # the agent without the link first: its pipeline, inventory and MQTT client
     import agent.deliver
@@ -141,13 +151,14 @@ def main() -> None:
     import agent.understand.cascade  # noqa: F401
 
     before_mb = rss_mb()
-    from tests.hass import HomeAssistant, installed
+    from tests.hass import ROOT, HomeAssistant, installed
 
-    version = installed()
+    hass = ROOT / args.venv / "bin" / "hass"
+    version = installed(hass)
     if not version:
         sys.exit("Home Assistant is not installed in .venv-ha: run scripts/bootstrap.sh --dev")
     work = Path(tempfile.mkdtemp(prefix="hass-bench-"))
-    home = HomeAssistant(work)
+    home = HomeAssistant(work, hass)
     (home.dir / "configuration.yaml").write_text(
         configuration(args.entities).replace("__PORT__", str(home.port))
     )

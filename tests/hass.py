@@ -107,6 +107,10 @@ class HomeAssistant:
             raise RuntimeError(f"hass did not answer:\n{self.log.read_text()[-4000:]}")
         if not self.token:
             self.token = self._onboard()
+        while self.ws({"type": "get_config"}).get("state") != "RUNNING":  # all set up
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"hass did not finish starting:\n{self.log.read_text()[-4000:]}")
+            time.sleep(0.1)
         return self
 
     def _onboard(self) -> str:
