@@ -11,12 +11,12 @@ default (or a binary sensor or sensor of a class that is)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from agent.home.inventory import Area, Device, Floor
 from agent.home.specs import HassEntitySpec
-from agent.home.state import DeviceState
+from agent.home.state import DeviceState, read_number
 from agent.intents import DOMAINS
 
 MAX_NAME = 200  # characters of a name, alias or area kept
@@ -62,7 +62,7 @@ class HassEntity:
     whether it is the same as one discovered over MQTT (its integration and unique id)."""
 
     device: Device
-    state: DeviceState
+    state: DeviceState = field(compare=False)  # kept live by events, not a change of the home
     platform: str | None = None
     unique_id: str | None = None
 
@@ -229,43 +229,30 @@ def _spec(
     )
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            number = float(value)
-        except ValueError:
-            return None
-        return number if number == number and abs(number) != float("inf") else None
-    return None
-
-
 def hass_state(domain: str, state: Any, attributes: Mapping[str, Any]) -> DeviceState:
     """An entity's state and attributes as the agent keeps a device's state."""
     word = state if isinstance(state, str) else None
     word = word[:MAX_NAME] if word else None
     if word is None or word == "unknown":
         return DeviceState()
-    brightness = _number(attributes.get("brightness"))
-    volume = _number(attributes.get("volume_level"))
+    brightness = read_number(attributes.get("brightness"))
+    volume = read_number(attributes.get("volume_level"))
+    percentage = volume * 100 if volume is not None else read_number(attributes.get("percentage"))
     unit = _text(attributes.get("unit_of_measurement"))
     value: float | str | None = None
     mode = None
     if word != "unavailable" and domain == "sensor":
-        value, word = (_number(word) if _number(word) is not None else word), None
+        value, word = (read_number(word) if read_number(word) is not None else word), None
     elif word != "unavailable" and domain == "climate":
         mode, word = word, None
     return DeviceState(
         state=word,
         brightness=round(brightness * 100 / 255) if brightness is not None else None,
-        position=_number(attributes.get("current_position")),
-        percentage=volume * 100 if volume is not None else _number(attributes.get("percentage")),
+        position=read_number(attributes.get("current_position")),
+        percentage=percentage,
         value=value,
         unit=unit,
-        temperature=_number(attributes.get("temperature")),
-        current=_number(attributes.get("current_temperature")),
+        temperature=read_number(attributes.get("temperature")),
+        current=read_number(attributes.get("current_temperature")),
         mode=mode,
     )

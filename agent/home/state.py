@@ -77,7 +77,7 @@ class Reader:
         if source.attribute == "mode":
             mode = str(value) if _scalar(value) else ""
             return replace(current, mode=mode) if 0 < len(mode) <= MAX_STATE else current
-        number = _number(value)
+        number = read_number(value)
         if number is None:
             return current
         if source.attribute == "brightness":
@@ -99,7 +99,7 @@ class Reader:
         if len(text) > MAX_STATE:
             return current
         if self.domain == "sensor":
-            number = _number(value)
+            number = read_number(value)
             return replace(current, value=text if number is None else number, unit=self.unit)
         if self.domain == "climate":
             return replace(current, mode=text)
@@ -126,7 +126,8 @@ def _scalar(value: Any) -> bool:
     return isinstance(value, str | int | float | bool)
 
 
-def _number(value: Any) -> float | None:
+def read_number(value: Any) -> float | None:
+    """A number as a state or attribute gives it ("21.5", 21.5); None for anything else."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
