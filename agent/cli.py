@@ -25,7 +25,7 @@ from agent.messages import Transcript
 from agent.mqtt import MqttClient
 from agent.oneshot import Reached, connect_to_the_home, read_the_home
 from agent.pipeline import Pipeline
-from agent.service import Service, overheard
+from agent.service import Service, overheard, room_talk_least
 from agent.shipped import write_example
 from agent.speak.aloud import speak_once
 from agent.topics import Topics
@@ -256,9 +256,9 @@ def listen(config: Config, pipeline: Pipeline, wav: str | None) -> int:
     try:
         source: AudioSource = WavSource(wav) if wav is not None else RawSource()
         for command in voice_commands(source.blocks(), v, engine):
-            outcome = pipeline.handle(command.text)
-            print(json.dumps(outcome.to_dict()), flush=True)
             said = Transcript(command.text, source="voice")
+            outcome = pipeline.handle(command.text, least=room_talk_least(said, v.mode))
+            print(json.dumps(outcome.to_dict()), flush=True)
             if client is not None:  # beside the service, its event and reply topics are its own
                 replies = not reached.service_running and not overheard(said, outcome, v.mode)
                 publish_outcome(client, topics, outcome, replies=replies, hass=reached.hass)

@@ -101,6 +101,7 @@ class Pipeline:
         self._unexposed: dict[str, tuple[str, bool]] = {}
         self._pending: dict[str, Pending] = {}  # who -> what waits for their "yes"
         self._asking: Pending | None = None  # what this command asks to confirm
+        self._least = 0.0  # how sure the model must be of this command (handle's `least`)
 
     @property
     def has_pending(self) -> bool:
@@ -164,9 +165,14 @@ class Pipeline:
             self._resolvers[area] = resolver
         return resolver
 
-    def handle(self, text: str, *, area: str | None = None, who: str = "") -> Outcome:
-        """`who`: whose question a "yes" or "no" answers (the way in and the sender)."""
+    def handle(
+        self, text: str, *, area: str | None = None, who: str = "", least: float = 0.0
+    ) -> Outcome:
+        """`who`: whose question a "yes" or "no" answers (the way in and the sender);
+        `least`: the model's answer counts only this sure (the room's talk, heard in always
+        mode, needs more than a command said to the agent)."""
         start = time.perf_counter()
+        self._least = least
         pending = self._pending.pop(who, None)
         if pending is not None and self.clock() > pending.expires:
             pending = None
@@ -309,6 +315,7 @@ class Pipeline:
             intent = tier(text)
             if intent is not None and (
                 (intent.tier == "model" and not _words_enough(text, intent))  # "1e308", "100%"
+                or (intent.tier == "model" and intent.confidence < self._least)
                 or refine.number_unasked(text, intent)  # "it's 21 degrees", "volume -5"
             ):
                 intent = replace(intent, name="none", confidence=0.0, unsure=True)

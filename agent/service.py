@@ -62,6 +62,18 @@ class HomeBuilt:
     entities: int
 
 
+# In always mode the model's answer to what the microphone heard counts only this sure:
+# typed, 2 of 30 remarks kept apart from the benchmark ("hey you left the door open" as
+# unlock, 0.82) were commands at the usual threshold, none at this one, while 139 of 140
+# second-author commands the benchmark doesn't use still were
+ROOM_TALK_LEAST = 0.9
+
+
+def room_talk_least(transcript: Transcript, mode: str) -> float:
+    """How sure understanding must be of `transcript` (Pipeline.handle's `least`). Pure."""
+    return ROOM_TALK_LEAST if transcript.source == "voice" and mode == "always" else 0.0
+
+
 def overheard(transcript: Transcript, outcome: Outcome, mode: str) -> bool:
     """Speech in always mode that understanding found no command in: the agent hears the
     room's talk, and answers none of it ("Sorry, I didn't get that" to every remark). Pure."""
@@ -359,7 +371,8 @@ class Service:
         # unless discovery is in a storm
         self.home_client.worker.settle(SETTLE_STATES_S)
         try:
-            outcome = self.pipeline.handle(transcript.text, who=transcript.who)
+            least = room_talk_least(transcript, self.config.voice.mode)
+            outcome = self.pipeline.handle(transcript.text, who=transcript.who, least=least)
             if overheard(transcript, outcome, self.config.voice.mode):
                 log.info("overheard, no command: %r", transcript.text)
                 return

@@ -74,13 +74,14 @@ from table import print_table
 from agent.config import Config, VoiceConfig, load_config
 from agent.home.inventory import Area, Device, Home
 from agent.language.normalize import normalize
-from agent.messages import Action, Outcome
+from agent.messages import Action, Outcome, Transcript
 from agent.pipeline import Pipeline
+from agent.service import room_talk_least
 from agent.train.wake import data, noise
 from agent.understand.cascade import tiers_for
 from agent.voice.audio import BLOCK_BYTES
 from agent.voice.engines import engine_in_use, make_engine
-from agent.voice.loop import Heard, Recognizer, commands, heard
+from agent.voice.loop import Heard, Recognizer, commands, heard, lead_ms
 from agent.voice.vad import Segmenter, SpeechEnded, VadSettings
 from agent.voice.wake import for_phrase
 
@@ -411,8 +412,8 @@ def outcome_key(outcome: Outcome) -> Key:
     return (outcome.intent.name, outcome.actions, outcome.targets)
 
 
-def understood(pipeline: Pipeline, text: str) -> Outcome:
-    outcome = pipeline.handle(text)
+def understood(pipeline: Pipeline, text: str, least: float = 0.0) -> Outcome:
+    outcome = pipeline.handle(text, least=least)
     pipeline.handle("no")  # a pending confirmation must not meet the next command
     return outcome
 
@@ -675,17 +676,17 @@ def init_worker(config_path: str, sensitivity: float | None, engine: str | None)
     _WORKER.append(Worker(settings_config(config_path, sensitivity, engine), babble_bank()))
 
 
-def vad(voice: VoiceConfig) -> VadSettings:
+def vad(voice: VoiceConfig, engine: Recognizer) -> VadSettings:
     """The loop's end-of-speech settings (as voice_commands makes them)."""
     return VadSettings(
         silence_ms=voice.silence_ms,
         max_utterance_s=voice.max_utterance_s,
-        preroll_ms=voice.preroll_ms,
+        preroll_ms=lead_ms(voice, engine),
     )
 
 
-def end_found(blocks: list[bytes], voice: VoiceConfig) -> bool:
-    ends = [e for e in Segmenter(vad(voice)).events(blocks) if isinstance(e, SpeechEnded)]
+def end_found(blocks: list[bytes], voice: VoiceConfig, engine: Recognizer) -> bool:
+    ends = [e for e in Segmenter(vad(voice, engine)).events(blocks) if isinstance(e, SpeechEnded)]
     return any(e.reason == "silence" for e in ends)
 
 
@@ -695,7 +696,7 @@ def run_item(w: Worker, item: Item) -> Result:
     engine = w.engine(item.size, item.mode)
     wake = for_phrase(voice.wake_word, voice.wake_model) if voice.mode == "wake" else None
     begun = time.perf_counter()
-    hs = list(heard(blocks, Segmenter(vad(voice)), engine, wake=wake))
+    hs = list(heard(blocks, Segmenter(vad(voice, engine)), engine, wake=wake))
     got = list(commands(hs, wake=voice.wake_word, mode=voice.mode,
                         sensitivity=voice.sensitivity))  # fmt: skip
     decode_s = time.perf_counter() - begun
@@ -704,7 +705,8 @@ def run_item(w: Worker, item: Item) -> Result:
     # command then came out); always mode: a command came out
     least = 1.0 - voice.sensitivity
     woke = any(h.wake is not None and h.wake >= least for h in hs) if wake else bool(got)
-    outcome = understood(w.pipeline(item.size), said.text) if said else None
+    least = room_talk_least(Transcript(said.text, "voice"), item.mode) if said else 0.0
+    outcome = understood(w.pipeline(item.size), said.text, least) if said else None
     latency = said.decode_ms + outcome.latency_ms if said and outcome else None
     return Result(
         item.group, item.size, item.room, item.voice.family, item.text,
@@ -712,7 +714,7 @@ def run_item(w: Worker, item: Item) -> Result:
         outcome is not None and item.want is not None and outcome_key(outcome) == item.want,
         outcome is not None and outcome.intent.name != "none",
         outcome is not None and bool(outcome.actions),
-        latency, decode_s, len(audio) / RATE, end_found(blocks, voice), peak_rss_mb(),
+        latency, decode_s, len(audio) / RATE, end_found(blocks, voice, engine), peak_rss_mb(),
     )  # fmt: skip
 
 
@@ -731,7 +733,7 @@ def run_stream(w: Worker, stream: Stream) -> StreamResult:
     audio, spans = stream_audio(stream, w.bank)
     voice, engine = w.voice("wake"), w.engine(MAIN, "wake")
     begun = time.perf_counter()
-    found = list(heard(pcm_blocks(audio), Segmenter(vad(voice)), engine,
+    found = list(heard(pcm_blocks(audio), Segmenter(vad(voice, engine)), engine,
                        wake=for_phrase(voice.wake_word, voice.wake_model)))  # fmt: skip
     woke = list(commands(found, wake=voice.wake_word, sensitivity=voice.sensitivity))
     decode_s = time.perf_counter() - begun

@@ -66,7 +66,7 @@ def main() -> None:
         wake = for_phrase(voice.wake_word, voice.wake_model)
         ms = []
         for blocks in audio:
-            found = heard(paced(blocks), Segmenter(vb.vad(voice)), engine, wake=wake)
+            found = heard(paced(blocks), Segmenter(vb.vad(voice, engine)), engine, wake=wake)
             ms += [h.decode_ms for h in found]
         q = statistics.quantiles(ms, n=20) if len(ms) > 1 else ms * 19
         p50, p95 = statistics.median(ms), q[18]

@@ -128,6 +128,23 @@ def test_wake_logic() -> None:
     ]
 
 
+def test_a_misheard_wake_phrase_ends_at_its_clause_where_the_classifier_is_sure() -> None:
+    """Moonshine hears "hey computer" in white noise as "take computer," or "take a cure,":
+    where the classifier is all but sure (0.95 at sensitivity 0.5), the phrase is the first
+    clause of up to three words, and the command what follows."""
+
+    def heard(text: str, wake: float) -> list[str]:
+        words = tuple(Word(w, i * 0.3, i * 0.3 + 0.3, 0.9) for i, w in enumerate(text.split()))
+        h = Heard(text, 0.0, 3.0, 0.0, words, wake=wake, verbatim=True)
+        return [c.text for c in commands([h], wake="hey computer")]
+
+    assert heard("Take computer, turn on the kitchen light.", 0.99) == ["turn on the kitchen light"]
+    assert heard("Take a cure. Lock the front door.", 0.97) == ["lock the front door"]
+    assert heard("Take computer, turn on the kitchen light.", 0.9) == []  # not sure enough
+    assert heard("He left his computer, at the office.", 0.99) == []  # no such clause
+    assert heard("Take computer turn on the kitchen light.", 0.99) == []  # no clause at all
+
+
 def test_microphone_wake_word_to_device_message(
     tmp_path: Path, broker: Broker, recorder: Recorder, agent_factory: Callable[..., Agent]
 ) -> None:
@@ -343,6 +360,30 @@ def test_a_remark_overheard_in_always_mode_gets_no_reply() -> None:
     assert not overheard(Transcript("the band played", "voice"), remark, "wake")
     assert not overheard(Transcript("the band played", "mqtt"), remark, "always")
     assert not overheard(Transcript("turn on the kitchen light", "voice"), command, "always")
+
+
+def test_the_room_s_talk_needs_a_surer_model_in_always_mode() -> None:
+    """In always mode, voice is the whole room's talk: a remark the model takes for a
+    command at 0.82 ("hey you left the door open": unlock) is no command there, while
+    paraphrases it is sure of still act; typed text and wake mode keep the usual bar."""
+    from agent.messages import Transcript
+    from agent.service import room_talk_least
+
+    voice, typed = Transcript("x", "voice"), Transcript("x", "mqtt")
+    least = room_talk_least(voice, "always")
+    assert least == 0.9
+    assert room_talk_least(voice, "wake") == room_talk_least(typed, "always") == 0.0
+    pipeline = _pipeline_of_example()
+    remark = "hey you left the door open"
+    assert pipeline.handle(remark).intent.name == "unlock"
+    assert pipeline.handle(remark, least=least).intent.name == "none"
+    for command in (
+        "would you mind making the kitchen a bit brighter",
+        "the front door needs locking",
+    ):
+        outcome = pipeline.handle(command, least=least)
+        assert outcome.intent.tier == "model" and outcome.actions, command
+        pipeline.handle("no")
 
 
 def _pipeline_of_example() -> Pipeline:

@@ -215,7 +215,9 @@ def test_it_hears_ahead_while_the_loop_waits_out_the_silence(
     engine = MoonshineEngine(model, threads=1)
     decodes: list[int] = []
     decode = engine._decode
-    monkeypatch.setattr(engine, "_decode", lambda a: decodes.append(a.size) or decode(a))
+    monkeypatch.setattr(
+        engine, "_decode", lambda a, words: decodes.append(a.size) or decode(a, words)
+    )
     first = _pcm(speech.say(tmp_path / "1.wav", "turn on the kitchen light", after=0.9))
     second = _pcm(speech.say(tmp_path / "2.wav", "and lock the front door", after=0.9))
 
@@ -308,3 +310,36 @@ def test_a_wake_phrase_nearly_heard_wakes_where_the_classifier_is_sure(
     assert [h.text for h in voice_commands(WavSource(wav).blocks(), voice, engine)] == [
         "lock the front door"
     ]
+
+
+def test_speech_after_a_long_quiet_is_never_heard_as_nothing(
+    tmp_path: Path, engine: MoonshineEngine
+) -> None:
+    """After a second of quiet the model ends at once (in noise, on seconds of speech, it
+    did so too); audio the loop hands it holds speech, so its first token is not the end."""
+    from agent.voice.moonshine import END, FLOOR, RATE
+
+    pcm = np.frombuffer(_pcm(speech.say(tmp_path / "a.wav", "turn on the kitchen light")), "<i2")
+    quiet_first = np.concatenate([np.zeros(RATE), pcm / 32768])
+    audio = quiet_first + np.random.default_rng(0).normal(0, FLOOR, quiet_first.size)
+    as_the_model_ends, _ = engine._decode(audio.astype(np.float32), words=False)
+    assert as_the_model_ends == [END]
+    ids, probs = engine._decode(audio.astype(np.float32), words=True)
+    heard = _recognition(engine._tokens, ids, probs, audio.size / RATE)
+    assert normalize(heard.text) == "turn on the kitchen light"
+
+
+def test_the_lead_before_speech_is_the_recogniser_s_own_unless_configured(
+    engine: MoonshineEngine,
+) -> None:
+    from dataclasses import replace
+
+    from agent.config import load_config
+    from agent.voice.loop import lead_ms
+    from tests.conftest import EXAMPLE
+
+    voice = load_config(EXAMPLE).voice
+    assert voice.preroll_ms is None
+    assert lead_ms(voice, engine) == 500
+    assert lead_ms(voice, object()) == 300  # pocketsphinx, Vosk
+    assert lead_ms(replace(voice, preroll_ms=200), engine) == 200

@@ -263,13 +263,19 @@ def _voice(sec: Section | None, path: Path) -> VoiceConfig:
         or d.recognition,
         silence_ms=sec.integer("silence_ms", d.silence_ms, minimum=100, maximum=5000),
         max_utterance_s=sec.number("max_utterance_s", d.max_utterance_s, minimum=1.0, maximum=60.0),
-        preroll_ms=sec.integer("preroll_ms", d.preroll_ms, minimum=0, maximum=2000),
+        preroll_ms=_preroll(sec),
         device=sec.text("device"),
         queue_blocks=sec.integer("queue_blocks", d.queue_blocks, minimum=10, maximum=10000),
         followup_s=sec.number("followup_s", d.followup_s, minimum=0.0, maximum=60.0),
     )
     sec.finish()
     return cfg
+
+
+def _preroll(sec: Section) -> int | None:
+    """voice.preroll_ms: null or left out, the recogniser's own."""
+    got = sec.integer("preroll_ms", -1, minimum=0, maximum=2000)
+    return None if got < 0 else got
 
 
 def _speech(sec: Section | None, path: Path) -> SpeechConfig:

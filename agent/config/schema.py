@@ -90,7 +90,7 @@ class VoiceConfig:
 
     silence_ms: int = 700
     max_utterance_s: float = 8.0
-    preroll_ms: int = 300
+    preroll_ms: int | None = None  # None: the recogniser's own (agent/voice/loop.lead_ms)
     device: str | None = None  # input device name or index; None: the default
     queue_blocks: int = 100
     # after a question from the agent ("Which light...?", "Say yes to confirm"), the next

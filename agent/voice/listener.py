@@ -18,7 +18,7 @@ from agent.language.normalize import normalize
 from agent.speak.turns import Turns
 from agent.voice.audio import AudioError, MicSource
 from agent.voice.engines import make_engine
-from agent.voice.loop import Recognizer, voice_commands
+from agent.voice.loop import PREROLL_MS, Recognizer, lead_ms, voice_commands
 from agent.voice.rebuild import LatestWins
 from agent.voice.recognition import Recognition
 from agent.voice.wake import for_phrase
@@ -41,6 +41,11 @@ class Swappable:
         self.engine = engine
         self._next: Recognizer | None = None
         self._lock = threading.Lock()
+
+    @property
+    def preroll_ms(self) -> int:
+        """The recogniser's own lead (agent/voice/loop.lead_ms)."""
+        return int(getattr(self.engine, "preroll_ms", PREROLL_MS))
 
     def replace_with(self, engine: Recognizer) -> None:
         with self._lock:
@@ -132,7 +137,7 @@ class Listener:
 
     def _speech(self, on: bool) -> None:
         if on:
-            self._began = time.monotonic() - self.voice.preroll_ms / 1000
+            self._began = time.monotonic() - lead_ms(self.voice, self.engine) / 1000
             self._woke = False
         self.on_listening(on)
 

@@ -11,6 +11,7 @@ Pure apart from the recogniser and classifier it is given.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -52,6 +53,17 @@ UNEXPLAINED_MAX_S = 1.2
 # only where the classifier's doubt is this share of what the sensitivity allows (0.95 at
 # the default sensitivity 0.5)
 NEAR_SHARE = 0.1
+PREROLL_MS = 300  # audio kept from before speech starts, unless the recogniser wants more
+# Its first clause: what a recogniser that punctuates heard before its first comma or stop.
+_CLAUSE = re.compile(r"\s*([^,.!?;:]*)[,.!?;:]")
+
+
+def _clause_words(text: str, most: int) -> int:
+    """How many words `text` has before its first clause mark, where that is 1 to `most`
+    ("Take computer, turn on the light": 2); 0 otherwise. Pure."""
+    found = _CLAUSE.match(text)
+    count = len(normalize(found.group(1)).split()) if found else 0
+    return count if 1 <= count <= most else 0
 
 
 def heard(
@@ -114,6 +126,11 @@ def _wake_phrase(h: Heard, phrase: str, least: float) -> tuple[bool, bool, int, 
     lead = phrase_words(
         text, phrase, loose=classified and not h.verbatim, near=near_sure and h.verbatim
     )
+    if not lead and near_sure and h.verbatim:
+        # in noise it hears the phrase worse ("take computer, ...", "take a cure, ..."):
+        # where the classifier is all but sure, the phrase is the first clause, a word
+        # longer at most; the words only say where the command begins
+        lead = _clause_words(h.text, len(phrase.split()) + 1)
     said = lead > 0
     woke = said
     if phrase and h.wake is not None:
@@ -187,6 +204,14 @@ def commands(
             yield replace(h, text=rest)
 
 
+def lead_ms(voice: VoiceConfig, engine: object) -> int:
+    """The audio kept from before speech starts: voice.preroll_ms, or the recogniser's own
+    (its `preroll_ms`), or PREROLL_MS."""
+    if voice.preroll_ms is not None:
+        return voice.preroll_ms
+    return int(getattr(engine, "preroll_ms", PREROLL_MS))
+
+
 def voice_commands(
     blocks: Iterable[bytes],
     voice: VoiceConfig,
@@ -206,7 +231,7 @@ def voice_commands(
         VadSettings(
             silence_ms=voice.silence_ms,
             max_utterance_s=voice.max_utterance_s,
-            preroll_ms=voice.preroll_ms,
+            preroll_ms=lead_ms(voice, engine),
         )
     )
     return commands(

@@ -53,6 +53,12 @@ class VadSettings:
     start_ms: int = 90
     margin_db: float = 9.0  # how far above the noise floor counts as speech
     min_level_db: float = -55.0  # nothing quieter is speech, however quiet the room
+    # in speech, a room whose level keeps jumping (music, other voices, rumble) is not the
+    # speaker: what stays this far below the utterance's loudest 300 ms is the room, and
+    # end_extra_ms more of it than silence_ms ends the utterance too (a quiet room's end
+    # comes as before: pocketsphinx's running mean hears the change in later utterances)
+    end_drop_db: float = 8.0
+    end_extra_ms: int = 300
 
 
 def level_db(block: bytes) -> float:
@@ -65,6 +71,23 @@ def level_db(block: bytes) -> float:
 
 NOISE_WINDOW_BLOCKS = 100  # 3 s of levels behind the noise floor's estimate
 NOISE_PERCENTILE = 10  # speech has gaps between words: its quietest tenth is the room
+LOUD_BLOCKS = 10  # the utterance's level: its power over 300 ms
+
+
+class _Loudness:
+    """An utterance's level over the last LOUD_BLOCKS blocks, and the loudest it has been."""
+
+    def __init__(self) -> None:
+        self._powers: deque[float] = deque(maxlen=LOUD_BLOCKS)
+        self.loudest_db = -120.0
+
+    def add(self, db: float) -> float:
+        """The level over the last 300 ms, this block's `db` included."""
+        self._powers.append(10 ** (db / 10))
+        now = 10 * math.log10(max(sum(self._powers) / len(self._powers), 1e-12))
+        if len(self._powers) == LOUD_BLOCKS:
+            self.loudest_db = max(self.loudest_db, now)
+        return now
 
 
 class Segmenter:
@@ -101,7 +124,9 @@ class Segmenter:
         voiced_run = 0
         in_speech = False
         started_at = 0
-        quiet = 0
+        quiet = hushed = 0  # blocks quiet: by the room's floor; by that or the speaker's level
+        loudness = _Loudness()
+        room_end_blocks = end_blocks + self.s.end_extra_ms // BLOCK_MS
         for block in blocks:
             position += 1
             db = level_db(block)
@@ -111,15 +136,18 @@ class Segmenter:
                 preroll.append(block)
                 voiced_run = voiced_run + 1 if speaking else 0
                 if voiced_run >= start_blocks:
-                    in_speech, quiet = True, 0
+                    in_speech, quiet, hushed, loudness = True, 0, 0, _Loudness()
                     started_at = position - voiced_run
                     yield SpeechStarted(b"".join(preroll), started_at * BLOCK_MS / 1000)
                     preroll.clear()
                 continue
             yield SpeechAudio(block)
+            under = loudness.add(db) < loudness.loudest_db - self.s.end_drop_db
             quiet = 0 if speaking else quiet + 1
-            if quiet >= end_blocks or position - started_at >= max_blocks:
-                reason = "silence" if quiet >= end_blocks else "max_length"
+            hushed = 0 if speaking and not under else hushed + 1
+            ended = quiet >= end_blocks or hushed >= room_end_blocks
+            if ended or position - started_at >= max_blocks:
+                reason = "silence" if ended else "max_length"
                 yield SpeechEnded(position * BLOCK_MS / 1000, reason)
                 in_speech, voiced_run = False, 0
         if in_speech:
