@@ -11,7 +11,6 @@ Pure apart from the recogniser and classifier it is given.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -54,16 +53,6 @@ UNEXPLAINED_MAX_S = 1.2
 # the default sensitivity 0.5)
 NEAR_SHARE = 0.1
 PREROLL_MS = 300  # audio kept from before speech starts, unless the recogniser wants more
-# Its first clause: what a recogniser that punctuates heard before its first comma or stop.
-_CLAUSE = re.compile(r"\s*([^,.!?;:]*)[,.!?;:]")
-
-
-def _clause_words(text: str, most: int) -> int:
-    """How many words `text` has before its first clause mark, where that is 1 to `most`
-    ("Take computer, turn on the light": 2); 0 otherwise. Pure."""
-    found = _CLAUSE.match(text)
-    count = len(normalize(found.group(1)).split()) if found else 0
-    return count if 1 <= count <= most else 0
 
 
 def heard(
@@ -126,11 +115,6 @@ def _wake_phrase(h: Heard, phrase: str, least: float) -> tuple[bool, bool, int, 
     lead = phrase_words(
         text, phrase, loose=classified and not h.verbatim, near=near_sure and h.verbatim
     )
-    if not lead and near_sure and h.verbatim:
-        # in noise it hears the phrase worse ("take computer, ...", "take a cure, ..."):
-        # where the classifier is all but sure, the phrase is the first clause, a word
-        # longer at most; the words only say where the command begins
-        lead = _clause_words(h.text, len(phrase.split()) + 1)
     said = lead > 0
     woke = said
     if phrase and h.wake is not None:
