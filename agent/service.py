@@ -64,8 +64,9 @@ class HomeBuilt:
 
 # In always mode the model's answer to what the microphone heard counts only this sure:
 # typed, 2 of 30 remarks kept apart from the benchmark ("hey you left the door open" as
-# unlock, 0.82) were commands at the usual threshold, none at this one, while 139 of 140
-# second-author commands the benchmark doesn't use still were
+# unlock, 0.82) were commands at the usual threshold, none at this one, while 157 of 160
+# second-author commands the benchmark doesn't use (the 101st to 260th of its order) still
+# acted or answered as before
 ROOM_TALK_LEAST = 0.9
 
 
