@@ -260,7 +260,10 @@ def listen(config: Config, pipeline: Pipeline, wav: str | None) -> int:
             outcome = pipeline.handle(command.text, least=room_talk_least(said, v.mode))
             print(json.dumps(outcome.to_dict()), flush=True)
             if client is not None:  # beside the service, its event and reply topics are its own
-                replies = not reached.service_running and not overheard(said, outcome, v.mode)
+                asking = pipeline.asking("") is not None
+                replies = not reached.service_running and not overheard(
+                    said, outcome, v.mode, asking
+                )
                 publish_outcome(client, topics, outcome, replies=replies, hass=reached.hass)
     finally:
         if client is not None:

@@ -75,10 +75,15 @@ def room_talk_least(transcript: Transcript, mode: str) -> float:
     return ROOM_TALK_LEAST if transcript.source == "voice" and mode == "always" else 0.0
 
 
-def overheard(transcript: Transcript, outcome: Outcome, mode: str) -> bool:
-    """Speech in always mode that understanding found no command in: the agent hears the
-    room's talk, and answers none of it ("Sorry, I didn't get that" to every remark). Pure."""
-    return transcript.source == "voice" and mode == "always" and outcome.intent.name == "none"
+def overheard(transcript: Transcript, outcome: Outcome, mode: str, asking: bool = False) -> bool:
+    """Speech in always mode that is no command for this home: the agent hears the room's
+    talk, and answers none of it ("Sorry, I didn't get that" to every remark; "Sorry, I can't
+    change the volume of the garage door" to "the garage door has been squeaking for
+    weeks"). It answers what acts on or is about a device, and asks its own questions
+    (`asking`: "Which chandelier?"). Pure."""
+    if transcript.source != "voice" or mode != "always":
+        return False
+    return outcome.intent.name == "none" or not (outcome.actions or outcome.targets or asking)
 
 
 class Service:
@@ -374,7 +379,8 @@ class Service:
         try:
             least = room_talk_least(transcript, self.config.voice.mode)
             outcome = self.pipeline.handle(transcript.text, who=transcript.who, least=least)
-            if overheard(transcript, outcome, self.config.voice.mode):
+            asking = self.pipeline.asking(transcript.who) is not None
+            if overheard(transcript, outcome, self.config.voice.mode, asking):
                 log.info("overheard, no command: %r", transcript.text)
                 return
             log.info(
@@ -385,7 +391,6 @@ class Service:
                 outcome.response,
             )
             outcome = publish_outcome(self.client, self.topics, outcome, hass=self.hass)
-            asking = self.pipeline.asking(transcript.who) is not None
             self.out.replied(outcome, heard=transcript.source == "voice", asking=asking)
         except Exception:  # a task boundary: the service never dies on one command
             log.exception("handling %r failed", transcript.text)

@@ -28,8 +28,8 @@ start of the larger). Tables:
    table 1's; the 10- and 500-entity homes get half the commands per cell, which keeps the
    full run under ~45 minutes on two cores);
 3. always mode: commands (said without the wake phrase) taken, and everyday chatter taken
-   as a command (understood as one, with an intent other than none, so the agent would act
-   or answer; and acted on);
+   as a command (the agent would act, answer or ask: an intent other than none that the
+   service does not overhear, agent/service.py; and acted on);
 4. false wakes in wake mode over --hours of minute-long streams (a quarter clean, the rest
    at each SNR and kind) of near-miss phrases (some followed by a command), commands without
    the wake phrase, chatter and noise only: commands yielded per hour, by what they were
@@ -76,7 +76,7 @@ from agent.home.inventory import Area, Device, Home
 from agent.language.normalize import normalize
 from agent.messages import Action, Outcome, Transcript
 from agent.pipeline import Pipeline
-from agent.service import room_talk_least
+from agent.service import overheard, room_talk_least
 from agent.train.wake import data, noise
 from agent.understand.cascade import tiers_for
 from agent.voice.audio import BLOCK_BYTES
@@ -413,9 +413,15 @@ def outcome_key(outcome: Outcome) -> Key:
 
 
 def understood(pipeline: Pipeline, text: str, least: float = 0.0) -> Outcome:
+    return heard_as(pipeline, text, least)[0]
+
+
+def heard_as(pipeline: Pipeline, text: str, least: float = 0.0) -> tuple[Outcome, bool]:
+    """The outcome, and whether the agent then asks a question (a "yes", which device)."""
     outcome = pipeline.handle(text, least=least)
+    asking = pipeline.asking("") is not None
     pipeline.handle("no")  # a pending confirmation must not meet the next command
-    return outcome
+    return outcome, asking
 
 
 def typed(pipeline: Pipeline, text: str) -> Key | None:
@@ -597,7 +603,7 @@ class Result:
     heard: str  # the first command the loop yielded ("" for none)
     yielded: bool  # wake mode: woken (wake score >= 1 - sensitivity); always: a command
     right: bool  # same intent, actions and targets as the typed text
-    command: bool  # understood as a command (an intent other than none): acted or answered
+    command: bool  # taken as a command: acted or answered (always mode: not overheard)
     acted: bool  # the pipeline produced device actions for it
     latency_ms: float | None  # end of speech -> actions
     decode_s: float  # wall time in the voice loop
@@ -705,14 +711,20 @@ def run_item(w: Worker, item: Item) -> Result:
     # command then came out); always mode: a command came out
     least = 1.0 - voice.sensitivity
     woke = any(h.wake is not None and h.wake >= least for h in hs) if wake else bool(got)
-    least = room_talk_least(Transcript(said.text, "voice"), item.mode) if said else 0.0
-    outcome = understood(w.pipeline(item.size), said.text, least) if said else None
+    voice_said = Transcript(said.text if said else "", "voice")
+    least = room_talk_least(voice_said, item.mode)
+    outcome, asking = heard_as(w.pipeline(item.size), said.text, least) if said else (None, False)
+    # understood as a command: the agent acts or answers (in always mode, not what the
+    # service overhears: no reply to what acts on nothing, asks nothing, is about nothing)
+    taken = outcome is not None and not (
+        outcome.intent.name == "none" or overheard(voice_said, outcome, item.mode, asking)
+    )
     latency = said.decode_ms + outcome.latency_ms if said and outcome else None
     return Result(
         item.group, item.size, item.room, item.voice.family, item.text,
         said.text if said else "", woke,
         outcome is not None and item.want is not None and outcome_key(outcome) == item.want,
-        outcome is not None and outcome.intent.name != "none",
+        taken,
         outcome is not None and bool(outcome.actions),
         latency, decode_s, len(audio) / RATE, end_found(blocks, voice, engine), peak_rss_mb(),
     )  # fmt: skip

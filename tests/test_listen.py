@@ -345,6 +345,28 @@ def test_a_remark_overheard_in_always_mode_gets_no_reply() -> None:
     assert not overheard(Transcript("turn on the kitchen light", "voice"), command, "always")
 
 
+def test_what_the_home_cannot_do_gets_no_reply_in_always_mode() -> None:
+    """A remark understood as a command that no device here can do ("Sorry, I can't change
+    the colour of the front door") is the room's talk in always mode: no reply. What acts,
+    what asks about a device and the agent's own questions are answered; asked for in wake
+    mode, it says what it can't do."""
+    from agent.messages import Transcript
+    from agent.service import overheard
+
+    pipeline = _pipeline_of_example()
+    said = Transcript("x", "voice")
+    stray = pipeline.handle("the front door was painted blue when we moved in")
+    assert stray.intent.name == "set_color" and not stray.targets and not stray.actions
+    assert stray.response == "Sorry, I can't change the colour of the front door."
+    assert overheard(said, stray, "always")
+    assert not overheard(said, stray, "wake")
+    assert not overheard(Transcript("x", "mqtt"), stray, "always")
+    assert not overheard(said, stray, "always", asking=True)  # "Which ...?" is asked aloud
+    state = pipeline.handle("is the kitchen light on")
+    assert state.targets and not state.actions
+    assert not overheard(said, state, "always")
+
+
 def test_the_room_s_talk_needs_a_surer_model_in_always_mode() -> None:
     """In always mode, voice is the whole room's talk: a remark the model takes for a
     command at 0.82 ("hey you left the door open": unlock) is no command there, while
