@@ -205,8 +205,8 @@ def say(
         return EXIT_BROKER
     finally:
         client.stop()
-        if reached is not None and reached.hass is not None:
-            reached.hass.close()
+        if reached is not None:
+            reached.close()
     question = pipeline.asking("")
     if question is not None and not outcome.actions:
         # the next `say` may answer it
@@ -250,8 +250,7 @@ def listen(config: Config, pipeline: Pipeline, wav: str | None) -> int:
     except AgentError:
         if client is not None:
             client.stop()
-        if reached.hass is not None:
-            reached.hass.close()
+        reached.close()
         raise
     try:
         source: AudioSource = WavSource(wav) if wav is not None else RawSource()
@@ -268,8 +267,7 @@ def listen(config: Config, pipeline: Pipeline, wav: str | None) -> int:
     finally:
         if client is not None:
             client.stop()
-        if reached.hass is not None:
-            reached.hass.close()
+        reached.close()
     return 0
 
 

@@ -35,6 +35,10 @@ class Reached:
     service_running: bool
     hass: HassLink | None = None
 
+    def close(self) -> None:
+        if self.hass is not None:
+            self.hass.close()
+
 
 def connect_to_the_home(config: Config, client: MqttClient, pipeline: Pipeline) -> Reached:
     """Connect `client` (BrokerError if it can't), read what the broker keeps for the home
@@ -82,9 +86,7 @@ def read_the_home(config: Config, pipeline: Pipeline) -> None:
     """`parse`: the devices the service knows, read only; the config's without a broker."""
     client = MqttClient(config.mqtt, f"voice-agent-{config.site.id}-parse-{os.getpid()}")
     try:
-        reached = connect_to_the_home(config, client, pipeline)
-        if reached.hass is not None:
-            reached.hass.close()
+        connect_to_the_home(config, client, pipeline).close()
     except BrokerError as exc:
         log.warning("%s: parsing with the config's devices only", exc)
     finally:

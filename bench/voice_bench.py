@@ -412,10 +412,6 @@ def outcome_key(outcome: Outcome) -> Key:
     return (outcome.intent.name, outcome.actions, outcome.targets)
 
 
-def understood(pipeline: Pipeline, text: str, least: float = 0.0) -> Outcome:
-    return heard_as(pipeline, text, least)[0]
-
-
 def heard_as(pipeline: Pipeline, text: str, least: float = 0.0) -> tuple[Outcome, bool]:
     """The outcome, and whether the agent then asks a question (a "yes", which device)."""
     outcome = pipeline.handle(text, least=least)
@@ -426,7 +422,7 @@ def heard_as(pipeline: Pipeline, text: str, least: float = 0.0) -> tuple[Outcome
 
 def typed(pipeline: Pipeline, text: str) -> Key | None:
     """The typed text's outcome where it acts or answers about devices; else None."""
-    outcome = understood(pipeline, text)
+    outcome, _ = heard_as(pipeline, text)
     if outcome.intent.name == "none" or not (outcome.actions or outcome.targets):
         return None
     return outcome_key(outcome)

@@ -18,7 +18,7 @@ from agent.language.normalize import normalize
 from agent.speak.turns import Turns
 from agent.voice.audio import AudioError, MicSource
 from agent.voice.engines import make_engine
-from agent.voice.loop import PREROLL_MS, Recognizer, lead_ms, voice_commands
+from agent.voice.loop import Recognizer, lead_ms, own_lead_ms, voice_commands
 from agent.voice.rebuild import LatestWins
 from agent.voice.recognition import Recognition
 from agent.voice.wake import for_phrase
@@ -45,7 +45,7 @@ class Swappable:
     @property
     def preroll_ms(self) -> int:
         """The recogniser's own lead (agent/voice/loop.lead_ms)."""
-        return int(getattr(self.engine, "preroll_ms", PREROLL_MS))
+        return own_lead_ms(self.engine)
 
     def replace_with(self, engine: Recognizer) -> None:
         with self._lock:

@@ -188,12 +188,15 @@ def commands(
             yield replace(h, text=rest)
 
 
-def lead_ms(voice: VoiceConfig, engine: object) -> int:
-    """The audio kept from before speech starts: voice.preroll_ms, or the recogniser's own
-    (its `preroll_ms`), or PREROLL_MS."""
-    if voice.preroll_ms is not None:
-        return voice.preroll_ms
+def own_lead_ms(engine: object) -> int:
+    """The audio a recogniser wants from before speech starts: its `preroll_ms`, or
+    PREROLL_MS."""
     return int(getattr(engine, "preroll_ms", PREROLL_MS))
+
+
+def lead_ms(voice: VoiceConfig, engine: object) -> int:
+    """The audio kept from before speech starts: voice.preroll_ms, or the recogniser's own."""
+    return voice.preroll_ms if voice.preroll_ms is not None else own_lead_ms(engine)
 
 
 def voice_commands(
