@@ -59,7 +59,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -81,9 +81,9 @@ from agent.train.wake import data, noise
 from agent.understand.cascade import tiers_for
 from agent.voice.audio import BLOCK_BYTES
 from agent.voice.engines import engine_in_use, make_engine
-from agent.voice.loop import Heard, Recognizer, commands, heard, lead_ms
+from agent.voice.loop import Heard, Recognizer, commands, heard, lead_ms, sure_wake
 from agent.voice.vad import Segmenter, SpeechEnded, VadSettings
-from agent.voice.wake import for_phrase
+from agent.voice.wake import WakeModel, for_phrase
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpora" / "home-llm"
@@ -687,6 +687,16 @@ def vad(voice: VoiceConfig, engine: Recognizer) -> VadSettings:
     )
 
 
+def hear(
+    blocks: Iterable[bytes], voice: VoiceConfig, engine: Recognizer, wake: WakeModel | None
+) -> Iterator[Heard]:
+    """The loop's first stage as voice_commands sets it up."""
+    return heard(
+        blocks, Segmenter(vad(voice, engine)), engine, wake=wake,
+        phrase=voice.wake_word if wake else "", sure_wake=sure_wake(voice.sensitivity),
+    )  # fmt: skip
+
+
 def end_found(blocks: list[bytes], voice: VoiceConfig, engine: Recognizer) -> bool:
     ends = [e for e in Segmenter(vad(voice, engine)).events(blocks) if isinstance(e, SpeechEnded)]
     return any(e.reason == "silence" for e in ends)
@@ -698,7 +708,7 @@ def run_item(w: Worker, item: Item) -> Result:
     engine = w.engine(item.size, item.mode)
     wake = for_phrase(voice.wake_word, voice.wake_model) if voice.mode == "wake" else None
     begun = time.perf_counter()
-    hs = list(heard(blocks, Segmenter(vad(voice, engine)), engine, wake=wake))
+    hs = list(hear(blocks, voice, engine, wake))
     got = list(commands(hs, wake=voice.wake_word, mode=voice.mode,
                         sensitivity=voice.sensitivity))  # fmt: skip
     decode_s = time.perf_counter() - begun
@@ -741,8 +751,8 @@ def run_stream(w: Worker, stream: Stream) -> StreamResult:
     audio, spans = stream_audio(stream, w.bank)
     voice, engine = w.voice("wake"), w.engine(MAIN, "wake")
     begun = time.perf_counter()
-    found = list(heard(pcm_blocks(audio), Segmenter(vad(voice, engine)), engine,
-                       wake=for_phrase(voice.wake_word, voice.wake_model)))  # fmt: skip
+    found = list(hear(pcm_blocks(audio), voice, engine,
+                      for_phrase(voice.wake_word, voice.wake_model)))  # fmt: skip
     woke = list(commands(found, wake=voice.wake_word, sensitivity=voice.sensitivity))
     decode_s = time.perf_counter() - begun
     phrase, least = normalize(WAKE), 1.0 - voice.sensitivity

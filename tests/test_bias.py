@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from agent.home.inventory import Area, Device, Home
+from agent.voice.beam import END, Hyp, Piece
 from agent.voice.bias import BONUS_PER_LETTER, WORD_BONUS, Bias, home_words, letters
-from agent.voice.moonshine import END, _Hyp, _Piece
 from agent.voice.recognition import phrase_words
 
 
@@ -36,24 +36,24 @@ def test_a_word_earns_by_its_letters_and_keeps_it_only_when_whole() -> None:
     assert not Bias([]) and Bias(["x"])
 
 
-def _pieces(*texts: str) -> list[_Piece]:
-    return [_Piece(t.startswith("\u2581"), letters(t), t.startswith("<")) for t in texts]
+def _pieces(*texts: str) -> list[Piece]:
+    return [Piece(t.startswith("\u2581"), letters(t), t.startswith("<")) for t in texts]
 
 
 def test_a_hypothesis_keeps_the_bonus_of_finished_home_words_only() -> None:
     # tokens: 0 "<s>"-like, 1/2 the model's start and end, 3 "▁g", 4 "ym", 5 "▁game", 6 "▁light"
     pieces = _pieces("<pad>", "<s>", "</s>", "\u2581g", "ym", "\u2581game", "\u2581light")
     bias = Bias(["gym"])
-    h = _Hyp().grown(3, -1.0, pieces, bias)  # "g": a prefix of gym
+    h = Hyp().grown(3, -1.0, pieces, bias)  # "g": a prefix of gym
     assert h.word == "g" and h.score == pytest.approx(-1.0 + BONUS_PER_LETTER)
     h = h.grown(4, -1.0, pieces, bias)  # "gym"
     assert h.score == pytest.approx(-2.0 + 3 * BONUS_PER_LETTER)
     h = h.grown(6, -0.5, pieces, bias)  # "light" starts: gym is finished and kept
     assert h.kept == pytest.approx(3 * BONUS_PER_LETTER) and h.word == "light"
-    other = _Hyp().grown(5, -1.5, pieces, bias).grown(6, -0.5, pieces, bias)
+    other = Hyp().grown(5, -1.5, pieces, bias).grown(6, -0.5, pieces, bias)
     assert other.kept == 0.0 and other.score == pytest.approx(-2.0)
     assert h.score > other.score  # "the gym light" beats "the game light" it trailed
-    g = _Hyp().grown(3, -1.0, pieces, bias).grown(END, -0.1, pieces, bias)
+    g = Hyp().grown(3, -1.0, pieces, bias).grown(END, -0.1, pieces, bias)
     assert g.score == pytest.approx(-1.1)  # "g" ended: a prefix earns nothing
     assert g.probs[-1] == pytest.approx(0.904837, abs=1e-6)  # the model's own probability
 

@@ -122,3 +122,32 @@ def test_the_end_of_speech_is_found_over_music_and_other_voices(tmp_path: Path) 
     blocks, _ = _in_room(tmp_path, "music", 10.0)
     before = Segmenter(VadSettings(end_drop_db=99.0)).utterances(blocks)
     assert "max_length" in [u.reason for u in before]
+
+
+def test_speech_10_db_over_white_noise_starts_with_its_first_syllable() -> None:
+    """hibari-tts saying a command after the wake phrase, 10 dB over white noise: its soft
+    "hey computer" is less than 9 dB over the room, so with that margin to start the
+    utterance began a second late, at the command, and the wake phrase was lost. With 6 dB
+    it begins where the speech does."""
+    import numpy as np
+
+    from agent.train.wake import data, noise
+
+    lead = 0.4
+    late = 0
+    for text, speed, seed in (
+        ("hey computer, turn on the dining room light", 0.94, 1),
+        ("hey computer, are the living room blinds opening", 1.13, 42),
+    ):
+        voice = noise.level(data.trimmed(data.hibari(text, speed, seed)) / 32768, -34.6)
+        audio = np.concatenate([np.zeros(int(lead * 16000)), voice, np.zeros(16000)])
+        for n in range(3):
+            room = noise.noise("white", len(audio), np.random.default_rng(n)) * 10 ** (-44.6 / 20)
+            pcm = (np.clip(audio + room, -1, 1) * 32767).astype("<i2").tobytes()
+            blocks = [pcm[i : i + 960] for i in range(0, len(pcm), 960)]
+            found = list(Segmenter(VadSettings(preroll_ms=0)).utterances(blocks))
+            assert [u.reason for u in found] == ["silence"], (text, found)
+            assert lead <= found[0].start_s <= lead + 0.1, (text, found[0].start_s)
+            before = Segmenter(VadSettings(preroll_ms=0, start_margin_db=9.0)).utterances(blocks)
+            late += next(before).start_s > lead + 0.5
+    assert late >= 4

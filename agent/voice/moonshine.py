@@ -12,18 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from agent.voice.bias import Bias, letters
+from agent.voice.beam import END, SPACE, START, Hyp, Scored, log_softmax, piece, repeats
+from agent.voice.beam import forced as forced_probs
+from agent.voice.bias import Bias
 from agent.voice.features import active_rms
 from agent.voice.recognition import Recognition, RecognizerError, Word
 
 RATE = 16000
 INSTALL_HINT = "voice-agent models download moonshine-base-en"
-START, END = 1, 2  # the decoder's start and end tokens
 TOKENS_PER_S = 6.5  # the decoder stops by this many tokens a second of audio (no loops)
 # Quiet before speech makes the model end at once (half a second of it: nothing heard), and
 # a clip that ends with the last word loses it: speech starts LEAD_S into what it hears,
@@ -35,7 +35,6 @@ LEVEL = 10 ** (-25 / 20)  # speech is brought to this active level (-25 dBFS) fi
 MAX_GAIN = 10 ** (30 / 20)  # by at most 30 dB (quiet speech in noise: 16/30 -> 20/30 right)
 QUIET_SHARE = 0.2  # a 30 ms block below this share of the loudest one's level is quiet
 SPECULATE_BLOCKS = 8  # this many quiet blocks (240 ms): hear what came so far, ahead
-SPACE = "\u2581"
 BEAM = 4  # hypotheses kept
 TOP = 6  # tokens tried after each
 # The model sometimes ends at once on seconds of speech in noise (babble, a quiet speaker):
@@ -43,47 +42,6 @@ TOP = 6  # tokens tried after each
 # (hibari-tts at 10 dB, commands kept apart from the benchmark's: 4 of 40 in babble heard as
 # nothing before)
 SOME_WORDS_S = 0.5
-
-
-@dataclass(frozen=True)
-class _Piece:
-    """What a token adds to the text: a new word or more of the last one, in letters."""
-
-    starts_word: bool
-    letters: str
-    special: bool
-
-
-@dataclass(frozen=True)
-class _Hyp:
-    """A hypothesis of the beam: its tokens, their probabilities, its log probability, the
-    bonus its finished words kept and the word it is spelling."""
-
-    ids: tuple[int, ...] = (START,)
-    probs: tuple[float, ...] = ()
-    logp: float = 0.0
-    kept: float = 0.0
-    word: str = ""
-    partial: float = 0.0
-    words: int = 0  # words begun
-
-    @property
-    def score(self) -> float:
-        return self.logp + self.kept + self.partial
-
-    def grown(self, token: int, logp: float, pieces: list[_Piece], bias: Bias) -> _Hyp:
-        piece = pieces[token] if token < len(pieces) else _Piece(False, "", True)
-        kept, word, words = self.kept, self.word, self.words
-        if token == END or piece.starts_word:
-            kept, word = kept + bias.final(word), ""
-            words += piece.starts_word
-        if not piece.special:
-            word += piece.letters
-        partial = bias.partial(word) if token != END else 0.0
-        return _Hyp(
-            (*self.ids, token), (*self.probs, float(np.exp(logp))), self.logp + logp,
-            kept, word, partial, words,
-        )  # fmt: skip
 
 
 def read_tokens(path: Path) -> list[bytes]:
@@ -148,7 +106,9 @@ class MoonshineEngine:
         except Exception as exc:
             raise RecognizerError(f"cannot load the Moonshine model at {folder}: {exc}") from None
         self._tokens = read_tokens(needed[2])
-        self._pieces = [_piece(t) for t in self._tokens]
+        self._pieces = [piece(t) for t in self._tokens]
+        self._ids = {t.decode("utf-8", "replace"): i for i, t in enumerate(self._tokens)}
+        self._last = b""  # the last utterance heard
         self._bias = Bias(words)
         self._greedy_words = greedy_words
         self._beam, self._top = max(1, beam), (TOP if beam > 1 else 1)
@@ -165,7 +125,7 @@ class MoonshineEngine:
         self._spoken = 0  # bytes fed up to the end of the last loud block
         self._peak = 0.0  # the loudest block's level
         self._quiet = 0  # quiet blocks since then
-        self._guess: tuple[int, Future[Recognition]] | None = None
+        self._guess: tuple[int, Future[Recognition], bytes] | None = None
 
     def feed(self, audio: bytes) -> None:
         """Speech so far, and a guess at the end of it: after SPECULATE_BLOCKS of quiet the
@@ -183,7 +143,7 @@ class MoonshineEngine:
         idle = self._guess is None or self._guess[1].done()
         if self._quiet == SPECULATE_BLOCKS and idle:
             pcm = b"".join(self._audio)
-            self._guess = (self._spoken, self._worker.submit(self._hear, pcm))
+            self._guess = (self._spoken, self._worker.submit(self._hear, pcm), pcm)
 
     def partial(self) -> str:
         return ""  # it hears the utterance whole
@@ -192,7 +152,9 @@ class MoonshineEngine:
         guess, spoken, pcm = self._guess, self._spoken, b"".join(self._audio)
         self.start()
         if guess is not None and guess[0] == spoken:
+            self._last = guess[2]
             return guess[1].result()  # nothing but quiet came after the guess
+        self._last = pcm
         return self._hear(pcm)
 
     def recognize(self, audio: bytes) -> Recognition:
@@ -201,25 +163,54 @@ class MoonshineEngine:
         return self.finish()
 
     def _hear(self, data: bytes) -> Recognition:
+        return self._heard(data)[0]
+
+    def _heard(self, data: bytes, prefix: tuple[int, ...] = ()) -> tuple[Recognition, float]:
+        """What `data` says, and the geometric mean of `prefix`'s tokens' probabilities
+        where the words are made to start with them (1.0 for none)."""
         pcm = np.frombuffer(data, np.int16).astype(np.float32) / 32768.0
         if pcm.size < RATE // 10:
-            return Recognition("", 0.0, verbatim=True)
+            return Recognition("", 0.0, verbatim=True), 0.0
         audio = np.pad(_leveled(_from_onset(pcm)), (0, int(TAIL_S * RATE)))
         noise = np.random.default_rng(0).normal(0, FLOOR, audio.size)  # the same every time
         ids, probs = self._decode(
-            (audio + noise).astype(np.float32), words=pcm.size >= SOME_WORDS_S * RATE
+            (audio + noise).astype(np.float32), pcm.size >= SOME_WORDS_S * RATE, prefix
         )
-        return _recognition(self._tokens, ids, probs, pcm.size / RATE)
+        forced = np.maximum(probs[: len(prefix)] or [1.0], 1e-9)
+        sure = float(np.exp(np.mean(np.log(forced))))
+        return _recognition(self._tokens, ids, probs, pcm.size / RATE), sure
 
-    def _decode(self, audio: np.ndarray, words: bool) -> tuple[list[int], list[float]]:
+    def heard_after(self, phrase: str) -> tuple[Recognition, float]:
+        """The last utterance heard again as starting with `phrase` (its tokens forced on
+        the decoder), and how likely the model finds them there: the geometric mean of
+        their probabilities."""
+        return self._heard(self._last, self.token_ids(phrase))
+
+    def token_ids(self, phrase: str) -> tuple[int, ...]:
+        """`phrase` in the model's tokens as it writes a sentence's start: capitalised,
+        each word one token where the vocabulary has it, else its longest pieces."""
+        out: list[int] = []
+        for i, word in enumerate(phrase.split()):
+            rest = SPACE + (word.capitalize() if i == 0 else word)
+            while rest:
+                n = max(k for k in range(1, len(rest) + 1) if rest[:k] in self._ids or k == 1)
+                out.append(self._ids.get(rest[:n], 0))
+                rest = rest[n:]
+        return tuple(out)
+
+    def _decode(
+        self, audio: np.ndarray, words: bool, prefix: tuple[int, ...] = ()
+    ) -> tuple[list[int], list[float]]:
         """Beam search (BEAM hypotheses, each step's TOP tokens of each) with the key/value
         cache, the home's words favoured (agent/voice/bias.py); each chosen token's
         probability as the model gave it. `words`: the audio is known to hold speech, so
-        the first token is not the end."""
+        the first token is not the end. `prefix`: tokens the words start with, whatever
+        the model would have heard (their probabilities as it gives them)."""
         hidden = self._encoder.run(None, {"input_values": audio[None, :]})[0]
         past = dict.fromkeys(self._past, self._empty)
-        live: list[_Hyp] = [_Hyp()]
-        done: list[tuple[float, int, _Hyp]] = []
+        live = [Hyp((START, *prefix), words=self._greedy_words + 1 if prefix else 0)]
+        forced: tuple[float, ...] = ()
+        done: list[Scored] = []
         tiled: dict[int, dict[str, np.ndarray]] = {}  # the encoder's part, per beam size
         for step in range(int(audio.size / RATE * TOKENS_PER_S) + 4):
             n = len(live)
@@ -231,29 +222,23 @@ class MoonshineEngine:
                     for k, v in (("encoder_hidden_states", hidden), *past.items())
                     if ".decoder." not in k
                 }
+            ids = [list(h.ids) if step == 0 else [h.ids[-1]] for h in live]
             feed = {
-                "input_ids": np.array([[h.ids[-1]] for h in live], np.int64),
+                "input_ids": np.array(ids, np.int64),
                 "use_cache_branch": np.array([step > 0]),
                 **past,
                 **tiled[n],
             }
             logits, *present = self._decoder.run(None, feed)
-            rows = logits[:, -1].astype(np.float64)
-            rows -= rows.max(axis=1, keepdims=True)
-            rows -= np.log(np.exp(rows).sum(axis=1, keepdims=True))
+            if step == 0 and prefix:
+                forced = forced_probs(logits[0], prefix)
+            rows = log_softmax(logits[:, -1])
             if step == 0 and words:
                 rows[:, END] = -np.inf
             # each hypothesis's likeliest tokens, best first, without sorting the vocabulary
             top = np.argpartition(rows, -self._top, axis=1)[:, -self._top :]
             top = np.take_along_axis(top, np.argsort(-np.take_along_axis(rows, top, 1), 1), 1)
-            grown: list[tuple[float, int, _Hyp]] = []
-            for i, h in enumerate(live):
-                for rank, token in enumerate(top[i]):
-                    if token == END and rank > 0:
-                        continue  # a hypothesis ends only where the model would end it
-                    child = h.grown(int(token), float(rows[i, token]), self._pieces, self._bias)
-                    (done if token == END else grown).append((child.score, i, child))
-            grown.sort(key=lambda c: -c[0])
+            grown = self._grown(live, rows, top, done)
             # the wake phrase's words as the model hears them first: a beam finds "hey
             # computer" in "hey commuter" (4.9 false wakes an hour against none greedily)
             first = grown[0][2].words <= self._greedy_words if grown else False
@@ -270,13 +255,27 @@ class MoonshineEngine:
                     past[key] = value[:1]
             live = [c[2] for c in grown]
         final = max(done or [(h.score, 0, h) for h in live], key=lambda c: c[0])[2]
-        return list(final.ids[1:]), list(final.probs)
+        return list(final.ids[1:]), [*forced, *final.probs]
 
-
-def _piece(token: bytes) -> _Piece:
-    text = token.decode("utf-8", "replace")
-    special = text.startswith("<") and text.endswith(">")
-    return _Piece(text.startswith(SPACE), "" if special else letters(text), special)
+    def _grown(
+        self, live: list[Hyp], rows: np.ndarray, top: np.ndarray, done: list[Scored]
+    ) -> list[Scored]:
+        """Each hypothesis grown by its `top` tokens, best first, with its parent's index;
+        those that end go to `done`. A hypothesis ends only where the model would end it,
+        or where what it would say instead only repeats."""
+        grown: list[Scored] = []
+        for i, h in enumerate(live):
+            ahead = 0  # tokens the model prefers here that would only repeat
+            for rank, token in enumerate(top[i]):
+                if token == END and rank > ahead:
+                    continue
+                if repeats(h.ids, int(token)):
+                    ahead += 1
+                    continue
+                child = h.grown(int(token), float(rows[i, token]), self._pieces, self._bias)
+                (done if token == END else grown).append((child.score, i, child))
+        grown.sort(key=lambda c: -c[0])
+        return grown
 
 
 def _from_onset(pcm: np.ndarray) -> np.ndarray:
