@@ -107,7 +107,7 @@ class MoonshineEngine:
             raise RecognizerError(f"cannot load the Moonshine model at {folder}: {exc}") from None
         self._tokens = read_tokens(needed[2])
         self._pieces = [piece(t) for t in self._tokens]
-        self._ids = {t.decode("utf-8", "replace"): i for i, t in enumerate(self._tokens)}
+        self._phrases: dict[str, tuple[int, ...]] = {}  # token_ids' answers
         self._last = b""  # the last utterance heard
         self._bias = Bias(words)
         self._greedy_words = greedy_words
@@ -188,15 +188,19 @@ class MoonshineEngine:
 
     def token_ids(self, phrase: str) -> tuple[int, ...]:
         """`phrase` in the model's tokens as it writes a sentence's start: capitalised,
-        each word one token where the vocabulary has it, else its longest pieces."""
+        each word one token where the vocabulary has it, else its longest pieces. (Looked
+        up in the token list, not a map of it: that would hold 5 MB for one phrase.)"""
+        if phrase in self._phrases:
+            return self._phrases[phrase]
         out: list[int] = []
         for i, word in enumerate(phrase.split()):
-            rest = SPACE + (word.capitalize() if i == 0 else word)
+            rest = (SPACE + (word.capitalize() if i == 0 else word)).encode()
             while rest:
-                n = max(k for k in range(1, len(rest) + 1) if rest[:k] in self._ids or k == 1)
-                out.append(self._ids.get(rest[:n], 0))
+                n = max(k for k in range(1, len(rest) + 1) if k == 1 or rest[:k] in self._tokens)
+                out.append(self._tokens.index(rest[:n]) if rest[:n] in self._tokens else 0)
                 rest = rest[n:]
-        return tuple(out)
+        self._phrases[phrase] = tuple(out)
+        return self._phrases[phrase]
 
     def _decode(
         self, audio: np.ndarray, words: bool, prefix: tuple[int, ...] = ()
