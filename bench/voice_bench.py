@@ -59,7 +59,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -81,9 +81,9 @@ from agent.train.wake import data, noise
 from agent.understand.cascade import tiers_for
 from agent.voice.audio import BLOCK_BYTES
 from agent.voice.engines import engine_in_use, make_engine
-from agent.voice.loop import Heard, Recognizer, commands, heard, lead_ms, sure_wake
-from agent.voice.vad import Segmenter, SpeechEnded, VadSettings
-from agent.voice.wake import WakeModel, for_phrase
+from agent.voice.loop import Heard, Recognizer, commands, hear, vad_settings
+from agent.voice.vad import Segmenter, SpeechEnded
+from agent.voice.wake import for_phrase
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpora" / "home-llm"
@@ -678,27 +678,12 @@ def init_worker(config_path: str, sensitivity: float | None, engine: str | None)
     _WORKER.append(Worker(settings_config(config_path, sensitivity, engine), babble_bank()))
 
 
-def vad(voice: VoiceConfig, engine: Recognizer) -> VadSettings:
-    """The loop's end-of-speech settings (as voice_commands makes them)."""
-    return VadSettings(
-        silence_ms=voice.silence_ms,
-        max_utterance_s=voice.max_utterance_s,
-        preroll_ms=lead_ms(voice, engine),
-    )
-
-
-def hear(
-    blocks: Iterable[bytes], voice: VoiceConfig, engine: Recognizer, wake: WakeModel | None
-) -> Iterator[Heard]:
-    """The loop's first stage as voice_commands sets it up."""
-    return heard(
-        blocks, Segmenter(vad(voice, engine)), engine, wake=wake,
-        phrase=voice.wake_word if wake else "", sure_wake=sure_wake(voice.sensitivity),
-    )  # fmt: skip
-
-
 def end_found(blocks: list[bytes], voice: VoiceConfig, engine: Recognizer) -> bool:
-    ends = [e for e in Segmenter(vad(voice, engine)).events(blocks) if isinstance(e, SpeechEnded)]
+    ends = [
+        e
+        for e in Segmenter(vad_settings(voice, engine)).events(blocks)
+        if isinstance(e, SpeechEnded)
+    ]
     return any(e.reason == "silence" for e in ends)
 
 

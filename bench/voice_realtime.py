@@ -25,6 +25,7 @@ import voice_bench as vb
 from table import print_table
 
 from agent.voice.engines import make_engine
+from agent.voice.loop import hear
 from agent.voice.wake import for_phrase
 
 
@@ -64,7 +65,7 @@ def main() -> None:
         wake = for_phrase(voice.wake_word, voice.wake_model)
         ms = []
         for blocks in audio:
-            found = vb.hear(paced(blocks), voice, engine, wake)
+            found = hear(paced(blocks), voice, engine, wake)
             ms += [h.decode_ms for h in found]
         q = statistics.quantiles(ms, n=20) if len(ms) > 1 else ms * 19
         p50, p95 = statistics.median(ms), q[18]

@@ -83,6 +83,7 @@ def heard(
     """`phrase`, `sure_wake`: a recogniser that can hear an utterance again as starting
     with the wake phrase does so where it heard other words and the classifier's score is
     at least `sure_wake` (REHEAR_SHARE)."""
+    phrase = normalize(phrase)
     start = 0.0
     fed = 0
     head = bytearray()  # the utterance's first SPAN_S, for the wake classifier
@@ -115,7 +116,7 @@ def heard(
             if score is None and wake is not None and result.text:
                 score = wake.score(bytes(head))
             if score is not None and score >= sure_wake:
-                result = _reheard(engine, result, normalize(phrase))
+                result = _reheard(engine, result, phrase)
             ms = (time.perf_counter() - begun) * 1000
             yield Heard(
                 result.text, start, event.at_s, ms, result.words, score, result.unexplained_s,
@@ -239,6 +240,33 @@ def lead_ms(voice: VoiceConfig, engine: object) -> int:
     return voice.preroll_ms if voice.preroll_ms is not None else own_lead_ms(engine)
 
 
+def vad_settings(voice: VoiceConfig, engine: object) -> VadSettings:
+    """The end-of-speech settings the config and the recogniser ask for."""
+    return VadSettings(
+        silence_ms=voice.silence_ms,
+        max_utterance_s=voice.max_utterance_s,
+        preroll_ms=lead_ms(voice, engine),
+    )
+
+
+def hear(
+    blocks: Iterable[bytes],
+    voice: VoiceConfig,
+    engine: Recognizer,
+    wake: WakeModel | None,
+    *,
+    on_speech: Callable[[bool], None] | None = None,
+    on_partial: Callable[[str], None] | None = None,
+) -> Iterator[Heard]:
+    """The loop's first stage (`heard`) as the config sets it up."""
+    return heard(
+        blocks, Segmenter(vad_settings(voice, engine)), engine,
+        on_speech=on_speech, on_partial=on_partial, wake=wake,
+        phrase=voice.wake_word if voice.mode == "wake" else "",
+        sure_wake=sure_wake(voice.sensitivity),
+    )  # fmt: skip
+
+
 def voice_commands(
     blocks: Iterable[bytes],
     voice: VoiceConfig,
@@ -254,23 +282,14 @@ def voice_commands(
     classifier ("auto": the shipped one, where it knows the configured phrase)."""
     if wake == "auto":
         wake = for_phrase(voice.wake_word, voice.wake_model) if voice.mode == "wake" else None
-    segmenter = Segmenter(
-        VadSettings(
-            silence_ms=voice.silence_ms,
-            max_utterance_s=voice.max_utterance_s,
-            preroll_ms=lead_ms(voice, engine),
-        )
-    )
     return commands(
-        heard(
+        hear(
             blocks,
-            segmenter,
+            voice,
             engine,
+            wake if isinstance(wake, WakeModel) else None,
             on_speech=on_speech,
             on_partial=on_partial,
-            wake=wake if isinstance(wake, WakeModel) else None,
-            phrase=voice.wake_word if voice.mode == "wake" else "",
-            sure_wake=sure_wake(voice.sensitivity),
         ),
         wake=voice.wake_word,
         mode=voice.mode,

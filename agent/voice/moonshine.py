@@ -189,7 +189,7 @@ class MoonshineEngine:
     def token_ids(self, phrase: str) -> tuple[int, ...]:
         """`phrase` in the model's tokens as it writes a sentence's start: capitalised,
         each word one token where the vocabulary has it, else its longest pieces. (Looked
-        up in the token list, not a map of it: that would hold 5 MB for one phrase.)"""
+        up in the token list, not a map of it: that held 3 MB for one phrase.)"""
         if phrase in self._phrases:
             return self._phrases[phrase]
         out: list[int] = []
